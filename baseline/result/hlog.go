@@ -1,0 +1,243 @@
+package result
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Interval is one interval histogram of a run: latencies recorded between Start and End,
+// tagged by phase or input class ("" when untagged).
+type Interval struct {
+	Tag   string
+	Start time.Time
+	End   time.Time
+	Hist  *hdrhistogram.Histogram
+}
+
+// LogWriter appends interval histograms to an HdrHistogram V2 interval log and fsyncs after
+// each one, so a crash loses at most the interval being recorded.
+type LogWriter struct {
+	f  *os.File
+	lw *hdrhistogram.HistogramLogWriter
+}
+
+// CreateLog creates path (failing if it exists) and writes the log header. Timestamps in the
+// log are relative to start, which is recorded as its StartTime and BaseTime.
+func CreateLog(path string, start time.Time) (*LogWriter, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	w := &LogWriter{f: f, lw: hdrhistogram.NewHistogramLogWriter(f)}
+	ms := start.UnixMilli()
+	w.lw.SetBaseTime(ms)
+	hdr := []func() error{
+		func() error { return w.lw.OutputComment("[Logged with tailgate]") },
+		w.lw.OutputLogFormatVersion,
+		func() error { return w.lw.OutputStartTime(ms) },
+		func() error { return w.lw.OutputBaseTime(ms) },
+		w.lw.OutputLegend,
+	}
+	for _, fn := range hdr {
+		if err := fn(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: writing header: %w", path, err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return w, SyncDir(dirOf(path))
+}
+
+// AppendLog opens an existing log for appending (used when a run resumes).
+func AppendLog(path string, start time.Time) (*LogWriter, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, err
+	}
+	w := &LogWriter{f: f, lw: hdrhistogram.NewHistogramLogWriter(f)}
+	w.lw.SetBaseTime(start.UnixMilli())
+	return w, nil
+}
+
+// Write appends one interval and fsyncs. The histogram's start and end times (ms since the
+// epoch) and tag are taken from iv.
+func (w *LogWriter) Write(iv Interval) error {
+	iv.Hist.SetStartTimeMs(iv.Start.UnixMilli())
+	iv.Hist.SetEndTimeMs(iv.End.UnixMilli())
+	iv.Hist.SetTag(iv.Tag)
+	if err := w.lw.OutputIntervalHistogram(iv.Hist); err != nil {
+		return fmt.Errorf("%s: %w", w.f.Name(), err)
+	}
+	return w.f.Sync()
+}
+
+// Close closes the log file.
+func (w *LogWriter) Close() error { return w.f.Close() }
+
+// Log is a parsed interval log.
+type Log struct {
+	Start     time.Time // from the StartTime header, zero if absent
+	Intervals []Interval
+}
+
+// ReadLog reads and strictly parses an interval log file.
+func ReadLog(path string) (*Log, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ParseLog(path, f)
+}
+
+// ParseLog parses an HdrHistogram interval log. Unlike the library's reader it rejects, with
+// the file name and line number, any line it cannot read: a corrupt log must not shrink into a
+// smaller, passing one. name is used in errors.
+func ParseLog(name string, r io.Reader) (*Log, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
+	log := &Log{}
+	var startSec, baseSec float64
+	var haveBase bool
+	lineNo := 0
+	for sc.Scan() {
+		lineNo++
+		line := strings.TrimRight(sc.Text(), "\r")
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			if v, ok := headerValue(line, "#[StartTime: "); ok {
+				startSec = v
+				log.Start = time.UnixMilli(int64(math.Round(v * 1000)))
+			} else if v, ok := headerValue(line, "#[BaseTime: "); ok {
+				baseSec, haveBase = v, true
+			}
+			continue
+		}
+		if strings.HasPrefix(line, `"StartTimestamp"`) {
+			continue // the legend
+		}
+		iv, err := parseIntervalLine(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, lineNo, err)
+		}
+		if !haveBase {
+			// Same rule as HdrHistogram's reader: timestamps more than a year before the start
+			// time are relative to it.
+			if iv.startSec < startSec-365*24*3600 {
+				baseSec = startSec
+			}
+			haveBase = true
+		}
+		startMs := int64(math.Round((baseSec + iv.startSec) * 1000))
+		endMs := startMs + int64(math.Round(iv.lengthSec*1000))
+		iv.hist.SetStartTimeMs(startMs)
+		iv.hist.SetEndTimeMs(endMs)
+		iv.hist.SetTag(iv.tag)
+		log.Intervals = append(log.Intervals, Interval{
+			Tag: iv.tag, Start: time.UnixMilli(startMs), End: time.UnixMilli(endMs), Hist: iv.hist,
+		})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", name, lineNo+1, err)
+	}
+	return log, nil
+}
+
+type parsedInterval struct {
+	tag                 string
+	startSec, lengthSec float64
+	hist                *hdrhistogram.Histogram
+}
+
+func parseIntervalLine(line string) (parsedInterval, error) {
+	var p parsedInterval
+	if strings.HasPrefix(line, "Tag=") {
+		i := strings.IndexByte(line, ',')
+		if i < 0 {
+			return p, fmt.Errorf("tag without an interval")
+		}
+		p.tag = line[4:i]
+		line = line[i+1:]
+	}
+	f := strings.SplitN(line, ",", 4)
+	if len(f) != 4 {
+		return p, fmt.Errorf("interval line has %d fields, want 4 (start,length,max,payload)", len(f))
+	}
+	var err error
+	if p.startSec, err = parseNonNeg(f[0]); err != nil {
+		return p, fmt.Errorf("start timestamp %q: %w", f[0], err)
+	}
+	if p.lengthSec, err = parseNonNeg(f[1]); err != nil {
+		return p, fmt.Errorf("interval length %q: %w", f[1], err)
+	}
+	if _, err = parseNonNeg(f[2]); err != nil {
+		return p, fmt.Errorf("interval max %q: %w", f[2], err)
+	}
+	h, err := decodeHist(f[3])
+	if err != nil {
+		return p, fmt.Errorf("histogram payload: %w", err)
+	}
+	p.hist = h
+	return p, nil
+}
+
+// decodeHist decodes a payload, turning a decoder panic on hostile input into an error.
+func decodeHist(payload string) (h *hdrhistogram.Histogram, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			h, err = nil, fmt.Errorf("corrupt payload: %v", r)
+		}
+	}()
+	h, err = hdrhistogram.Decode([]byte(payload))
+	if err == nil && h == nil {
+		err = fmt.Errorf("empty payload")
+	}
+	return h, err
+}
+
+func parseNonNeg(s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, err
+	}
+	if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("must be a finite number ≥ 0")
+	}
+	return v, nil
+}
+
+func headerValue(line, prefix string) (float64, bool) {
+	if !strings.HasPrefix(line, prefix) {
+		return 0, false
+	}
+	rest := line[len(prefix):]
+	end := strings.IndexAny(rest, " ,]")
+	if end < 0 {
+		end = len(rest)
+	}
+	v, err := strconv.ParseFloat(rest[:end], 64)
+	return v, err == nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		if i == 0 {
+			return "/"
+		}
+		return path[:i]
+	}
+	return "."
+}

@@ -1,0 +1,297 @@
+// Package result owns tailgate's result format: a directory holding latency.hlog (an
+// HdrHistogram V2 interval log in nanoseconds), meta.json and telemetry.jsonl. It reads and
+// writes them, strictly, and derives the environment key from the pinned part of the
+// fingerprint. It does not measure (harness), store (baseline) or judge (gate).
+//
+// The format is documented in docs/formats.md; SchemaVersion changes when it does.
+package result
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// SchemaVersion is the version of meta.json this package writes and the newest it reads.
+const SchemaVersion = 1
+
+// File names inside a result directory.
+const (
+	LatencyFile   = "latency.hlog"
+	MetaFile      = "meta.json"
+	TelemetryFile = "telemetry.jsonl"
+)
+
+// Histogram range and precision used for every recorded latency: 1 ns to 1 hour at 3
+// significant digits (0.1 % value resolution).
+const (
+	LowestNs  = 1
+	HighestNs = int64(time.Hour)
+	SigFigs   = 3
+)
+
+// NewHistogram returns an empty latency histogram with the format's range and precision.
+func NewHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(LowestNs, HighestNs, SigFigs)
+}
+
+// Meta is meta.json.
+type Meta struct {
+	Schema       int               `json:"schema"`
+	Suite        string            `json:"suite"`
+	Profile      string            `json:"profile,omitempty"`
+	ConfigDigest string            `json:"config_digest,omitempty"`
+	Tags         map[string]string `json:"tags,omitempty"`
+	Env          Fingerprint       `json:"env"`
+	Git          Git               `json:"git"`
+	Workload     Workload          `json:"workload"`
+	Start        time.Time         `json:"start"`
+	End          time.Time         `json:"end"`
+	Counts       Counts            `json:"counts"`
+	Summary      Summary           `json:"summary"`
+	// Classes holds a summary per interval-log tag (input class or phase) when there are several.
+	Classes     map[string]Summary `json:"classes,omitempty"`
+	Calibration Calibration        `json:"calibration"`
+	Health      Health             `json:"health"`
+	Tool        Tool               `json:"tool"`
+}
+
+// Fingerprint describes the host and software a result was measured on. Fields tagged
+// pinned:"true" form the environment key: results are only comparable when they agree.
+type Fingerprint struct {
+	Arch          string            `json:"arch" pinned:"true"`
+	OS            string            `json:"os"`
+	KernelRelease string            `json:"kernel_release" pinned:"true"`
+	KernelVersion string            `json:"kernel_version"`
+	PreemptRT     bool              `json:"preempt_rt" pinned:"true"`
+	Isolcpus      string            `json:"isolcpus,omitempty"`
+	NohzFull      string            `json:"nohz_full,omitempty"`
+	RcuNocbs      string            `json:"rcu_nocbs,omitempty"`
+	CPUModel      string            `json:"cpu_model" pinned:"true"`
+	CPUCount      int               `json:"cpu_count"`
+	Board         string            `json:"board,omitempty" pinned:"true"`
+	Governors     map[string]string `json:"governors,omitempty"`
+	Backend       string            `json:"backend" pinned:"true"`
+	ORTVersion    string            `json:"ort_version,omitempty" pinned:"true"`
+	ORTSHA256     string            `json:"ort_sha256,omitempty" pinned:"true"`
+	ModelSHA256   string            `json:"model_sha256,omitempty" pinned:"true"`
+	Threads       int               `json:"threads" pinned:"true"`
+	CPUs          []int             `json:"cpus,omitempty" pinned:"true"`
+	Sched         string            `json:"sched" pinned:"true"`
+	GoVersion     string            `json:"go_version"`
+	ToolVersion   string            `json:"tool_version"`
+}
+
+// Git locates the code that was measured.
+type Git struct {
+	Repo   string `json:"repo,omitempty"`
+	Commit string `json:"commit,omitempty"`
+	Ref    string `json:"ref,omitempty"`
+	PR     int    `json:"pr,omitempty"`
+}
+
+// Workload says what was run and how.
+type Workload struct {
+	Model    string        `json:"model,omitempty"`
+	Backend  string        `json:"backend"`
+	Synth    string        `json:"synthetic,omitempty"`
+	Inputs   []InputSpec   `json:"inputs,omitempty"`
+	Threads  int           `json:"threads"`
+	CPUs     []int         `json:"cpus,omitempty"`
+	Sched    string        `json:"sched"`
+	Mlock    bool          `json:"mlock,omitempty"`
+	Mode     string        `json:"mode"` // closed or open
+	Rate     float64       `json:"rate_per_s,omitempty"`
+	Deadline time.Duration `json:"deadline_ns,omitempty"`
+	Overrun  string        `json:"overrun,omitempty"`
+	Interval time.Duration `json:"interval_ns"`
+	Seed     int64         `json:"seed"`
+	// RTPacing records how RT throttling was avoided (e.g. "paced: 50ms sleep per 950ms"), if it was.
+	RTPacing string `json:"rt_pacing,omitempty"`
+}
+
+// InputSpec records one model input as it was fed.
+type InputSpec struct {
+	Name  string  `json:"name"`
+	Type  string  `json:"type"`
+	Shape []int64 `json:"shape"`
+	Fill  string  `json:"fill"`
+}
+
+// Counts are sample and interval counts of a run.
+type Counts struct {
+	Samples   int64 `json:"samples"`
+	Intervals int   `json:"intervals"`
+	Warmup    int64 `json:"warmup"`
+	Missed    int64 `json:"missed,omitempty"`  // open loop: completions after the deadline
+	Dropped   int64 `json:"dropped,omitempty"` // open loop: arrivals dropped on overrun
+	Overflow  int64 `json:"overflow,omitempty"`
+}
+
+// Summary holds latency statistics in nanoseconds. Quantiles are HdrHistogram values, which
+// are the highest value equivalent to the bucket the quantile falls in.
+type Summary struct {
+	Count  int64   `json:"count"`
+	Min    int64   `json:"min_ns"`
+	Mean   float64 `json:"mean_ns"`
+	StdDev float64 `json:"stddev_ns"`
+	P50    int64   `json:"p50_ns"`
+	P90    int64   `json:"p90_ns"`
+	P99    int64   `json:"p99_ns"`
+	P999   int64   `json:"p99_9_ns"`
+	P9999  int64   `json:"p99_99_ns"`
+	Max    int64   `json:"max_ns"`
+}
+
+// Summarize computes a Summary from a histogram.
+func Summarize(h *hdrhistogram.Histogram) Summary {
+	if h.TotalCount() == 0 {
+		return Summary{}
+	}
+	return Summary{
+		Count: h.TotalCount(), Min: h.Min(), Mean: h.Mean(), StdDev: h.StdDev(),
+		P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90), P99: h.ValueAtQuantile(99),
+		P999: h.ValueAtQuantile(99.9), P9999: h.ValueAtQuantile(99.99), Max: h.Max(),
+	}
+}
+
+// Calibration is the harness's measured cost of itself.
+type Calibration struct {
+	ClockReadNs    float64 `json:"clock_read_ns"`
+	LoopRecordNs   float64 `json:"loop_record_ns"`
+	TimerResolveNs float64 `json:"timer_resolution_ns"`
+}
+
+// Health says whether the run's conditions were fit for a verdict.
+type Health struct {
+	Healthy bool     `json:"healthy"`
+	Reasons []string `json:"reasons,omitempty"`
+	// Overridden is set when --allow-unhealthy kept an unhealthy run gateable.
+	Overridden bool `json:"overridden,omitempty"`
+}
+
+// Tool identifies the tailgate build that wrote the result.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Commit  string `json:"commit,omitempty"`
+	Go      string `json:"go"`
+}
+
+// Pinned returns the pinned fingerprint fields as name → value strings.
+func (f Fingerprint) Pinned() map[string]string {
+	b, _ := json.Marshal(f)
+	var all map[string]any
+	_ = json.Unmarshal(b, &all)
+	out := map[string]string{}
+	for _, name := range pinnedFields {
+		v, ok := all[name]
+		if !ok || v == nil {
+			out[name] = ""
+			continue
+		}
+		enc, _ := json.Marshal(v)
+		out[name] = string(enc)
+	}
+	return out
+}
+
+// pinnedFields lists the JSON names of the pinned fields, in declaration order.
+var pinnedFields = []string{
+	"arch", "kernel_release", "preempt_rt", "cpu_model", "board", "backend",
+	"ort_version", "ort_sha256", "model_sha256", "threads", "cpus", "sched",
+}
+
+// Key is the environment key: a short hash of the pinned fields. Results with equal keys were
+// measured on the same pinned environment.
+func (f Fingerprint) Key() string {
+	p := f.Pinned()
+	names := make([]string, 0, len(p))
+	for n := range p {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s=%s\n", n, p[n])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// FieldDiff is one pinned field whose values differ.
+type FieldDiff struct {
+	Field string `json:"field"`
+	A     string `json:"a"`
+	B     string `json:"b"`
+}
+
+// DiffPinned lists every pinned field that differs between a and b, in a stable order.
+func DiffPinned(a, b Fingerprint) []FieldDiff {
+	pa, pb := a.Pinned(), b.Pinned()
+	var out []FieldDiff
+	for _, n := range pinnedFields {
+		if pa[n] != pb[n] {
+			out = append(out, FieldDiff{Field: n, A: pa[n], B: pb[n]})
+		}
+	}
+	return out
+}
+
+// ReadMeta reads and validates dir/meta.json.
+func ReadMeta(dir string) (*Meta, error) {
+	path := filepath.Join(dir, MetaFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMeta(path, b)
+}
+
+// ParseMeta decodes meta.json bytes; name is used in errors.
+func ParseMeta(name string, b []byte) (*Meta, error) {
+	var m Meta
+	dec := json.NewDecoder(bytesReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: trailing data after the JSON object", name)
+	}
+	var errs []error
+	if m.Schema < 1 || m.Schema > SchemaVersion {
+		errs = append(errs, fmt.Errorf("schema %d not supported (this tailgate reads 1..%d)", m.Schema, SchemaVersion))
+	}
+	if m.Suite == "" {
+		errs = append(errs, fmt.Errorf("suite is empty"))
+	}
+	if m.Counts.Samples < 0 || m.Counts.Intervals < 0 {
+		errs = append(errs, fmt.Errorf("negative counts"))
+	}
+	if !m.End.IsZero() && m.End.Before(m.Start) {
+		errs = append(errs, fmt.Errorf("end %s is before start %s", m.End, m.Start))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s: %w", name, joinErrs(errs))
+	}
+	return &m, nil
+}
+
+// WriteMeta writes dir/meta.json atomically.
+func WriteMeta(dir string, m *Meta) error {
+	if m.Schema == 0 {
+		m.Schema = SchemaVersion
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, MetaFile), append(b, '\n'), 0o644)
+}

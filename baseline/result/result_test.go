@@ -1,0 +1,160 @@
+package result
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeSample(t *testing.T, dir string, n int) (*Meta, []Interval) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	start := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	w, err := CreateLog(filepath.Join(dir, LatencyFile), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ivs []Interval
+	all := NewHistogram()
+	for i := 0; i < n; i++ {
+		h := NewHistogram()
+		for j := 0; j < 1000; j++ {
+			h.RecordValue(int64(1e6 + rng.NormFloat64()*1e4))
+		}
+		iv := Interval{Tag: []string{"", "zeros"}[i%2], Start: start.Add(time.Duration(i) * time.Second), End: start.Add(time.Duration(i+1) * time.Second), Hist: h}
+		if err := w.Write(iv); err != nil {
+			t.Fatal(err)
+		}
+		all.Merge(h)
+		ivs = append(ivs, iv)
+	}
+	w.Close()
+	m := &Meta{Suite: "s", Start: start, End: start.Add(time.Duration(n) * time.Second), Counts: Counts{Samples: all.TotalCount(), Intervals: n}, Summary: Summarize(all)}
+	if err := WriteMeta(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	return m, ivs
+}
+
+func TestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	m, ivs := writeSample(t, dir, 5)
+	r, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Log.Intervals) != len(ivs) {
+		t.Fatalf("read %d intervals, wrote %d", len(r.Log.Intervals), len(ivs))
+	}
+	for i, iv := range r.Log.Intervals {
+		if iv.Tag != ivs[i].Tag || !iv.Start.Equal(ivs[i].Start) || !iv.End.Equal(ivs[i].End) || !iv.Hist.Equals(ivs[i].Hist) {
+			t.Errorf("interval %d differs: got tag %q %v-%v", i, iv.Tag, iv.Start, iv.End)
+		}
+	}
+	if got := Summarize(r.Merged()); got != m.Summary {
+		t.Errorf("summary %+v, want %+v", got, m.Summary)
+	}
+	if !r.Log.Start.Equal(m.Start) {
+		t.Errorf("log start %v, want %v", r.Log.Start, m.Start)
+	}
+}
+
+func TestReadRejectsDamage(t *testing.T) {
+	cases := []struct {
+		name   string
+		mangle func(t *testing.T, dir string)
+		want   string
+	}{
+		{"truncated log", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, LatencyFile)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:len(b)-200], 0o644)
+		}, "histogram payload"},
+		{"dropped interval", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, LatencyFile)
+			b, _ := os.ReadFile(p)
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			os.WriteFile(p, []byte(strings.Join(lines[:len(lines)-1], "\n")+"\n"), 0o644)
+		}, "samples but meta.json says"},
+		{"garbage line", func(t *testing.T, dir string) {
+			f, _ := os.OpenFile(filepath.Join(dir, LatencyFile), os.O_APPEND|os.O_WRONLY, 0)
+			f.WriteString("hello world\n")
+			f.Close()
+		}, "latency.hlog:"},
+		{"unknown meta key", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, MetaFile)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, bytes.Replace(b, []byte(`"suite"`), []byte(`"bogus": 1, "suite"`), 1), 0o644)
+		}, "unknown field"},
+		{"future schema", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, MetaFile)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, bytes.Replace(b, []byte(`"schema": 1`), []byte(`"schema": 99`), 1), 0o644)
+		}, "schema 99"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeSample(t, dir, 4)
+			tc.mangle(t, dir)
+			_, err := Read(dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPinnedDiffAndKey(t *testing.T) {
+	a := Fingerprint{Arch: "arm64", KernelRelease: "6.12.1-rt", Backend: "ort", Threads: 1, CPUs: []int{3}, Sched: "fifo:80", OS: "linux"}
+	b := a
+	b.OS = "other" // not pinned
+	if a.Key() != b.Key() || len(DiffPinned(a, b)) != 0 {
+		t.Fatal("unpinned field changed the key")
+	}
+	b.CPUs = []int{2}
+	b.KernelRelease = "6.12.2-rt"
+	d := DiffPinned(a, b)
+	if a.Key() == b.Key() || len(d) != 2 || d[0].Field != "kernel_release" || d[1].Field != "cpus" {
+		t.Fatalf("diff = %+v", d)
+	}
+}
+
+func FuzzParseLog(f *testing.F) {
+	dir := f.TempDir()
+	start := time.Unix(1700000000, 0)
+	w, _ := CreateLog(filepath.Join(dir, LatencyFile), start)
+	h := NewHistogram()
+	h.RecordValue(12345)
+	w.Write(Interval{Tag: "x", Start: start, End: start.Add(time.Second), Hist: h})
+	w.Close()
+	b, _ := os.ReadFile(filepath.Join(dir, LatencyFile))
+	f.Add(b)
+	f.Add([]byte("0.0,1.0,2.0,HISTFAAAA\n"))
+	f.Add([]byte("Tag=a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		log, err := ParseLog("fuzz", bytes.NewReader(data))
+		if err == nil {
+			for _, iv := range log.Intervals {
+				if iv.Hist == nil {
+					t.Fatal("nil histogram without error")
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseMeta(f *testing.F) {
+	f.Add([]byte(`{"schema":1,"suite":"a"}`))
+	f.Add([]byte(`{"schema":1,"suite":"a","counts":{"samples":-1}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseMeta("fuzz", data)
+		if err == nil && (m.Suite == "" || m.Schema != 1) {
+			t.Fatalf("accepted invalid meta %+v", m)
+		}
+	})
+}
