@@ -81,12 +81,14 @@ type Fingerprint struct {
 	Backend       string            `json:"backend" pinned:"true"`
 	ORTVersion    string            `json:"ort_version,omitempty" pinned:"true"`
 	ORTSHA256     string            `json:"ort_sha256,omitempty" pinned:"true"`
-	ModelSHA256   string            `json:"model_sha256,omitempty" pinned:"true"`
-	Threads       int               `json:"threads" pinned:"true"`
-	CPUs          []int             `json:"cpus,omitempty" pinned:"true"`
-	Sched         string            `json:"sched" pinned:"true"`
-	GoVersion     string            `json:"go_version"`
-	ToolVersion   string            `json:"tool_version"`
+	// ModelSHA256 is recorded but not pinned: the model is what a pull request changes and the
+	// gate judges, not part of the environment it is judged in.
+	ModelSHA256 string `json:"model_sha256,omitempty"`
+	Threads     int    `json:"threads" pinned:"true"`
+	CPUs        []int  `json:"cpus,omitempty" pinned:"true"`
+	Sched       string `json:"sched" pinned:"true"`
+	GoVersion   string `json:"go_version"`
+	ToolVersion string `json:"tool_version"`
 }
 
 // Git locates the code that was measured.
@@ -206,7 +208,7 @@ func (f Fingerprint) Pinned() map[string]string {
 // pinnedFields lists the JSON names of the pinned fields, in declaration order.
 var pinnedFields = []string{
 	"arch", "kernel_release", "preempt_rt", "cpu_model", "board", "backend",
-	"ort_version", "ort_sha256", "model_sha256", "threads", "cpus", "sched",
+	"ort_version", "ort_sha256", "threads", "cpus", "sched",
 }
 
 // Key is the environment key: a short hash of the pinned fields. Results with equal keys were
