@@ -13,7 +13,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
+	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -205,11 +207,19 @@ func (f Fingerprint) Pinned() map[string]string {
 	return out
 }
 
-// pinnedFields lists the JSON names of the pinned fields, in declaration order.
-var pinnedFields = []string{
-	"arch", "kernel_release", "preempt_rt", "cpu_model", "board", "backend",
-	"ort_version", "ort_sha256", "threads", "cpus", "sched",
-}
+// pinnedFields lists the JSON names of the fields tagged pinned:"true", in declaration order.
+var pinnedFields = func() []string {
+	var out []string
+	t := reflect.TypeFor[Fingerprint]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Tag.Get("pinned") == "true" {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			out = append(out, name)
+		}
+	}
+	return out
+}()
 
 // Key is the environment key: a short hash of the pinned fields. Results with equal keys were
 // measured on the same pinned environment.
