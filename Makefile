@@ -9,7 +9,7 @@ ORT_LIB = $(CURDIR)/.cache/onnxruntime/1.30.0/$(shell uname -m | sed -e s/x86_64
 # Debian packages the tests use: real git, HdrHistogram's Java log processor, stress-ng.
 TEST_DEBS := git libhdrhistogram-java default-jre-headless stress-ng
 
-.PHONY: all build ort demo test test-deps vet bench calibrate fuzz clean
+.PHONY: all build ort demo test test-deps vet bench calibrate fuzz dist arm64-deps test-arm64 test-all clean
 
 all: build
 
@@ -43,6 +43,23 @@ bench: build ort
 fuzz:
 	$(GO) test ./baseline/result -run '^$$' -fuzz FuzzParseLog -fuzztime 30s
 	$(GO) test ./baseline/result -run '^$$' -fuzz FuzzParseMeta -fuzztime 30s
+
+# Release tarballs for linux/arm64 (Pi 5) and linux/amd64 with SHA256SUMS; reproducible.
+dist: arm64-deps
+	./.ci/dist.sh
+
+arm64-deps:
+	@missing=""; for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# The arm64 binary under qemu-user with the arm64 ONNX Runtime: version, two short runs, a compare.
+test-arm64: dist
+	./.ci/test-arm64.sh
+
+test-all: test test-arm64
 
 clean:
 	rm -rf bin dist demo-out
