@@ -1,0 +1,164 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/harness/sched"
+)
+
+// writer takes each full buffer from the loop, hands its histograms to the Sink, folds them
+// into the run's totals, reports the interval and returns the buffer as the spare. It runs
+// on its own locked thread, kept off the measured CPUs, and polls: the loop never blocks on it
+// and never sends it anything but an atomic pointer.
+type writer struct {
+	l         *loop
+	o         Options
+	rep       *Report
+	classes   []string
+	tid       int
+	startNs   int64
+	startWall time.Time
+	gc0       uint64
+
+	done   atomic.Bool
+	failed atomic.Bool
+	err    error
+
+	merged  *hdrhistogram.Histogram
+	lastGC  uint64
+	lastThr ThreadStats
+	total   int64
+}
+
+func (w *writer) poll() time.Duration {
+	p := w.o.Interval / 50
+	return min(max(p, time.Millisecond), 50*time.Millisecond)
+}
+
+func (w *writer) loop() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	_, _ = sched.PinAwayFrom(w.o.CPUs) // best effort: nothing else is left on a 1-CPU box
+	w.merged = NewHistogram()
+	w.lastGC = w.gc0
+	w.lastThr, _ = readThreadStats(w.tid)
+	for {
+		if b := w.l.full.Swap(nil); b != nil {
+			w.handle(b)
+			w.l.spare.Store(b)
+			continue
+		}
+		if w.done.Load() {
+			if b := w.l.full.Swap(nil); b != nil {
+				w.handle(b)
+				w.l.spare.Store(b)
+			}
+			return
+		}
+		time.Sleep(w.poll())
+	}
+}
+
+func (w *writer) wall(ns int64) time.Time { return w.startWall.Add(time.Duration(ns - w.startNs)) }
+
+func (w *writer) handle(b *buffer) {
+	defer b.reset()
+	if w.failed.Load() {
+		return // the run is stopping after a write error; nothing more is written
+	}
+	start, end := w.wall(b.startNs), w.wall(b.endNs)
+	w.merged.Reset()
+	for k, h := range b.hists {
+		tag := ""
+		if len(w.classes) > 1 {
+			tag = w.classes[k]
+		}
+		if err := w.o.Sink.WriteInterval(Interval{Index: b.index, Tag: tag, Start: start, End: end, Hist: h}); err != nil {
+			w.err = fmt.Errorf("writing interval %d: %w", b.index, err)
+			w.failed.Store(true)
+			w.l.stop.Store(true)
+			return
+		}
+		w.rep.Totals[k].Merge(h)
+		w.merged.Merge(h)
+	}
+	w.rep.Intervals++
+	w.total += b.count
+	gc := gcCycles()
+	thr, _ := readThreadStats(w.tid)
+	st := IntervalStats{
+		Index: b.index, Start: start, End: end, Elapsed: time.Duration(b.endNs - w.startNs),
+		Samples: b.count, Total: w.total, Tid: w.tid, GCCycles: gc - w.lastGC,
+		Thread: ThreadStats{
+			VolCtxSw: thr.VolCtxSw - w.lastThr.VolCtxSw, InvolCtxSw: thr.InvolCtxSw - w.lastThr.InvolCtxSw,
+			MinorFaults: thr.MinorFaults - w.lastThr.MinorFaults, MajorFaults: thr.MajorFaults - w.lastThr.MajorFaults,
+		},
+	}
+	if b.count > 0 {
+		st.P50, st.P99, st.Max = w.merged.ValueAtQuantile(50), w.merged.ValueAtQuantile(99), w.merged.Max()
+	}
+	w.lastGC, w.lastThr = gc, thr
+	if w.o.OnInterval != nil {
+		w.o.OnInterval(st)
+	}
+}
+
+// gcCycles reads the number of completed GC cycles without stopping the world (unlike
+// runtime.ReadMemStats, which would preempt the timing goroutine mid-sample).
+func gcCycles() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// readThreadStats reads a thread's context switches and page faults from procfs.
+func readThreadStats(tid int) (ThreadStats, error) {
+	var t ThreadStats
+	base := "/proc/self/task/" + strconv.Itoa(tid)
+	status, err := os.ReadFile(base + "/status")
+	if err != nil {
+		return t, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(status))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		switch k {
+		case "voluntary_ctxt_switches":
+			t.VolCtxSw = n
+		case "nonvoluntary_ctxt_switches":
+			t.InvolCtxSw = n
+		}
+	}
+	stat, err := os.ReadFile(base + "/stat")
+	if err != nil {
+		return t, err
+	}
+	// Fields after the parenthesised command name (which may hold spaces): state is field 3,
+	// minflt field 10, majflt field 12 (proc(5)).
+	s := string(stat)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		f := strings.Fields(s[i+1:])
+		if len(f) > 9 {
+			t.MinorFaults, _ = strconv.ParseInt(f[7], 10, 64)
+			t.MajorFaults, _ = strconv.ParseInt(f[9], 10, 64)
+		}
+	}
+	return t, nil
+}
