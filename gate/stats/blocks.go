@@ -1,0 +1,320 @@
+package stats
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// block is consecutive intervals merged: its populated buckets in index order.
+type block struct {
+	idx   []int32
+	cnt   []int64
+	total int64
+	sum   float64
+}
+
+// blockSet is a Sample cut into non-overlapping blocks of blockLen intervals (the last may be
+// shorter).
+type blockSet struct {
+	blockLen int
+	blocks   []block
+}
+
+// blockSet returns the sample's blocks for length l (0: chosen from the data), cached.
+func (s *Sample) blockSet(l int) *blockSet {
+	if l <= 0 {
+		l = AutoBlockLen(s)
+	}
+	l = min(max(l, 1), max(s.Intervals(), 1))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if bs, ok := s.blocks[l]; ok {
+		return bs
+	}
+	n := s.Intervals()
+	bs := &blockSet{blockLen: l}
+	dense := make([]int64, s.geom.countsLen)
+	for start := 0; start < n; start += l {
+		end := min(start+l, n)
+		lo, hi := int32(math.MaxInt32), int32(-1)
+		var b block
+		for i := start; i < end; i++ {
+			s.forEach(i, func(idx int32, c int64) {
+				dense[idx] += c
+				lo, hi = min(lo, idx), max(hi, idx)
+			})
+			b.total += s.count[i]
+			b.sum += s.sum[i]
+		}
+		for idx := lo; idx <= hi; idx++ {
+			if c := dense[idx]; c != 0 {
+				b.idx = append(b.idx, idx)
+				b.cnt = append(b.cnt, c)
+				dense[idx] = 0
+			}
+		}
+		bs.blocks = append(bs.blocks, b)
+	}
+	if s.blocks == nil {
+		s.blocks = map[int]*blockSet{}
+	}
+	s.blocks[l] = bs
+	return bs
+}
+
+// draw fills w with the multiplicities of len(w) blocks drawn uniformly with replacement.
+func (bs *blockSet) draw(rng *rand.Rand, w []int32) {
+	clear(w)
+	n := len(w)
+	for range n {
+		w[rng.IntN(n)]++
+	}
+}
+
+func (bs *blockSet) meanOf(w []int32) float64 {
+	var sum float64
+	var n int64
+	for b, k := range w {
+		if k != 0 {
+			sum += float64(k) * bs.blocks[b].sum
+			n += int64(k) * bs.blocks[b].total
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// qwindow holds, for one quantile, every block's cumulative counts at the populated buckets of
+// a window of bucket indices that holds the quantile of any resample. cum is grid-major
+// (cum[j*nb+b]) so that a probe of grid point j reads one contiguous row.
+type qwindow struct {
+	q     float64
+	grid  []int32 // bucket indices, ascending
+	below []int64 // per block: samples in buckets before grid[0]
+	cum   []int64 // per grid point and block: samples in buckets ≤ grid[j]
+	nb    int
+}
+
+// window builds the qwindow of quantile q. For each block b with n_b samples it takes the
+// bucket of rank max(1, ⌈q·n_b⌉−1) as a lower and of rank min(n_b, ⌊q·n_b⌋+2) as an upper
+// candidate: for any multiplicities w the resample's rank round(q·Σw·n) lies between Σw times
+// the lower ranks and Σw times the upper ones, so its bucket lies between the smallest lower and
+// the largest upper candidate. quantile still checks, and falls back to an exact merge.
+func (bs *blockSet) window(s *Sample, q float64) *qwindow {
+	lo, hi := int32(math.MaxInt32), int32(-1)
+	for _, b := range bs.blocks {
+		if b.total == 0 {
+			continue
+		}
+		qn := q * float64(b.total)
+		rl := max(int64(math.Ceil(qn))-1, 1)
+		rh := min(int64(math.Floor(qn))+2, b.total)
+		lo = min(lo, b.bucketAtRank(rl))
+		hi = max(hi, b.bucketAtRank(rh))
+	}
+	w := &qwindow{q: q, nb: len(bs.blocks)}
+	if hi < lo {
+		return w
+	}
+	merged := s.mergedCounts()
+	for idx := lo; idx <= hi; idx++ {
+		if merged[idx] != 0 {
+			w.grid = append(w.grid, idx)
+		}
+	}
+	nb, ng := len(bs.blocks), len(w.grid)
+	w.below = make([]int64, nb)
+	w.cum = make([]int64, ng*nb)
+	for b, blk := range bs.blocks {
+		var c int64
+		j := 0
+		for i, idx := range blk.idx {
+			if idx > hi {
+				break
+			}
+			if idx < lo {
+				c += blk.cnt[i]
+				w.below[b] = c
+				continue
+			}
+			// Every populated bucket of a block inside the window is a grid point.
+			for w.grid[j] < idx {
+				w.cum[j*nb+b] = c
+				j++
+			}
+			c += blk.cnt[i]
+			w.cum[j*nb+b] = c
+			j++
+		}
+		for ; j < ng; j++ {
+			w.cum[j*nb+b] = c
+		}
+	}
+	return w
+}
+
+// bucketAtRank returns the index of the bucket holding the rank-th smallest sample.
+func (b *block) bucketAtRank(rank int64) int32 {
+	var c int64
+	for i, n := range b.cnt {
+		c += n
+		if c >= rank {
+			return b.idx[i]
+		}
+	}
+	return b.idx[len(b.idx)-1]
+}
+
+// quantile returns the quantile of the resample with block multiplicities w.
+func (w *qwindow) quantile(s *Sample, bs *blockSet, mult []int32) float64 {
+	var n int64
+	for b, k := range mult {
+		n += int64(k) * bs.blocks[b].total
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	rank := percentileRank(w.q, n)
+	ng := len(w.grid)
+	row := func(j int) int64 {
+		r := w.cum[j*w.nb : (j+1)*w.nb]
+		var c int64
+		for b, k := range mult {
+			c += int64(k) * r[b]
+		}
+		return c
+	}
+	var below int64
+	for b, k := range mult {
+		below += int64(k) * w.below[b]
+	}
+	if ng == 0 || below >= rank || row(ng-1) < rank {
+		return w.exact(s, bs, mult, rank)
+	}
+	j := sort.Search(ng, func(j int) bool { return row(j) >= rank })
+	return float64(s.geom.top(w.grid[j]))
+}
+
+// exact merges the resample's blocks and finds the bucket of rank. It is the safety net for a
+// resample outside the window, which the window's construction rules out.
+func (w *qwindow) exact(s *Sample, bs *blockSet, mult []int32, rank int64) float64 {
+	s.mu.Lock()
+	s.fallbck++
+	s.mu.Unlock()
+	dense := make([]int64, s.geom.countsLen)
+	for b, k := range mult {
+		if k == 0 {
+			continue
+		}
+		blk := bs.blocks[b]
+		for i, idx := range blk.idx {
+			dense[idx] += int64(k) * blk.cnt[i]
+		}
+	}
+	var c int64
+	for idx, n := range dense {
+		c += n
+		if c >= rank {
+			return float64(s.geom.top(int32(idx)))
+		}
+	}
+	return float64(s.max)
+}
+
+// AutoBlockLen chooses the block length, in intervals, from the data: the larger of Politis and
+// White's automatic block length for the series of per-interval medians and of per-interval
+// 99th percentiles, at least 1 and at most the length that still leaves MinBlocks blocks.
+func AutoBlockLen(s *Sample) int {
+	n := s.Intervals()
+	l := max(politisWhite(s.p50), politisWhite(s.p99))
+	if maxL := n / MinBlocks; l > maxL {
+		l = maxL
+	}
+	return max(l, 1)
+}
+
+// politisWhite returns the optimal block length for a circular/moving-block bootstrap of the
+// mean of x (Politis & White 2004, with Patton, Politis & White's 2009 correction), rounded up.
+func politisWhite(x []float64) int {
+	n := len(x)
+	if n < 8 {
+		return 1
+	}
+	var mean float64
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(n)
+	kn := max(5, int(math.Ceil(math.Sqrt(math.Log10(float64(n))))))
+	mmax := int(math.Ceil(math.Sqrt(float64(n)))) + kn
+	if mmax > n-1 {
+		mmax = n - 1
+	}
+	acov := make([]float64, mmax+1)
+	for k := 0; k <= mmax; k++ {
+		var c float64
+		for i := 0; i+k < n; i++ {
+			c += (x[i] - mean) * (x[i+k] - mean)
+		}
+		acov[k] = c / float64(n)
+	}
+	if acov[0] <= 0 {
+		return 1
+	}
+	crit := 2 * math.Sqrt(math.Log10(float64(n))/float64(n))
+	mhat := -1
+	for m := 1; m+kn <= mmax; m++ {
+		ok := true
+		for k := 1; k <= kn; k++ {
+			if math.Abs(acov[m+k]/acov[0]) >= crit {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			mhat = m
+			break
+		}
+	}
+	if mhat < 0 {
+		mhat = mmax
+	}
+	M := min(2*mhat, mmax)
+	var g, d float64
+	for k := -M; k <= M; k++ {
+		lam := flatTop(float64(k) / float64(M))
+		r := acov[abs(k)]
+		g += lam * float64(abs(k)) * r
+		d += lam * r
+	}
+	dcb := 4.0 / 3.0 * d * d
+	if dcb <= 0 || g == 0 {
+		return 1
+	}
+	b := math.Pow(2*g*g/dcb, 1.0/3) * math.Pow(float64(n), 1.0/3)
+	if math.IsNaN(b) || b < 1 {
+		return 1
+	}
+	return int(math.Ceil(b))
+}
+
+func flatTop(t float64) float64 {
+	t = math.Abs(t)
+	switch {
+	case t <= 0.5:
+		return 1
+	case t <= 1:
+		return 2 * (1 - t)
+	}
+	return 0
+}
+
+func abs(k int) int {
+	if k < 0 {
+		return -k
+	}
+	return k
+}

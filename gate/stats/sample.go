@@ -1,0 +1,226 @@
+package stats
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"sync"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Sample is one run as the statistics see it: its interval histograms, in time order, reduced
+// to a compact sparse form. A 48-hour nightly log holds 17,280 interval histograms of about
+// 270 KB each when dense; a Sample keeps only the populated buckets (about two bytes each), so
+// a pair of such runs fits in memory and the caller can decode, add and drop one interval at a
+// time.
+//
+// The zero Sample is empty and ready for Add. A Sample is safe for concurrent readers once
+// every Add has returned; Add must not run concurrently with anything else.
+type Sample struct {
+	geom    geometry
+	packed  *hdrhistogram.PackedHistogram
+	data    []byte  // per interval: uvarint(index delta), uvarint(count) pairs
+	off     []int   // start of interval i in data; len = intervals+1 once non-empty
+	count   []int64 // samples per interval
+	sum     []float64
+	p50     []float64 // per-interval median, for the block-length choice
+	p99     []float64 // per-interval 99th percentile, likewise
+	total   int64
+	min     int64
+	max     int64
+	merged  []int64 // dense merged counts, built lazily
+	mu      sync.Mutex
+	blocks  map[int]*blockSet
+	fallbck int // resamples that fell outside the precomputed window (tests watch it)
+}
+
+// NewSample returns a Sample holding the given interval histograms, in order.
+func NewSample(hs ...*hdrhistogram.Histogram) (*Sample, error) {
+	s := &Sample{}
+	var errs []error
+	for i, h := range hs {
+		if err := s.Add(h); err != nil {
+			errs = append(errs, fmt.Errorf("interval %d: %w", i, err))
+		}
+	}
+	return s, errors.Join(errs...)
+}
+
+// Add appends one interval histogram. h is only read: the caller may reset and reuse it. Every
+// histogram of a Sample must share the first one's lowest discernible value and significant
+// figures, so that buckets line up; an empty histogram still counts as an interval (a stall).
+func (s *Sample) Add(h *hdrhistogram.Histogram) error {
+	if h == nil {
+		return errors.New("nil histogram")
+	}
+	if s.packed == nil {
+		g, err := newGeometry(h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures())
+		if err != nil {
+			return err
+		}
+		s.geom = g
+		s.packed = hdrhistogram.NewPacked(h.LowestTrackableValue(), h.HighestTrackableValue(), int(h.SignificantFigures()))
+		s.off = append(s.off, 0)
+		s.min = math.MaxInt64
+	} else if h.LowestTrackableValue() != s.geom.lowestTrackable || h.SignificantFigures() != s.geom.sigFigs {
+		return fmt.Errorf("histogram geometry (lowest %d, %d significant figures) differs from the sample's (lowest %d, %d)",
+			h.LowestTrackableValue(), h.SignificantFigures(), s.geom.lowestTrackable, s.geom.sigFigs)
+	}
+	p := s.packed
+	p.Reset()
+	if dropped := p.MergeFrom(h); dropped != 0 {
+		return fmt.Errorf("%d samples above the sample's highest trackable value %d", dropped, s.geom.highest)
+	}
+	var (
+		prev     int32
+		n        int64
+		sum      float64
+		buf      [2 * binary.MaxVarintLen64]byte
+		firstIdx int32 = -1
+		lastIdx  int32
+	)
+	for v, c := range p.ForEachBucket {
+		idx := s.geom.index(v)
+		k := binary.PutUvarint(buf[:], uint64(idx-prev))
+		k += binary.PutUvarint(buf[k:], uint64(c))
+		s.data = append(s.data, buf[:k]...)
+		prev = idx
+		n += c
+		sum += float64(c) * float64(s.geom.median(idx))
+		if firstIdx < 0 {
+			firstIdx = idx
+		}
+		lastIdx = idx
+	}
+	s.off = append(s.off, len(s.data))
+	s.count = append(s.count, n)
+	s.sum = append(s.sum, sum)
+	var q50, q99 float64
+	if n > 0 {
+		vs := p.ValueAtPercentilesSlice([]float64{50, 99})
+		q50, q99 = float64(vs[0]), float64(vs[1])
+		s.min = min(s.min, s.geom.lowest(firstIdx))
+		s.max = max(s.max, s.geom.top(lastIdx))
+	}
+	s.p50 = append(s.p50, q50)
+	s.p99 = append(s.p99, q99)
+	s.total += n
+	s.merged = nil
+	s.blocks = nil
+	return nil
+}
+
+// Intervals returns the number of interval histograms added.
+func (s *Sample) Intervals() int { return len(s.count) }
+
+// Count returns the number of samples in all intervals.
+func (s *Sample) Count() int64 { return s.total }
+
+// Max returns the largest recorded value as HdrHistogram reports it (the top of its bucket), or
+// 0 when the sample is empty. It is one sample: gate it only against absolute limits.
+func (s *Sample) Max() int64 {
+	if s.total == 0 {
+		return 0
+	}
+	return s.max
+}
+
+// Min returns the smallest recorded value (the bottom of its bucket), or 0 when empty.
+func (s *Sample) Min() int64 {
+	if s.total == 0 {
+		return 0
+	}
+	return s.min
+}
+
+// Bytes returns the memory the compact intervals take, for capacity planning and benchmarks.
+func (s *Sample) Bytes() int {
+	return cap(s.data) + 8*cap(s.off) + 8*cap(s.count) + 8*cap(s.sum) + 8*cap(s.p50) + 8*cap(s.p99)
+}
+
+// forEach calls fn for each populated bucket of interval i, in increasing index order.
+func (s *Sample) forEach(i int, fn func(idx int32, c int64)) {
+	d := s.data[s.off[i]:s.off[i+1]]
+	var idx int32
+	for len(d) > 0 {
+		delta, k := binary.Uvarint(d)
+		c, k2 := binary.Uvarint(d[k:])
+		d = d[k+k2:]
+		idx += int32(delta)
+		fn(idx, int64(c))
+	}
+}
+
+// mergedCounts returns the dense counts of all intervals merged, indexed like HdrHistogram's.
+func (s *Sample) mergedCounts() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.merged != nil {
+		return s.merged
+	}
+	m := make([]int64, s.geom.countsLen)
+	for i := range s.count {
+		s.forEach(i, func(idx int32, c int64) { m[idx] += c })
+	}
+	s.merged = m
+	return m
+}
+
+// geometry is HdrHistogram's bucket layout, reproduced so that a bucket index maps to its value
+// range without a dense histogram. The tests check it against the library for every index.
+type geometry struct {
+	lowestTrackable int64
+	highest         int64
+	sigFigs         int64
+	unit            uint // log2 of the lowest discernible value
+	half            uint // log2 of half the sub-bucket count
+	countsLen       int
+}
+
+func newGeometry(lowest, highest, sigFigs int64) (geometry, error) {
+	if sigFigs < 1 || sigFigs > 5 {
+		return geometry{}, fmt.Errorf("histogram has %d significant figures, want 1..5", sigFigs)
+	}
+	g := geometry{lowestTrackable: lowest, highest: highest, sigFigs: sigFigs}
+	lo := max(lowest, 1)
+	g.unit = uint(bits.Len64(uint64(lo)) - 1)
+	subBucketCountMag := uint(math.Ceil(math.Log2(2 * math.Pow10(int(sigFigs)))))
+	g.half = subBucketCountMag - 1
+	g.countsLen = int(g.index(highest)) + 1
+	return g, nil
+}
+
+// index returns the flat counts index of v, as HdrHistogram computes it.
+func (g geometry) index(v int64) int32 {
+	mask := uint64(1)<<(g.half+1) - 1
+	mask <<= g.unit
+	bucket := bits.Len64(uint64(v)|mask) - 1 - int(g.unit) - int(g.half)
+	sub := int64(uint64(v) >> (uint(bucket) + g.unit))
+	return int32(int64(bucket+1)<<g.half + sub - int64(1)<<g.half)
+}
+
+// lowest returns the smallest value of bucket idx.
+func (g geometry) lowest(idx int32) int64 {
+	bucket := int(idx>>g.half) - 1
+	sub := int64(idx&(1<<g.half-1)) + 1<<g.half
+	if bucket < 0 {
+		sub -= 1 << g.half
+		bucket = 0
+	}
+	return sub << (uint(bucket) + g.unit)
+}
+
+// size returns the width of bucket idx.
+func (g geometry) size(idx int32) int64 {
+	bucket := max(int(idx>>g.half)-1, 0)
+	return int64(1) << (uint(bucket) + g.unit)
+}
+
+// top returns the largest value of bucket idx: what ValueAtQuantile reports.
+func (g geometry) top(idx int32) int64 { return g.lowest(idx) + g.size(idx) - 1 }
+
+// median returns the middle of bucket idx: what HdrHistogram's Mean weighs counts by.
+func (g geometry) median(idx int32) int64 { return g.lowest(idx) + g.size(idx)>>1 }
