@@ -1,0 +1,622 @@
+package gate
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate/stats"
+)
+
+// PWCETFunc bounds the candidate's latency at a per-inference exceedance probability. The WCET
+// analysis fills it; until then Options.PWCET is nil and pwcet rules are "unavailable".
+type PWCETFunc func(cand *Run, prob, confidence float64) (PWCETEstimate, error)
+
+// PWCETEstimate is a pWCET bound, or why there is none.
+type PWCETEstimate struct {
+	// Valid is false when a validity test (independence, stationarity, fit) failed; Reason says which.
+	Valid   bool
+	BoundNs float64
+	Reason  string
+}
+
+// Options tune a comparison.
+type Options struct {
+	// IgnorePins compares results whose pinned fingerprints differ (A/B runs: CPU vs NPU, fp32
+	// vs int8); the report says so.
+	IgnorePins bool
+	// Inconclusive is the exit-code policy for an inconclusive gate (default DefaultInconclusive).
+	Inconclusive InconclusivePolicy
+	// DefaultRules marks rules that came from DefaultRules, for the report.
+	DefaultRules bool
+	// PWCET evaluates pwcet rules; nil reports them unavailable.
+	PWCET PWCETFunc
+	// Seed makes the bootstrap deterministic; the same inputs and seed give the same report.
+	Seed uint64
+	// Tool identifies this tailgate in the report.
+	Tool Tool
+}
+
+// Compare evaluates rules with cand as the candidate and base as the baseline (nil when there
+// is none: absolute rules are still evaluated, relative ones are skipped and the gate is
+// incomparable). It returns an error only for misuse (no candidate, no rules); every property
+// of the data, bad or good, is a verdict in the report.
+func Compare(base, cand *Run, rules []Rule, opts Options) (*Report, error) {
+	if cand == nil || cand.Meta == nil || cand.Sample == nil || cand.Merged == nil {
+		return nil, fmt.Errorf("gate: no candidate result")
+	}
+	if len(rules) == 0 {
+		return nil, fmt.Errorf("gate: no rules to evaluate")
+	}
+	if opts.Inconclusive == "" {
+		opts.Inconclusive = DefaultInconclusive
+	}
+	c := &comparison{opts: opts, rules: rules, cand: newSide(cand), pFaster: map[string]float64{}}
+	rep := &Report{
+		Schema: ReportSchema, Suite: cand.Meta.Suite, Policy: opts.Inconclusive,
+		DefaultRules: opts.DefaultRules, Tool: opts.Tool, Candidate: c.cand.side,
+	}
+	rep.Pins.CandidateKey = cand.Meta.Env.Key()
+	if base != nil {
+		c.base = newSide(base)
+		rep.Baseline = &c.base.side
+		rep.Pins.BaselineKey = base.Meta.Env.Key()
+		rep.Pins.Diffs = result.DiffPinned(base.Meta.Env, cand.Meta.Env)
+		if base.Meta.Suite != cand.Meta.Suite {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("suites differ: baseline %q, candidate %q", base.Meta.Suite, cand.Meta.Suite))
+		}
+	}
+	if len(rep.Pins.Diffs) > 0 {
+		if !opts.IgnorePins {
+			fields := make([]string, len(rep.Pins.Diffs))
+			for i, d := range rep.Pins.Diffs {
+				fields[i] = d.Field
+			}
+			why := "pinned fingerprint differs: " + strings.Join(fields, ", ")
+			for _, r := range rules {
+				row := newRow(r)
+				row.Verdict, row.Reason = RuleSkipped, why
+				rep.Rules = append(rep.Rules, row)
+			}
+			rep.Notes = append(rep.Notes, why+" (use --ignore-pins for an A/B comparison)")
+			return c.finish(rep, VerdictIncomparable), nil
+		}
+		rep.Pins.Ignored = true
+		rep.Notes = append(rep.Notes, "pins ignored (--ignore-pins): this is an A/B comparison across environments")
+	}
+	rep.Rules = c.evaluate()
+	verdict := VerdictPass
+	for i, row := range rep.Rules {
+		if rules[i].Warn {
+			continue
+		}
+		switch row.Verdict {
+		case RuleRegression:
+			verdict = Worse(verdict, VerdictRegression)
+		case RuleInconclusive, RuleUnavailable:
+			verdict = Worse(verdict, VerdictInconclusive)
+		case RuleSkipped:
+			verdict = Worse(verdict, VerdictIncomparable)
+		}
+	}
+	if c.base == nil && verdict == VerdictIncomparable {
+		rep.Notes = append(rep.Notes, "no baseline: relative rules were skipped")
+	}
+	// An unhealthy run can neither pass nor fail: its numbers say more about the board than
+	// about the change. Incomparable stays, because it is about the pairing, not the run.
+	var sick []string
+	if h := cand.Meta.Health; !h.Healthy && !h.Overridden {
+		sick = append(sick, "candidate run unhealthy: "+reasons(h))
+	}
+	if base != nil {
+		if h := base.Meta.Health; !h.Healthy && !h.Overridden {
+			sick = append(sick, "baseline run unhealthy: "+reasons(h))
+		}
+	}
+	if len(sick) > 0 {
+		rep.Notes = append(rep.Notes, sick...)
+		if verdict != VerdictIncomparable {
+			verdict = VerdictInconclusive
+		}
+	}
+	return c.finish(rep, verdict), nil
+}
+
+func reasons(h result.Health) string {
+	if len(h.Reasons) == 0 {
+		return "no reason recorded"
+	}
+	return strings.Join(h.Reasons, "; ")
+}
+
+// finish sets the verdict, exit code and headline.
+func (c *comparison) finish(rep *Report, v Verdict) *Report {
+	rep.Verdict = v
+	rep.ExitCode = v.ExitCode(rep.Policy)
+	rep.Headline = headline(rep)
+	return rep
+}
+
+// headline summarises the verdict in one line for a commit status.
+func headline(rep *Report) string {
+	count := map[RuleVerdict]int{}
+	var first *RuleResult
+	for i := range rep.Rules {
+		row := &rep.Rules[i]
+		count[row.Verdict]++
+		if first == nil && !row.Warn && (row.Verdict == RuleRegression || (rep.Verdict == VerdictInconclusive && (row.Verdict == RuleInconclusive || row.Verdict == RuleUnavailable))) {
+			first = row
+		}
+	}
+	var s string
+	switch rep.Verdict {
+	case VerdictPass:
+		s = fmt.Sprintf("pass: %d/%d rules hold", count[RulePass]+count[RuleImproved], len(rep.Rules))
+		if n := count[RuleImproved]; n > 0 {
+			s += fmt.Sprintf(", %d improved", n)
+		}
+		if n := count[RuleWarn]; n > 0 {
+			s += fmt.Sprintf(", %d warning", n)
+		}
+	case VerdictRegression:
+		s = fmt.Sprintf("regression: %s", first.Rule)
+		if first.Ratio != nil {
+			s += fmt.Sprintf(" (%+.1f%%)", (*first.Ratio-1)*100)
+		} else if first.Candidate != nil {
+			s += " (" + FormatValue(*first.Candidate, first.Unit) + ")"
+		}
+		if n := count[RuleRegression]; n > 1 {
+			s += fmt.Sprintf(" and %d more", n-1)
+		}
+	case VerdictIncomparable:
+		s = "incomparable"
+		if len(rep.Notes) > 0 {
+			s += ": " + rep.Notes[0]
+		}
+	case VerdictInconclusive:
+		s = "inconclusive"
+		switch {
+		case first != nil:
+			s += ": " + first.Rule + ": " + first.Reason
+		case len(rep.Notes) > 0:
+			s += ": " + rep.Notes[len(rep.Notes)-1]
+		}
+		if rep.Policy == InconclusivePass {
+			s += " (policy: pass)"
+		}
+	default:
+		s = string(rep.Verdict)
+	}
+	if rep.Suite != "" {
+		s = rep.Suite + " " + s
+	}
+	if len(s) > HeadlineMax {
+		s = truncate(s, HeadlineMax)
+	}
+	return s
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, ending in an ellipsis.
+func truncate(s string, n int) string {
+	const ell = "…"
+	cut := n - len(ell)
+	for cut > 0 && !utf8Start(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ell
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// Run is one side of a comparison, prepared for evaluation: its meta, its interval histograms
+// as a stats.Sample and their merge. NewRun builds it from a result read into memory; a caller
+// that streams a long log can fill the same fields one interval at a time.
+type Run struct {
+	Dir    string
+	Meta   *result.Meta
+	Sample *stats.Sample
+	// Merged is every interval merged: point estimates, maxima and miss counts come from it.
+	Merged *hdrhistogram.Histogram
+	// Span is the summed length of the intervals, for the sample rate.
+	Span time.Duration
+	// Result is the whole result when it was read into memory (pwcet needs the intervals); it
+	// may be nil.
+	Result *result.Result
+}
+
+// NewRun prepares a result read with result.Read.
+func NewRun(r *result.Result) (*Run, error) {
+	run := &Run{Dir: r.Dir, Meta: r.Meta, Sample: &stats.Sample{}, Merged: result.NewHistogram(), Result: r}
+	for i, iv := range r.Log.Intervals {
+		if err := run.Add(iv); err != nil {
+			return nil, fmt.Errorf("result %s: interval %d: %w", r.Dir, i, err)
+		}
+	}
+	return run, nil
+}
+
+// Add appends one interval, in time order.
+func (r *Run) Add(iv result.Interval) error {
+	if err := r.Sample.Add(iv.Hist); err != nil {
+		return err
+	}
+	if dropped := r.Merged.Merge(iv.Hist); dropped != 0 {
+		return fmt.Errorf("%d samples beyond the histogram range", dropped)
+	}
+	r.Span += iv.End.Sub(iv.Start)
+	return nil
+}
+
+// CompareResults prepares two results read into memory and compares them; base may be nil.
+func CompareResults(base, cand *result.Result, rules []Rule, opts Options) (*Report, error) {
+	var b *Run
+	if base != nil {
+		var err error
+		if b, err = NewRun(base); err != nil {
+			return nil, err
+		}
+	}
+	if cand == nil {
+		return nil, fmt.Errorf("gate: no candidate result")
+	}
+	c, err := NewRun(cand)
+	if err != nil {
+		return nil, err
+	}
+	return Compare(b, c, rules, opts)
+}
+
+// side is one run with its report description.
+type side struct {
+	run    *Run
+	merged *hdrhistogram.Histogram
+	side   Side
+}
+
+func newSide(r *Run) *side {
+	s := &side{run: r, merged: r.Merged}
+	m := r.Meta
+	rate := 0.0
+	if r.Span > 0 {
+		rate = float64(s.merged.TotalCount()) / r.Span.Seconds()
+	}
+	s.side = Side{
+		Dir: r.Dir, Suite: m.Suite, Git: m.Git, Env: m.Env, Start: m.Start, End: m.End,
+		Samples: s.merged.TotalCount(), Intervals: r.Sample.Intervals(), RatePerSec: rate,
+		Summary: result.Summarize(s.merged), Calibration: m.Calibration, Health: m.Health, Tool: m.Tool,
+	}
+	return s
+}
+
+// need converts a sample count into a Need with a duration at the side's rate.
+func (s *side) need(n int64) *Need {
+	nd := &Need{Samples: n}
+	if s.side.RatePerSec > 0 {
+		nd.Duration = time.Duration(float64(n) / s.side.RatePerSec * float64(time.Second)).Round(time.Second)
+	}
+	return nd
+}
+
+// countAbove counts samples whose value is above limit (or at/above it when inclusive), by
+// bucket: a bucket counts as above when its highest equivalent value is.
+func countAbove(h *hdrhistogram.Histogram, limit float64, inclusive bool) int64 {
+	var n int64
+	for _, b := range h.Distribution() {
+		v := float64(b.To)
+		if v > limit || (inclusive && v == limit) {
+			n += b.Count
+		}
+	}
+	return n
+}
+
+type comparison struct {
+	opts       Options
+	rules      []Rule
+	base, cand *side
+	pFaster    map[string]float64 // rule text → one-sided p-value of "not faster"
+}
+
+func newRow(r Rule) RuleResult {
+	row := RuleResult{
+		Rule: r.String(), Source: r.Source.String(), Metric: r.Metric.String(), Unit: "ns",
+		Confidence: r.Confidence, Warn: r.Warn, Limit: r.Limit.Text, LimitValue: r.Limit.Value,
+	}
+	switch r.Limit.Kind {
+	case Relative:
+		row.LimitKind = "relative"
+	case Absolute:
+		row.LimitKind = "absolute"
+	case Share:
+		row.LimitKind, row.Unit = "share", "share"
+	}
+	return row
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// evaluate computes every row. Relative rules are decided after all of them have a p-value,
+// because Holm's correction ranks them together.
+func (c *comparison) evaluate() []RuleResult {
+	rows := make([]RuleResult, len(c.rules))
+	var family []int // non-warn relative rules with a p-value
+	for i, r := range c.rules {
+		rows[i] = newRow(r)
+		row := &rows[i]
+		if c.cand.merged.TotalCount() == 0 {
+			row.Verdict, row.Reason = RuleInconclusive, "the candidate has no samples"
+			continue
+		}
+		switch {
+		case r.Metric.Kind == PWCET:
+			c.pwcet(r, row)
+		case r.Limit.Kind == Relative:
+			if c.relative(r, row) && !r.Warn {
+				family = append(family, i)
+			}
+		case r.Metric.Kind == Miss:
+			c.miss(r, row)
+		case r.Metric.Kind == Max:
+			v := float64(c.cand.merged.Max())
+			row.Candidate = ptr(v)
+			if c.base != nil {
+				row.Baseline = ptr(float64(c.base.merged.Max()))
+			}
+			c.decideAbsolute(r, row, v, "the observed maximum (one sample; pwcet bounds the worst case)")
+		case r.Metric.Kind == Mean:
+			c.absoluteMean(r, row)
+		default:
+			c.absoluteQuantile(r, row)
+		}
+	}
+	// Holm across the gate's failing relative rules. Rules may carry different confidences;
+	// scaling each p-value by alpha0/alpha_i and running Holm at alpha0 rejects rule i exactly
+	// when p_i <= alpha_i/(m-k), the sequentially rejective test at each rule's own level.
+	alpha0 := oneSidedAlpha(DefaultConfidence)
+	scaled := make([]float64, len(family))
+	for k, i := range family {
+		scaled[k] = *rows[i].PSlower * alpha0 / oneSidedAlpha(c.rules[i].Confidence)
+	}
+	sig := holm(scaled, alpha0)
+	for k, i := range family {
+		rows[i].Significant = sig[k]
+	}
+	for i, r := range c.rules {
+		if r.Limit.Kind == Relative && rows[i].Verdict == "" {
+			if r.Warn {
+				rows[i].Significant = *rows[i].PSlower <= oneSidedAlpha(r.Confidence)
+			}
+			c.decideRelative(r, &rows[i])
+		}
+	}
+	return rows
+}
+
+// relative fills the estimates of a relative rule and reports whether it has a p-value to be
+// decided; otherwise the row's verdict is already set.
+func (c *comparison) relative(r Rule, row *RuleResult) bool {
+	if c.base == nil {
+		row.Verdict, row.Reason = RuleSkipped, "a relative limit needs a baseline"
+		return false
+	}
+	if c.base.merged.TotalCount() == 0 {
+		row.Verdict, row.Reason = RuleInconclusive, "the baseline has no samples"
+		return false
+	}
+	if r.Metric.Kind == Quantile {
+		row.Baseline = ptr(float64(c.base.merged.ValueAtQuantile(r.Metric.Q * 100)))
+		row.Candidate = ptr(float64(c.cand.merged.ValueAtQuantile(r.Metric.Q * 100)))
+		need := requiredSamples(r.Metric.Q, r.Confidence, 0)
+		var short []string
+		if n := c.base.side.Samples; n < need {
+			short = append(short, fmt.Sprintf("baseline has %d", n))
+		}
+		if n := c.cand.side.Samples; n < need {
+			short = append(short, fmt.Sprintf("candidate has %d", n))
+		}
+		if len(short) > 0 {
+			row.Need = c.cand.need(need)
+			row.Verdict = RuleInconclusive
+			row.Reason = fmt.Sprintf("need %s samples%s for %s at %g (%s)", groupInt(need), approx(row.Need), row.Metric, r.Confidence, strings.Join(short, ", "))
+			return false
+		}
+	} else {
+		row.Baseline = ptr(c.base.merged.Mean())
+		row.Candidate = ptr(c.cand.merged.Mean())
+	}
+	rt, err := compareRatio(c.base.run, c.cand.run, r.Metric, r.Confidence, c.opts.Seed)
+	if err != nil {
+		row.Verdict, row.Reason = RuleInconclusive, err.Error()
+		return false
+	}
+	row.Ratio, row.RatioLo, row.RatioHi, row.PSlower = ptr(rt.Point), ptr(rt.Lo), ptr(rt.Hi), ptr(rt.PSlower)
+	c.pFaster[row.Rule] = rt.PFaster
+	return true
+}
+
+// decideRelative: a regression must be material (the ratio is beyond the limit) and
+// significant (Holm-adjusted one-sided test that the candidate is slower).
+func (c *comparison) decideRelative(r Rule, row *RuleResult) {
+	ratio, limit := *row.Ratio, 1+r.Limit.Value
+	change := fmt.Sprintf("%+.1f%% [%+.1f%%, %+.1f%%]", (ratio-1)*100, (*row.RatioLo-1)*100, (*row.RatioHi-1)*100)
+	material := r.Op.violates(ratio, limit)
+	switch {
+	case material && row.Significant:
+		row.Verdict = RuleRegression
+		if r.Warn {
+			row.Verdict = RuleWarn
+		}
+		row.Reason = fmt.Sprintf("%s is beyond %s and significant (p=%.2g)", change, r.Limit.Text, *row.PSlower)
+	case material:
+		row.Verdict = RulePass
+		row.Reason = fmt.Sprintf("%s is beyond %s but not significant at %g (p=%.2g)", change, r.Limit.Text, r.Confidence, *row.PSlower)
+	case ratio < 1 && c.fasterSignificant(row.Rule, r.Confidence):
+		row.Verdict = RuleImproved
+		row.Reason = fmt.Sprintf("%s: significantly faster", change)
+	case row.Significant:
+		row.Verdict = RulePass
+		row.Reason = fmt.Sprintf("%s: slower but within %s", change, r.Limit.Text)
+	default:
+		row.Verdict = RulePass
+		row.Reason = fmt.Sprintf("%s: within %s", change, r.Limit.Text)
+	}
+}
+
+func (c *comparison) fasterSignificant(rule string, conf float64) bool {
+	p, ok := c.pFaster[rule]
+	return ok && p <= oneSidedAlpha(conf)
+}
+
+// decideAbsolute handles limits the point value alone decides (max, pwcet bounds).
+func (c *comparison) decideAbsolute(r Rule, row *RuleResult, v float64, what string) {
+	if r.Op.violates(v, r.Limit.Value) {
+		row.Verdict = RuleRegression
+		if r.Warn {
+			row.Verdict = RuleWarn
+		}
+		row.Reason = fmt.Sprintf("%s %s is not %s %s", what, FormatNs(v), r.Op, r.Limit.Text)
+		return
+	}
+	row.Verdict = RulePass
+	row.Reason = fmt.Sprintf("%s %s %s %s", what, FormatNs(v), r.Op, r.Limit.Text)
+}
+
+// absoluteQuantile certifies "p_q op L" the MLPerf way: with t samples beyond L among n, the
+// claim holds at confidence c when n reaches the early-stopping count for (q, c, t).
+func (c *comparison) absoluteQuantile(r Rule, row *RuleResult) {
+	v := float64(c.cand.merged.ValueAtQuantile(r.Metric.Q * 100))
+	row.Candidate = ptr(v)
+	if c.base != nil && c.base.merged.TotalCount() > 0 {
+		row.Baseline = ptr(float64(c.base.merged.ValueAtQuantile(r.Metric.Q * 100)))
+	}
+	c.certify(r, row, v, r.Metric.Q, r.Op == Less)
+}
+
+// certify decides a claim that at most a share 1-q of samples lie beyond the rule's limit, where
+// v is the candidate's value in the row's unit.
+func (c *comparison) certify(r Rule, row *RuleResult, v, q float64, inclusive bool) {
+	limit := r.Limit.Value
+	bound := limit
+	if r.Metric.Kind == Miss {
+		bound = float64(r.Metric.Deadline)
+	}
+	show := func(x float64) string { return FormatValue(x, row.Unit) }
+	if r.Op.violates(v, limit) {
+		row.Verdict = RuleRegression
+		if r.Warn {
+			row.Verdict = RuleWarn
+		}
+		row.Reason = fmt.Sprintf("%s is %s, not %s %s", row.Metric, show(v), r.Op, r.Limit.Text)
+		return
+	}
+	t := countAbove(c.cand.merged, bound, inclusive)
+	need := requiredSamples(q, r.Confidence, t)
+	if need < 0 {
+		row.Verdict = RuleInconclusive
+		row.Reason = fmt.Sprintf("no number of samples certifies %s %s %s", row.Metric, r.Op, r.Limit.Text)
+		return
+	}
+	if n := c.cand.side.Samples; n < need {
+		row.Need = c.cand.need(need)
+		row.Verdict = RuleInconclusive
+		row.Reason = fmt.Sprintf("%s is %s but %d samples with %d beyond %s cannot certify it at %g: need %s samples%s",
+			row.Metric, show(v), n, t, FormatNs(bound), r.Confidence, groupInt(need), approx(row.Need))
+		return
+	}
+	row.Verdict = RulePass
+	row.Reason = fmt.Sprintf("%s is %s, certified %s %s at %g", row.Metric, show(v), r.Op, r.Limit.Text, r.Confidence)
+}
+
+// miss is the share of candidate samples beyond the deadline, certified like a quantile: a miss
+// share below L is the (1-L)-quantile below the deadline.
+func (c *comparison) miss(r Rule, row *RuleResult) {
+	d := float64(r.Metric.Deadline)
+	n := c.cand.side.Samples
+	share := float64(countAbove(c.cand.merged, d, false)) / float64(n)
+	row.Candidate = ptr(share)
+	if c.base != nil && c.base.side.Samples > 0 {
+		row.Baseline = ptr(float64(countAbove(c.base.merged, d, false)) / float64(c.base.side.Samples))
+	}
+	if r.Limit.Value == 0 {
+		// "miss(d) < 0%" can never hold; "<= 0%" is the same claim as "max <= d".
+		if r.Op == Less || share > 0 {
+			row.Verdict, row.Reason = RuleRegression, fmt.Sprintf("miss share is %s, limit %s %s", FormatShare(share), r.Op, r.Limit.Text)
+			if r.Warn {
+				row.Verdict = RuleWarn
+			}
+			return
+		}
+	}
+	c.certify(r, row, share, 1-r.Limit.Value, false)
+}
+
+// absoluteMean compares the candidate's mean with its bootstrap interval to the limit: it passes
+// when the whole interval is inside, fails when the point estimate is not, and is inconclusive
+// in between.
+func (c *comparison) absoluteMean(r Rule, row *RuleResult) {
+	v := c.cand.merged.Mean()
+	row.Candidate = ptr(v)
+	if c.base != nil && c.base.merged.TotalCount() > 0 {
+		row.Baseline = ptr(c.base.merged.Mean())
+	}
+	if r.Op.violates(v, r.Limit.Value) {
+		c.decideAbsolute(r, row, v, "mean")
+		return
+	}
+	lo, hi, err := meanInterval(c.cand.run, r.Confidence, c.opts.Seed)
+	if err != nil {
+		row.Verdict, row.Reason = RuleInconclusive, err.Error()
+		return
+	}
+	row.CandidateLo, row.CandidateHi = ptr(lo), ptr(hi)
+	if r.Op.violates(hi, r.Limit.Value) {
+		row.Verdict = RuleInconclusive
+		row.Reason = fmt.Sprintf("mean %s but its %g interval reaches %s", FormatNs(v), r.Confidence, FormatNs(hi))
+		return
+	}
+	row.Verdict = RulePass
+	row.Reason = fmt.Sprintf("mean %s, interval [%s, %s] %s %s", FormatNs(v), FormatNs(lo), FormatNs(hi), r.Op, r.Limit.Text)
+}
+
+func (c *comparison) pwcet(r Rule, row *RuleResult) {
+	if c.opts.PWCET == nil {
+		row.Verdict, row.Reason = RuleUnavailable, "pWCET analysis is not available in this build"
+		return
+	}
+	est, err := c.opts.PWCET(c.cand.run, r.Metric.Prob, r.Confidence)
+	switch {
+	case err != nil:
+		row.Verdict, row.Reason = RuleInconclusive, "pWCET: "+err.Error()
+	case !est.Valid:
+		row.Verdict, row.Reason = RuleInconclusive, "no pWCET bound: "+est.Reason
+	default:
+		row.Candidate = ptr(est.BoundNs)
+		c.decideAbsolute(r, row, est.BoundNs, "pWCET bound")
+	}
+}
+
+// approx renders " (≈ 46s at the observed rate)" or nothing when the rate is unknown.
+func approx(n *Need) string {
+	if n == nil || n.Duration <= 0 {
+		return ""
+	}
+	return " (≈ " + FormatDuration(n.Duration) + " at the observed rate)"
+}
+
+// groupInt renders 46050 as "46,050".
+func groupInt(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + groupInt(-n)
+	}
+	var b strings.Builder
+	for i, ch := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(ch)
+	}
+	return b.String()
+}

@@ -1,0 +1,71 @@
+package gate
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/tailgate-ci/tailgate/gate/stats"
+)
+
+// This file is the seam to gate/stats: every statistical computation the gate relies on goes
+// through these few functions.
+
+// oneSidedAlpha is the level of a one-sided test that agrees with a two-sided interval at conf:
+// a ratio interval at 0.99 excludes 1 from below exactly when the p-value of "not slower" is at
+// most 0.005.
+func oneSidedAlpha(conf float64) float64 { return (1 - conf) / 2 }
+
+func statOf(m Metric) stats.Stat {
+	if m.Kind == Mean {
+		return stats.Stat{Kind: stats.Mean}
+	}
+	return stats.Stat{Kind: stats.Quantile, Q: m.Q}
+}
+
+func statsOptions(seed uint64) stats.Options {
+	o := stats.DefaultOptions
+	if seed != 0 {
+		o.Seed = seed
+	}
+	return o
+}
+
+// compareRatio bootstraps cand/base of the rule's statistic. Too few blocks for a bootstrap
+// interval is an error the caller reports as inconclusive.
+func compareRatio(base, cand *Run, m Metric, conf float64, seed uint64) (stats.Ratio, error) {
+	r := stats.Compare(base.Sample, cand.Sample, statOf(m), conf, statsOptions(seed))
+	if math.IsNaN(r.Point) || math.IsNaN(r.Lo) || math.IsNaN(r.PSlower) {
+		return r, fmt.Errorf("no ratio for %s: a run is empty or its %s is zero", m, m)
+	}
+	if err := enoughBlocks("baseline", r.Base); err != nil {
+		return r, err
+	}
+	return r, enoughBlocks("candidate", r.Cand)
+}
+
+func enoughBlocks(which string, e stats.Estimate) error {
+	if e.Blocks < stats.MinBlocks {
+		return fmt.Errorf("the %s has %d intervals in %d bootstrap blocks of %d; an interval needs at least %d blocks (run longer or record shorter intervals)",
+			which, e.Intervals, e.Blocks, e.BlockLen, stats.MinBlocks)
+	}
+	return nil
+}
+
+// meanInterval is the block-bootstrap interval of the run's mean at conf.
+func meanInterval(run *Run, conf float64, seed uint64) (lo, hi float64, err error) {
+	e := stats.Interval(run.Sample, stats.Stat{Kind: stats.Mean}, conf, statsOptions(seed))
+	if math.IsNaN(e.Lo) {
+		return 0, 0, fmt.Errorf("no interval for the mean of an empty run")
+	}
+	if err := enoughBlocks("candidate", e); err != nil {
+		return 0, 0, err
+	}
+	return e.Lo, e.Hi, nil
+}
+
+// holm returns which p-values Holm's step-down procedure rejects at family-wise level alpha.
+func holm(p []float64, alpha float64) []bool { return stats.Holm(p, alpha) }
+
+// requiredSamples is MLPerf LoadGen's early-stopping count: the samples needed to certify the
+// q-quantile at confidence conf when t of them exceed the claimed bound.
+func requiredSamples(q, conf float64, t int64) int64 { return stats.RequiredSamples(q, conf, t) }
