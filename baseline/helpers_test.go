@@ -1,0 +1,90 @@
+package baseline
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+)
+
+// piEnv is a Raspberry Pi 5 fingerprint; variants change one pinned field.
+func piEnv() result.Fingerprint {
+	return result.Fingerprint{
+		Arch: "arm64", OS: "linux", KernelRelease: "6.12.25-rt-v8+", PreemptRT: true,
+		CPUModel: "Cortex-A76", CPUCount: 4, Board: "Raspberry Pi 5 Model B Rev 1.0",
+		Backend: "onnxruntime", ORTVersion: "1.30.0", Threads: 1, CPUs: []int{3}, Sched: "fifo:80",
+	}
+}
+
+// mkResult writes a synthetic result into a new temp folder and returns the folder.
+func mkResult(t testing.TB, suite string, seed uint64, median float64, mut func(*Synthetic)) string {
+	t.Helper()
+	dir := t.TempDir()
+	s := Synthetic{
+		Suite: suite, Env: piEnv(), Seed: seed, MedianNs: median,
+		Git:   result.Git{Repo: "acme/vision", Commit: commitFor(seed), Ref: "refs/heads/main"},
+		Start: time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC).Add(time.Duration(seed) * 24 * time.Hour),
+	}
+	if mut != nil {
+		mut(&s)
+	}
+	if _, err := WriteSynthetic(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func commitFor(seed uint64) string {
+	const hexd = "0123456789abcdef"
+	b := make([]byte, 40)
+	x := seed*0x9E3779B97F4A7C15 + 1
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b[i] = hexd[x%16]
+	}
+	return string(b)
+}
+
+func mustOpen(t testing.TB, dir string) Store {
+	t.Helper()
+	st, err := OpenDir(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func mustAdd(t testing.TB, st Store, dir string) RunInfo {
+	t.Helper()
+	ri, err := st.Add(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ri
+}
+
+func wantIs(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error %v, want one wrapping %v", err, target)
+	}
+}
+
+// snapshot lists every file under root with its contents, for "nothing changed" checks.
+func snapshot(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			b, _ := os.ReadFile(p)
+			out[p] = string(b)
+		}
+		return nil
+	})
+	return out
+}
