@@ -1,0 +1,498 @@
+// Package config reads tailgate.yaml: the suites a board measures, the pins a run requires,
+// the store and the GitHub settings. Reading is strict: an unknown key, a wrong type or an
+// invalid value is an error naming the file and line, and every problem is reported at once.
+// It owns the file's schema (docs/formats.md); it does not run suites (cmd, runner), parse
+// threshold rules (gate) or open stores (baseline).
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tailgate-ci/tailgate/harness/inputs"
+	"github.com/tailgate-ci/tailgate/harness/sched"
+	"github.com/tailgate-ci/tailgate/harness/synthetic"
+)
+
+// DefaultFile is the configuration file looked for when --config is not given.
+const DefaultFile = "tailgate.yaml"
+
+// Version is the configuration schema version this package reads.
+const Version = 1
+
+// Profiles are the run profiles a suite's per-profile values are keyed by.
+var Profiles = []string{"pr", "nightly"}
+
+// Default per-profile interval lengths (DESIGN: 1s for PR runs, 10s nightly).
+var DefaultInterval = PerProfile{PR: time.Second, Nightly: 10 * time.Second}
+
+// Config is a parsed tailgate.yaml.
+type Config struct {
+	Version int               `yaml:"version"`
+	Suites  map[string]*Suite `yaml:"suites"`
+	Pins    Pins              `yaml:"pins"`
+	Store   Store             `yaml:"store"`
+	GitHub  GitHub            `yaml:"github"`
+
+	// Path is the file it was read from; Digest the SHA-256 of its bytes (meta.json's
+	// config_digest).
+	Path   string `yaml:"-"`
+	Digest string `yaml:"-"`
+}
+
+// Suite is one workload to measure and gate.
+type Suite struct {
+	Name      string           `yaml:"-"`
+	Line      int              `yaml:"-"` // where the suite's key is
+	Model     string           `yaml:"model"`
+	Backend   string           `yaml:"backend"`   // ort (default) or synthetic
+	Synthetic string           `yaml:"synthetic"` // --synthetic SPEC
+	Inputs    map[string]Input `yaml:"inputs"`
+	Threads   int              `yaml:"threads"`
+	CPUs      []int            `yaml:"cpus"`
+	Sched     string           `yaml:"sched"`
+	Mlock     bool             `yaml:"mlock"`
+	Spinning  *bool            `yaml:"spinning"`
+	Seed      *int64           `yaml:"seed"`
+	// Warmup is a duration ("5s") or an iteration count ("500").
+	Warmup     string            `yaml:"warmup"`
+	Duration   PerProfile        `yaml:"duration"`
+	Iterations int64             `yaml:"iterations"`
+	Interval   PerProfile        `yaml:"interval"`
+	Mode       string            `yaml:"mode"`     // closed (default) or open
+	Rate       string            `yaml:"rate"`     // open loop: "30/s"
+	Deadline   Duration          `yaml:"deadline"` // open loop
+	Overrun    string            `yaml:"overrun"`  // open loop: queue or drop
+	Thresholds []Rule            `yaml:"thresholds"`
+	Tags       map[string]string `yaml:"tags"`
+}
+
+// Input is one model input of a suite. Shape is a list of dimensions (empty for a scalar);
+// Fill uses the --input FILL grammar (random, zeros, const=V, file=PATH, adversarial, ...).
+type Input struct {
+	Shape []int64 `yaml:"shape"`
+	Fill  string  `yaml:"fill"`
+	Seed  *int64  `yaml:"seed"`
+}
+
+// Rule is one threshold rule, kept as text for the gate's grammar, with its line so the gate
+// can name file and line in its errors.
+type Rule struct {
+	Text string
+	Line int
+}
+
+// UnmarshalYAML keeps the rule's text and line.
+func (r *Rule) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return lineErr(n.Line, "a threshold rule is a string such as \"p99 < +5%%\"")
+	}
+	r.Text, r.Line = n.Value, n.Line
+	return nil
+}
+
+// Duration is a Go duration string in YAML ("33ms").
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := parseDuration(n)
+	*d = Duration(v)
+	return err
+}
+
+func parseDuration(n *yaml.Node) (time.Duration, error) {
+	if n.Kind != yaml.ScalarNode {
+		return 0, lineErr(n.Line, "want a duration such as 30s")
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return 0, lineErr(n.Line, "%q is not a duration (e.g. 90s, 2m, 6h)", n.Value)
+	}
+	return v, nil
+}
+
+// PerProfile is a duration that may differ by profile: either one duration for both
+// ("30s") or a mapping { pr: 2m, nightly: 6h }.
+type PerProfile struct {
+	PR, Nightly time.Duration
+}
+
+// UnmarshalYAML reads a scalar duration or a {pr, nightly} mapping, rejecting other keys.
+func (p *PerProfile) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		d, err := parseDuration(n)
+		p.PR, p.Nightly = d, d
+		return err
+	}
+	if n.Kind != yaml.MappingNode {
+		return lineErr(n.Line, "want a duration or { pr: D, nightly: D }")
+	}
+	te := &yaml.TypeError{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		d, err := parseDuration(v)
+		if err != nil {
+			te.Errors = append(te.Errors, err.(*yaml.TypeError).Errors...)
+			continue
+		}
+		switch k.Value {
+		case "pr":
+			p.PR = d
+		case "nightly":
+			p.Nightly = d
+		default:
+			te.Errors = append(te.Errors, fmt.Sprintf("line %d: unknown profile %q (want pr or nightly)", k.Line, k.Value))
+		}
+	}
+	if len(te.Errors) > 0 {
+		return te
+	}
+	return nil
+}
+
+// lineErr is a decoding error in the form yaml.v3 collects, so that one bad value does not
+// hide the others.
+func lineErr(line int, format string, a ...any) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: ", line) + fmt.Sprintf(format, a...)}}
+}
+
+// For returns the value for a profile ("" means pr).
+func (p PerProfile) For(profile string) time.Duration {
+	if profile == "nightly" {
+		return p.Nightly
+	}
+	return p.PR
+}
+
+// Pins are the versions a run requires; doctor checks them and a failed pin stops a run.
+type Pins struct {
+	Kernel      string            `yaml:"kernel"` // glob on the kernel release
+	ONNXRuntime string            `yaml:"onnxruntime"`
+	ModelSHA256 map[string]string `yaml:"model_sha256"` // suite → hex SHA-256
+}
+
+// Store says where results and baselines are kept.
+type Store struct {
+	Kind   string `yaml:"kind"` // fs (default) or git
+	Path   string `yaml:"path"` // fs: folder, default .tailgate
+	Repo   string `yaml:"repo"` // git: repository path or URL
+	Branch string `yaml:"branch"`
+}
+
+// GitHub says what to publish.
+type GitHub struct {
+	Comment *bool `yaml:"comment"`
+	Status  *bool `yaml:"status"`
+	Check   *bool `yaml:"check"`
+}
+
+// Load reads and validates a configuration file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, b)
+}
+
+// Parse decodes and validates configuration bytes; name is used in errors. Every problem is
+// reported, each as "name:line: message".
+func Parse(name string, b []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var errs []error
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty configuration", name)
+		}
+		de := &decodeError{msg: prefixLines(name, err), err: err}
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, de // a syntax error: nothing else can be checked
+		}
+		// Type and unknown-key errors leave the rest decoded: check it too, so every problem
+		// is reported in one go.
+		errs = append(errs, de)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fmt.Errorf("%s: more than one YAML document", name)
+	}
+	sum := sha256.Sum256(b)
+	c.Path, c.Digest = name, hex.EncodeToString(sum[:])
+
+	var root yaml.Node
+	_ = yaml.Unmarshal(b, &root)
+	lines := suiteLines(&root)
+
+	bad := func(line int, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s:%d: %s", name, line, fmt.Sprintf(format, a...)))
+	}
+	if c.Version != Version {
+		bad(topLine(&root, "version"), "version %d not supported (this tailgate reads version %d)", c.Version, Version)
+	}
+	if len(c.Suites) == 0 {
+		bad(topLine(&root, "suites"), "no suites")
+	}
+	for _, n := range c.SuiteNames() {
+		s := c.Suites[n]
+		if s == nil {
+			s = &Suite{}
+			c.Suites[n] = s
+		}
+		s.Name, s.Line = n, lines[n]
+		for _, e := range s.validate() {
+			bad(s.Line, "suite %s: %v", n, e)
+		}
+	}
+	switch c.Store.Kind {
+	case "", "fs":
+	case "git":
+		if c.Store.Branch == "" {
+			bad(topLine(&root, "store"), "store: kind git needs a branch")
+		}
+	default:
+		bad(topLine(&root, "store"), "store: unknown kind %q (want fs or git)", c.Store.Kind)
+	}
+	for suite, sum := range c.Pins.ModelSHA256 {
+		if _, ok := c.Suites[suite]; !ok {
+			bad(topLine(&root, "pins"), "pins.model_sha256: no suite named %q", suite)
+		}
+		if len(sum) != 64 || strings.Trim(strings.ToLower(sum), "0123456789abcdef") != "" {
+			bad(topLine(&root, "pins"), "pins.model_sha256.%s: %q is not a hex SHA-256", suite, sum)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &c, nil
+}
+
+// validate checks one suite's values; errors say which key.
+func (s *Suite) validate() []error {
+	var errs []error
+	switch s.Backend {
+	case "", "ort":
+		if s.Model == "" {
+			errs = append(errs, errors.New("model: required for the ort backend"))
+		}
+	case "synthetic":
+		if s.Synthetic != "" {
+			if _, err := synthetic.Parse(s.Synthetic); err != nil {
+				errs = append(errs, fmt.Errorf("synthetic: %w", err))
+			}
+		}
+	default:
+		errs = append(errs, fmt.Errorf("backend: %q (want ort or synthetic)", s.Backend))
+	}
+	for _, in := range s.InputSpecs() {
+		if _, err := inputs.ParseSpec(in); err != nil {
+			errs = append(errs, fmt.Errorf("inputs: %w", err))
+		}
+	}
+	if s.Threads < 0 {
+		errs = append(errs, fmt.Errorf("threads: %d is negative", s.Threads))
+	}
+	for _, c := range s.CPUs {
+		if c < 0 {
+			errs = append(errs, fmt.Errorf("cpus: %d is negative", c))
+		}
+	}
+	if s.Sched != "" {
+		if _, err := sched.Parse(s.Sched); err != nil {
+			errs = append(errs, fmt.Errorf("sched: %w", err))
+		}
+	}
+	if s.Warmup != "" {
+		if _, _, err := ParseWarmup(s.Warmup); err != nil {
+			errs = append(errs, fmt.Errorf("warmup: %w", err))
+		}
+	}
+	if s.Iterations < 0 {
+		errs = append(errs, fmt.Errorf("iterations: %d is negative", s.Iterations))
+	}
+	switch s.Mode {
+	case "", "closed":
+		if s.Rate != "" || s.Deadline != 0 || s.Overrun != "" {
+			errs = append(errs, errors.New("rate, deadline and overrun apply to mode: open only"))
+		}
+	case "open":
+		if _, err := ParseRate(s.Rate); err != nil {
+			errs = append(errs, fmt.Errorf("rate: %w", err))
+		}
+		if s.Overrun != "" && s.Overrun != "queue" && s.Overrun != "drop" {
+			errs = append(errs, fmt.Errorf("overrun: %q (want queue or drop)", s.Overrun))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("mode: %q (want closed or open)", s.Mode))
+	}
+	seeds := map[int64]bool{}
+	for _, in := range s.Inputs {
+		if in.Seed != nil {
+			seeds[*in.Seed] = true
+		}
+	}
+	if len(seeds) > 1 || (len(seeds) == 1 && s.Seed != nil && !seeds[*s.Seed]) {
+		errs = append(errs, errors.New("inputs: per-input seeds differ; every input is seeded from one seed (set seed: on the suite)"))
+	}
+	return errs
+}
+
+// InputSpecs renders the suite's inputs in the --input grammar (NAME=DIMS:FILL), sorted by
+// name, so flags and configuration go through one parser.
+func (s *Suite) InputSpecs() []string {
+	names := make([]string, 0, len(s.Inputs))
+	for n := range s.Inputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		in := s.Inputs[n]
+		dims := "scalar"
+		if len(in.Shape) > 0 {
+			parts := make([]string, len(in.Shape))
+			for i, d := range in.Shape {
+				parts[i] = strconv.FormatInt(d, 10)
+			}
+			dims = strings.Join(parts, "x")
+		}
+		spec := n + "=" + dims
+		if in.Fill != "" {
+			spec += ":" + in.Fill
+		}
+		out = append(out, spec)
+	}
+	return out
+}
+
+// EffectiveSeed is the suite's seed, else the one seed its inputs name, else def.
+func (s *Suite) EffectiveSeed(def int64) int64 {
+	if s.Seed != nil {
+		return *s.Seed
+	}
+	for _, in := range s.Inputs {
+		if in.Seed != nil {
+			return *in.Seed
+		}
+	}
+	return def
+}
+
+// SuiteNames returns the suite names in sorted order.
+func (c *Config) SuiteNames() []string {
+	out := make([]string, 0, len(c.Suites))
+	for n := range c.Suites {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Suite returns the named suite, or an error listing the suites there are.
+func (c *Config) Suite(name string) (*Suite, error) {
+	if s, ok := c.Suites[name]; ok {
+		return s, nil
+	}
+	return nil, fmt.Errorf("%s: no suite %q (suites: %s)", c.Path, name, strings.Join(c.SuiteNames(), ", "))
+}
+
+// ParseWarmup reads a warm-up given as a duration ("5s") or an iteration count ("500").
+func ParseWarmup(s string) (time.Duration, int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return 0, 0, fmt.Errorf("%q is negative", s)
+		}
+		return 0, n, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, 0, fmt.Errorf("%q is neither a duration (5s) nor an iteration count (500)", s)
+	}
+	return d, 0, nil
+}
+
+// ParseRate reads an open-loop arrival rate "N/s" (also /ms, /min) into arrivals per second.
+func ParseRate(s string) (float64, error) {
+	num, unit, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, fmt.Errorf("%q: want N/s, e.g. 30/s", s)
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("%q: %q is not a positive number", s, num)
+	}
+	per := map[string]float64{"s": 1, "ms": 1e-3, "min": 60, "m": 60}[unit]
+	if per == 0 {
+		return 0, fmt.Errorf("%q: unit %q (want s, ms or min)", s, unit)
+	}
+	return v / per, nil
+}
+
+// decodeError is a YAML decoding error with its lines prefixed by the file name.
+type decodeError struct {
+	msg string
+	err error
+}
+
+func (e *decodeError) Error() string { return e.msg }
+func (e *decodeError) Unwrap() error { return e.err }
+
+// prefixLines turns yaml's "line N: msg" errors into "name:N: msg" lines.
+func prefixLines(name string, err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	var out []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(l)
+		if rest, ok := strings.CutPrefix(l, "line "); ok {
+			if num, m, ok := strings.Cut(rest, ": "); ok {
+				l = name + ":" + num + ": " + m
+			}
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+func topLine(root *yaml.Node, key string) int {
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		m := root.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				return m.Content[i].Line
+			}
+		}
+	}
+	return 1
+}
+
+func suiteLines(root *yaml.Node) map[string]int {
+	out := map[string]int{}
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return out
+	}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "suites" && m.Content[i+1].Kind == yaml.MappingNode {
+			s := m.Content[i+1]
+			for j := 0; j+1 < len(s.Content); j += 2 {
+				out[s.Content[j].Value] = s.Content[j].Line
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,124 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadGood(t *testing.T) {
+	c, err := Load("testdata/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.Suite("vision-int8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Line != 3 || v.Duration.For("nightly") != 6*time.Hour || v.Duration.For("pr") != 2*time.Minute {
+		t.Errorf("suite line %d durations %+v", v.Line, v.Duration)
+	}
+	if got := v.InputSpecs(); len(got) != 1 || got[0] != "x=1x3x96x96:random" {
+		t.Errorf("input specs %q", got)
+	}
+	if v.EffectiveSeed(0) != 1 || len(v.Thresholds) != 4 || v.Thresholds[2].Text != "p99.9 < +10% @ 0.95" || v.Thresholds[2].Line != 15 {
+		t.Errorf("seed %d thresholds %+v", v.EffectiveSeed(0), v.Thresholds)
+	}
+	s := c.Suites["synth"]
+	if s.Interval.For("nightly") != 10*time.Second || time.Duration(s.Deadline) != 33*time.Millisecond || s.Duration.For("nightly") != 10*time.Second {
+		t.Errorf("synth %+v", s)
+	}
+	if c.Store.Kind != "git" || c.Store.Branch != "tailgate-data" || c.GitHub.Check == nil || *c.GitHub.Check {
+		t.Errorf("store %+v github %+v", c.Store, c.GitHub)
+	}
+	if len(c.Digest) != 64 {
+		t.Errorf("digest %q", c.Digest)
+	}
+	if _, err := c.Suite("nope"); err == nil || !strings.Contains(err.Error(), "synth, vision-int8") {
+		t.Errorf("missing suite error %v does not list the suites", err)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown key names file and line", "version: 1\nsuites:\n  a:\n    model: m.onnx\n    treads: 2\n",
+			[]string{"t.yaml:5: field treads not found"}},
+		{"wrong type", "version: 1\nsuites:\n  a:\n    model: m.onnx\n    threads: many\n", []string{"t.yaml:5:"}},
+		{"every semantic error at once", `version: 2
+suites:
+  a:
+    sched: fifo:120
+    warmup: soon
+    duration: { pr: 1m, weekly: 1h }
+  b:
+    backend: synthetic
+    synthetic: "lognormal:median=1ms"
+    mode: open
+    rate: fast
+store: { kind: s3 }
+`, []string{"t.yaml:1: version 2", "t.yaml:6: unknown profile \"weekly\""}},
+		{"semantic errors", `version: 1
+suites:
+  a:
+    sched: fifo:120
+    warmup: soon
+  b:
+    backend: synthetic
+    synthetic: "lognormal:median=1ms"
+    mode: open
+    rate: fast
+    inputs: { x: { shape: [1], fill: sparkly } }
+store: { kind: s3 }
+`, []string{"t.yaml:3: suite a: model: required", "t.yaml:3: suite a: sched:", "t.yaml:3: suite a: warmup:",
+			"t.yaml:6: suite b: synthetic:", "t.yaml:6: suite b: rate:", "t.yaml:6: suite b: inputs:", "t.yaml:12: store: unknown kind"}},
+		{"empty", "", []string{"empty configuration"}},
+		{"two documents", "version: 1\nsuites: {a: {model: m}}\n---\nversion: 1\n", []string{"more than one YAML document"}},
+		{"bad pin", "version: 1\nsuites: {a: {model: m}}\npins: { model_sha256: { b: xyz } }\n", []string{"no suite named \"b\"", "not a hex SHA-256"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not contain %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestParseWarmupAndRate(t *testing.T) {
+	if d, n, err := ParseWarmup("5s"); d != 5*time.Second || n != 0 || err != nil {
+		t.Errorf("5s → %v %d %v", d, n, err)
+	}
+	if d, n, err := ParseWarmup("500"); d != 0 || n != 500 || err != nil {
+		t.Errorf("500 → %v %d %v", d, n, err)
+	}
+	if r, err := ParseRate("30/s"); r != 30 || err != nil {
+		t.Errorf("30/s → %v %v", r, err)
+	}
+	if r, err := ParseRate("120/min"); r != 2 || err != nil {
+		t.Errorf("120/min → %v %v", r, err)
+	}
+	for _, bad := range []string{"30", "x/s", "3/h", "-1/s"} {
+		if _, err := ParseRate(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("version: 1\nsuites: {a: {model: m}}\n"))
+	f.Add([]byte("version: 1\nsuites:\n  a:\n    duration: {pr: 1s}\n    thresholds: [\"p99 < 1ms\"]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse("f.yaml", b)
+		if err == nil && (c.Version != Version || len(c.Suites) == 0) {
+			t.Fatalf("accepted an invalid config: %+v", c)
+		}
+	})
+}
