@@ -184,6 +184,7 @@ func (s *gitStore) write(msg string, fn func() error) error {
 			s.synced = false
 			return fmt.Errorf("git store %s: push failed after %d attempts: %w", s.spec, attempt+1, perr)
 		}
+		fmt.Fprintf(s.opt.Warn, "git store %s: push lost a race with another writer; refetching and re-applying (attempt %d)\n", s.spec, attempt+2)
 		// Jitter so that boards that collided do not collide again in lockstep.
 		time.Sleep(time.Duration(20+rand.IntN(80*(attempt+1))) * time.Millisecond)
 	}

@@ -88,3 +88,11 @@ func snapshot(t *testing.T, root string) map[string]string {
 	})
 	return out
 }
+
+// nightlyFor is the nightly history entry of a stored run.
+func nightlyFor(ri RunInfo, verdict string) HistoryEntry {
+	return HistoryEntry{
+		V: HistoryVersion, Kind: KindNightly, Time: ri.Start, Suite: ri.Suite, Key: ri.Key, Run: ri.ID,
+		Commit: ri.Git.Commit, P50: ri.Summary.P50, P99: ri.Summary.P99, P999: ri.Summary.P999, Verdict: verdict,
+	}
+}
