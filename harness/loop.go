@@ -197,11 +197,11 @@ func (l *loop) run(n int64, endNs int64) error {
 		if l.class++; l.class == l.nclass {
 			l.class = 0
 		}
+		if t1 >= endNs || l.stop.Load() {
+			return nil // the caller hands over the last interval, so it is never empty
+		}
 		if t1 >= l.nextSwap {
 			l.swap(t1)
-		}
-		if t1 >= endNs || l.stop.Load() {
-			return nil
 		}
 		if t1 >= l.breakAt {
 			l.takeBreak(t1)
