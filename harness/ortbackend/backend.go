@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unsafe"
+	"syscall"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness/inputs"
@@ -29,6 +29,8 @@ type Backend struct {
 	// next is the rotation counter of each class.
 	next []int
 	sink byte
+	// mapped is the tensor memory to unmap on Close, after the tensors that point into it.
+	mapped [][]byte
 
 	opts    Options
 	model   []IOInfo
@@ -86,7 +88,7 @@ func Open(o Options) (*Backend, error) {
 		return nil, fmt.Errorf("model %s: %w", o.Model, err)
 	}
 	for i, info := range outs {
-		v, mem, err := newTensor(info.Type, outShapes[i])
+		v, mem, err := b.newTensor(info.Type, outShapes[i])
 		if err != nil {
 			return nil, fmt.Errorf("model %s: output %q: %w", o.Model, info.Name, err)
 		}
@@ -145,6 +147,10 @@ func (b *Backend) Close() error {
 		}
 	}
 	b.ins, b.outs = nil, nil
+	for _, m := range b.mapped {
+		errs = append(errs, syscall.Munmap(m))
+	}
+	b.mapped = nil
 	return errors.Join(errs...)
 }
 
@@ -210,7 +216,7 @@ func (b *Backend) prepareInputs(plan []planned) error {
 	}
 	b.next = make([]int, len(b.classes))
 	for i, p := range plan {
-		v, mem, err := newTensor(p.info.Type, p.shape)
+		v, mem, err := b.newTensor(p.info.Type, p.shape)
 		if err != nil {
 			return fmt.Errorf("input %q: %w", p.info.Name, err)
 		}
@@ -313,22 +319,21 @@ func names(bs []bound) []string       { return collect(bs, func(b bound) string 
 func values(bs []bound) []ort.Value   { return collect(bs, func(b bound) ort.Value { return b.value }) }
 func ioNames(infos []IOInfo) []string { return collect(infos, func(i IOInfo) string { return i.Name }) }
 
-// tensorAlign is the alignment of tensor memory: a cache line, and what ONNX Runtime's own
-// allocator gives its kernels (which may take faster paths on aligned data).
-const tensorAlign = 64
-
-// alignedBytes returns n zero bytes starting on a tensorAlign boundary. The slice points into
-// a larger Go allocation, which the garbage collector keeps alive (and never moves) while the
-// slice is referenced.
-func alignedBytes(n int) []byte {
-	b := make([]byte, n+tensorAlign-1)
-	off := (tensorAlign - int(uintptr(unsafe.Pointer(&b[0]))%tensorAlign)) % tensorAlign
-	return b[off : off+n : off+n]
+// tensorMemory maps n zero bytes outside the Go heap for a tensor. ONNX Runtime keeps the
+// pointer between calls, which cgo's rules forbid for Go memory; mapped memory is also
+// page-aligned (what vectorised kernels like), never scanned by the garbage collector, and
+// locked along with the rest of the process by mlockall. Close unmaps it.
+func tensorMemory(n int) ([]byte, error) {
+	mem, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		return nil, fmt.Errorf("mapping %d bytes of tensor memory: %w", n, err)
+	}
+	return mem, nil
 }
 
 // newTensor creates a tensor of a resolved shape over tailgate-owned memory. Rank-0 tensors
 // are onnxruntime_go Scalars, whose memory is reached through scalarBytes.
-func newTensor(t inputs.ElemType, shape []int64) (ort.Value, []byte, error) {
+func (b *Backend) newTensor(t inputs.ElemType, shape []int64) (ort.Value, []byte, error) {
 	if !t.Supported() {
 		return nil, nil, fmt.Errorf("element type %s is not supported", t)
 	}
@@ -342,7 +347,11 @@ func newTensor(t inputs.ElemType, shape []int64) (ort.Value, []byte, error) {
 	if n == 0 {
 		return nil, nil, fmt.Errorf("shape %v has no elements; tailgate cannot bind an empty tensor", shape)
 	}
-	mem := alignedBytes(n * t.Size())
+	mem, err := tensorMemory(n * t.Size())
+	if err != nil {
+		return nil, nil, err
+	}
+	b.mapped = append(b.mapped, mem)
 	v, err := ort.NewCustomDataTensor(ort.NewShape(slices.Clone(shape)...), mem, ort.TensorElementDataType(t))
 	if err != nil {
 		return nil, nil, err

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/tailgate-ci/tailgate/harness"
 	"github.com/tailgate-ci/tailgate/harness/inputs"
@@ -222,6 +223,9 @@ func TestSessionSettings(t *testing.T) {
 	}
 	if got := Affinities([]int{0, 2, 3}); got != "1;3;4" {
 		t.Errorf("Affinities = %q", got)
+	}
+	if addr := uintptr(unsafe.Pointer(&b.Input("x")[0])); addr%4096 != 0 {
+		t.Errorf("input tensor memory at %#x is not page-aligned", addr)
 	}
 	if b.ModelSHA256() == "" || len(b.ModelSHA256()) != 64 {
 		t.Errorf("model sha %q", b.ModelSHA256())
