@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate"
+	"github.com/tailgate-ci/tailgate/gate/render"
+	"github.com/tailgate-ci/tailgate/runner/config"
+)
+
+// Defaults of `tailgate compare` flags.
+const (
+	DefaultCompareFormat       = string(render.DefaultFormat)
+	DefaultCompareInconclusive = string(gate.DefaultInconclusive)
+)
+
+func init() {
+	commands["compare"] = command{"gate a result against a baseline result: table/Markdown/JSON and an exit code", compareCmd}
+}
+
+type compareFlags struct {
+	thresholds    []string
+	config, suite string
+	format, out   string
+	inconclusive  string
+	ignorePins    bool
+}
+
+func compareCmd(e *env, args []string) error {
+	fs := pflag.NewFlagSet("compare", pflag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: tailgate compare [BASE] CAND [flags]\n\nGates result directory CAND against BASE (without BASE only absolute rules apply).\nExit: 0 pass, 1 regression, 2 error, 3 incomparable, 4 inconclusive.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	var f compareFlags
+	fs.StringArrayVar(&f.thresholds, "threshold", nil, `threshold rule, repeatable, e.g. "p99 < +5%" (overrides the configuration's)`)
+	fs.StringVar(&f.config, "config", "", "tailgate.yaml to take the suite's thresholds from (default: ./"+config.DefaultFile+" when --suite is given)")
+	fs.StringVar(&f.suite, "suite", "", "suite whose thresholds apply (default: the candidate's suite)")
+	fs.StringVar(&f.format, "format", DefaultCompareFormat, "output format: table, markdown or json")
+	fs.StringVar(&f.out, "out", "", "write the output to this file (atomically) instead of stdout")
+	fs.StringVar(&f.inconclusive, "inconclusive", DefaultCompareInconclusive, "exit code policy for an inconclusive gate: fail (exit 4) or pass (exit 0)")
+	fs.BoolVar(&f.ignorePins, "ignore-pins", false, "compare results whose pinned environments differ (A/B runs such as CPU vs NPU); the report says so")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return withCode(exitError, err)
+	}
+	var errs []error
+	format := render.Format(f.format)
+	switch format {
+	case render.FormatTable, render.FormatMarkdown, render.FormatJSON:
+	default:
+		errs = append(errs, fmt.Errorf("--format %q: want table, markdown or json", f.format))
+	}
+	policy := gate.InconclusivePolicy(f.inconclusive)
+	if policy != gate.InconclusiveFail && policy != gate.InconclusivePass {
+		errs = append(errs, fmt.Errorf("--inconclusive %q: want fail or pass", f.inconclusive))
+	}
+	if n := fs.NArg(); n < 1 || n > 2 {
+		errs = append(errs, fmt.Errorf("want BASE CAND (or CAND alone), got %d arguments", n))
+	}
+	if len(errs) > 0 {
+		return withCode(exitError, errors.Join(errs...))
+	}
+	var baseDir, candDir string
+	if fs.NArg() == 2 {
+		baseDir, candDir = fs.Arg(0), fs.Arg(1)
+	} else {
+		candDir = fs.Arg(0)
+	}
+	rep, err := compareDirs(baseDir, candDir, f, policy)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	var buf bytes.Buffer
+	if err := render.Write(&buf, format, rep); err != nil {
+		return withCode(exitError, err)
+	}
+	if f.out != "" {
+		if err := result.WriteFileAtomic(f.out, buf.Bytes(), 0o644); err != nil {
+			return withCode(exitError, fmt.Errorf("--out: %w", err))
+		}
+		fmt.Fprintln(e.stdout, rep.Headline)
+	} else if _, err := e.stdout.Write(buf.Bytes()); err != nil {
+		return withCode(exitError, err)
+	}
+	if rep.ExitCode == exitPass {
+		return nil
+	}
+	return withCode(rep.ExitCode, errors.New(rep.Headline))
+}
+
+// compareDirs reads the results and gates them. It is the seam for --store: a baseline looked up
+// in the store arrives here as a directory (or, later, a *result.Result) like any other.
+func compareDirs(baseDir, candDir string, f compareFlags, policy gate.InconclusivePolicy) (*gate.Report, error) {
+	var errs []error
+	cand, err := result.Read(candDir)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("candidate: %w", err))
+	}
+	var base *result.Result
+	if baseDir != "" {
+		if base, err = result.Read(baseDir); err != nil {
+			errs = append(errs, fmt.Errorf("baseline: %w", err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	srcs, isDefault, err := compareRules(f, cand.Meta.Suite)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := gate.ParseRules(srcs)
+	if err != nil {
+		return nil, err
+	}
+	return gate.CompareResults(base, cand, rules, gate.Options{
+		IgnorePins: f.ignorePins, Inconclusive: policy, DefaultRules: isDefault,
+		Tool: gate.Tool{Name: "tailgate", Version: version, Commit: commit},
+	})
+}
+
+// compareRules picks the rules: --threshold flags, else the suite's thresholds in the
+// configuration, else gate.DefaultRules.
+func compareRules(f compareFlags, candSuite string) ([]gate.RuleSource, bool, error) {
+	if len(f.thresholds) > 0 {
+		return gate.FlagRules(f.thresholds), false, nil
+	}
+	path := f.config
+	if path == "" && f.suite != "" {
+		if _, err := os.Stat(config.DefaultFile); err == nil {
+			path = config.DefaultFile
+		} else {
+			return nil, false, fmt.Errorf("--suite %s: no --config and no ./%s", f.suite, config.DefaultFile)
+		}
+	}
+	if path == "" {
+		return gate.DefaultRuleSources(), true, nil
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, false, err
+	}
+	name := f.suite
+	if name == "" {
+		name = candSuite
+	}
+	s, err := cfg.Suite(name)
+	if err != nil {
+		return nil, false, fmt.Errorf("--suite: %w", err)
+	}
+	if len(s.Thresholds) == 0 {
+		return gate.DefaultRuleSources(), true, nil
+	}
+	out := make([]gate.RuleSource, len(s.Thresholds))
+	for i, r := range s.Thresholds {
+		out[i] = gate.RuleSource{Text: r.Text, File: path, Line: r.Line}
+	}
+	return out, false, nil
+}

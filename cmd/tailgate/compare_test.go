@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate"
+	"github.com/tailgate-ci/tailgate/gate/gatetest"
+)
+
+func tailProcess(scale float64) gatetest.Process {
+	return gatetest.Tail(gatetest.Lognormal(1e6, 0.05), 0.02, gatetest.Scale(gatetest.Lognormal(3e6, 0.1), scale))
+}
+
+// runCLI runs the binary's entry point with args and returns the exit code and both streams.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
+	code := run(e, args)
+	return code, out.String(), errb.String()
+}
+
+func TestCompareCommand(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, s gatetest.Spec) string {
+		p := filepath.Join(dir, name)
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		gatetest.Write(t, p, s)
+		return p
+	}
+	base := write("base", gatetest.Spec{Suite: "synth", Intervals: 40, PerIv: 2000, Seed: 1, Process: tailProcess(1)})
+	same := write("same", gatetest.Spec{Suite: "synth", Intervals: 40, PerIv: 2000, Seed: 2, Process: tailProcess(1)})
+	slow := write("slow", gatetest.Spec{Suite: "synth", Intervals: 40, PerIv: 2000, Seed: 2, Process: tailProcess(1.2)})
+	short := write("short", gatetest.Spec{Suite: "synth", Intervals: 2, PerIv: 1000, Seed: 3, Process: tailProcess(1)})
+	env := gatetest.Env()
+	env.Arch, env.Sched = "amd64", "other"
+	moved := write("moved", gatetest.Spec{Suite: "synth", Intervals: 40, PerIv: 2000, Seed: 2, Process: tailProcess(1), Env: &env})
+	broken := filepath.Join(dir, "broken")
+	if err := os.Mkdir(broken, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "tailgate.yaml")
+	yaml := "version: 1\nsuites:\n  synth:\n    backend: synthetic\n    synthetic: \"lognormal:median=1ms,sigma=0.1\"\n    duration: 10s\n    thresholds:\n      - \"p50 < +5%\"\n      - \"p99 < +50%\"\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badCfg := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badCfg, []byte(strings.Replace(yaml, `"p99 < +50%"`, `"max < +50%"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "report.json")
+
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want []string // in stdout+stderr
+	}{
+		{"A/A passes", []string{base, same}, 0, []string{"synth pass: 3/3 rules hold", "p99 < +5% @ 0.99"}},
+		{"p99 +20% fails naming the rule", []string{base, slow}, 1, []string{"tailgate compare: synth regression: p99 < +5% @ 0.99 (+20", "│ regression │"}},
+		{"short run on p99.99 is inconclusive with N", []string{base, short, "--threshold", "p99.99 < +5%"}, 4, []string{"need 46,050 samples (≈ 46s at the observed rate)"}},
+		{"inconclusive policy pass", []string{base, short, "--threshold", "p99.99 < +5%", "--inconclusive", "pass"}, 0, []string{"verdict: inconclusive, exit 0 (--inconclusive=pass)"}},
+		{"pins differ lists every field", []string{base, moved}, 3, []string{"pinned fingerprint differs: arch, sched"}},
+		{"ignore pins", []string{base, moved, "--ignore-pins"}, 0, []string{"note: pins ignored (--ignore-pins)"}},
+		{"config thresholds with a larger limit", []string{base, slow, "--config", cfg}, 0, []string{"p99 < +50% @ 0.99", dir + "/tailgate.yaml:9"}},
+		{"flags override the config", []string{base, slow, "--config", cfg, "--threshold", "p99 < +5%"}, 1, []string{"regression: p99 < +5%"}},
+		{"candidate alone with absolute rules", []string{slow, "--threshold", "p99 < 20ms", "--threshold", "max < 40ms"}, 0, []string{"pass: 2/2 rules hold"}},
+		{"candidate alone with relative rules is incomparable", []string{slow}, 3, []string{"no baseline: relative rules were skipped"}},
+		{"markdown", []string{base, slow, "--format", "markdown"}, 1, []string{"### ❌ tailgate `synth`: regression", "<details>"}},
+		{"out file", []string{base, slow, "--format", "json", "--out", out}, 1, []string{"synth regression: p99"}},
+		{"unreadable result names the file", []string{base, broken}, 2, []string{"candidate: result " + broken, "meta.json"}},
+		{"missing baseline names it", []string{filepath.Join(dir, "nope"), same}, 2, []string{"baseline: result " + filepath.Join(dir, "nope")}},
+		{"bad threshold names the flag and rule", []string{base, same, "--threshold", "max < +5%", "--threshold", "p99 <"}, 2, []string{`--threshold: threshold "max < +5%": max is a single sample`, `--threshold: threshold "p99 <"`}},
+		{"bad config rule names file and line", []string{base, same, "--config", badCfg}, 2, []string{badCfg + ":9: threshold \"max < +50%\""}},
+		{"unknown suite", []string{base, same, "--config", cfg, "--suite", "nope"}, 2, []string{`no suite "nope"`}},
+		{"bad flags, all at once", []string{base, same, "--format", "html", "--inconclusive", "maybe"}, 2, []string{`--format "html"`, `--inconclusive "maybe"`}},
+		{"no arguments", []string{}, 2, []string{"want BASE CAND"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"compare"}, c.args...)...)
+			all := stdout + stderr
+			if code != c.code {
+				t.Fatalf("exit %d, want %d\n%s", code, c.code, all)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("output lacks %q:\n%s", w, all)
+				}
+			}
+		})
+	}
+
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep gate.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("--out JSON: %v", err)
+	}
+	if rep.Verdict != gate.VerdictRegression || rep.ExitCode != 1 || rep.Baseline == nil || rep.Baseline.Dir != base {
+		t.Errorf("--out report: verdict %s exit %d", rep.Verdict, rep.ExitCode)
+	}
+}
+
+// TestCompareUnhealthy: an unhealthy candidate is inconclusive however its numbers look.
+func TestCompareUnhealthy(t *testing.T) {
+	base := gatetest.Write(t, t.TempDir(), gatetest.Spec{Intervals: 40, PerIv: 2000, Seed: 1, Process: tailProcess(1)})
+	cand := t.TempDir()
+	gatetest.Write(t, cand, gatetest.Spec{Intervals: 40, PerIv: 2000, Seed: 2, Process: tailProcess(1.2),
+		Health: &result.Health{Reasons: []string{"throttled (bit 2) during intervals 3-7"}}})
+	code, stdout, _ := runCLI(t, "compare", base.Dir, cand)
+	if code != exitInconclusive || !strings.Contains(stdout, "candidate run unhealthy: throttled (bit 2) during intervals 3-7") {
+		t.Errorf("exit %d\n%s", code, stdout)
+	}
+}
