@@ -158,6 +158,7 @@ func TrustedPR(ev *Event, trustedLabel string) error {
 // ActionsEnv is what the Actions environment says about the run.
 type ActionsEnv struct {
 	InActions    bool
+	EventName    string
 	Repository   string
 	SHA          string
 	Event        *Event
@@ -174,6 +175,7 @@ type ActionsEnv struct {
 func FromActions(getenv func(string) string) (ActionsEnv, error) {
 	a := ActionsEnv{
 		InActions:   getenv("GITHUB_ACTIONS") == "true",
+		EventName:   getenv("GITHUB_EVENT_NAME"),
 		Repository:  getenv("GITHUB_REPOSITORY"),
 		SHA:         getenv("GITHUB_SHA"),
 		APIURL:      getenv("GITHUB_API_URL"),
@@ -194,6 +196,10 @@ func FromActions(getenv func(string) string) (ActionsEnv, error) {
 			return a, err
 		}
 		a.Event = ev
+	}
+	// A pull request event whose payload names no pull request would read as a trusted push.
+	if strings.HasPrefix(a.EventName, "pull_request") && (a.Event == nil || a.Event.PR == 0) {
+		return a, fmt.Errorf("event %s: the payload (GITHUB_EVENT_PATH=%q) names no pull request", a.EventName, getenv("GITHUB_EVENT_PATH"))
 	}
 	return a, nil
 }
