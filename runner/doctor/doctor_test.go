@@ -267,3 +267,14 @@ func TestLiveHost(t *testing.T) {
 		t.Errorf("%d checks on this host, want 15", len(rep.Checks))
 	}
 }
+
+// BenchmarkRun measures every check on the stock Pi tree (doctor runs once before a CI job).
+func BenchmarkRun(b *testing.B) {
+	root := filepath.Join("..", "..", "fixtures", "hosts", "pi5-stock")
+	b.ReportAllocs()
+	for b.Loop() {
+		if rep := Run(Options{Root: root, Pins: Pins{Kernel: "6.12.*-rt*"}}); len(rep.Checks) != 16 {
+			b.Fatalf("%d checks", len(rep.Checks))
+		}
+	}
+}

@@ -43,7 +43,7 @@ func ParseCPUInfo(text string) CPUInfo {
 	var ci CPUInfo
 	var implementer, part string
 	sc := bufio.NewScanner(strings.NewReader(text))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		key, val, ok := strings.Cut(sc.Text(), ":")
 		if !ok {

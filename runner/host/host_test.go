@@ -137,3 +137,14 @@ func writeTree(t testing.TB, root string, files map[string]string) {
 		}
 	}
 }
+
+// BenchmarkCollect measures one fingerprint of the stock Pi tree (taken once per run).
+func BenchmarkCollect(b *testing.B) {
+	root := fixture(b, "pi5-stock")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Collect(Options{Root: root, CPUs: []int{3}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -280,7 +280,7 @@ type InterruptRow struct {
 func ParseInterrupts(r io.Reader) (Interrupts, error) {
 	var in Interrupts
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	sc.Buffer(nil, 1<<20)
 	line := 0
 	for sc.Scan() {
 		line++
