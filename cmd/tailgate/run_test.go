@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/harness/ortlib/ortlibtest"
+)
+
+// runForTest runs `tailgate run ARGS` in-process and returns its exit code and output.
+func runForTest(t *testing.T, getenv func(string) string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	e := &env{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), getenv: getenv}
+	code := run(e, append([]string{"run"}, args...))
+	return code, out.String(), errb.String()
+}
+
+func TestRunSyntheticWritesACompleteResult(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r")
+	code, stdout, stderr := runForTest(t, func(k string) string {
+		return map[string]string{"GITHUB_REF": "refs/pull/42/merge", "GITHUB_SHA": "abc"}[k]
+	}, "--backend", "synthetic", "--synthetic", "lognormal:median=20us,sigma=0.2;ring:n=4096",
+		"--iterations", "5000", "--warmup", "100", "--interval", "20ms", "--out", dir, "--tag", "board=ci", "--seed", "7")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	r, err := result.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := r.Meta
+	if m.Counts.Samples != 5000 || m.Counts.Warmup != 100 || m.Summary.Count != 5000 || m.Counts.Intervals != len(r.Log.Intervals) {
+		t.Errorf("counts %+v summary count %d, %d log intervals", m.Counts, m.Summary.Count, len(r.Log.Intervals))
+	}
+	// The synthetic body is known: the median spin is 20µs, and the loop adds well under 20µs.
+	if m.Summary.P50 < 20_000 || m.Summary.P50 > 40_000 {
+		t.Errorf("p50 %dns, want about 20µs", m.Summary.P50)
+	}
+	if m.Suite != "synthetic" || m.Workload.Seed != 7 || m.Tags["board"] != "ci" || m.Env.Backend != "synthetic" || m.Env.KernelRelease == "" {
+		t.Errorf("meta: suite %q workload %+v tags %v env %+v", m.Suite, m.Workload, m.Tags, m.Env)
+	}
+	if m.Git.PR != 42 || m.Git.Commit == "" {
+		t.Errorf("git %+v: want PR 42 from GITHUB_REF and a commit", m.Git)
+	}
+	if c := m.Calibration; c.ClockReadNs <= 0 || c.LoopRecordNs <= 0 || c.TimerResolveNs <= 0 {
+		t.Errorf("calibration %+v", c)
+	}
+	if !m.Health.Healthy {
+		t.Errorf("unhealthy: %v", m.Health.Reasons)
+	}
+	tel, err := result.ReadTelemetry(dir)
+	if err != nil || len(tel) != m.Counts.Intervals {
+		t.Fatalf("telemetry: %d lines for %d intervals, %v", len(tel), m.Counts.Intervals, err)
+	}
+	for _, l := range tel {
+		if l.GCCycles != 0 || l.RSSBytes <= 0 {
+			t.Errorf("telemetry line %+v", l)
+		}
+	}
+	// Same seed, same synthetic sequence: the ring is a pure function of spec and seed, so a
+	// second run is recorded with identical workload metadata.
+	code, _, stderr = runForTest(t, nil, "--backend", "synthetic", "--iterations", "10", "--out", dir)
+	if code != exitError || !strings.Contains(stderr, "not empty") {
+		t.Errorf("writing into a non-empty --out: exit %d, %s", code, stderr)
+	}
+}
+
+func TestRunRejectsBadFlagsAllAtOnce(t *testing.T) {
+	code, _, stderr := runForTest(t, nil, "--backend", "ort", "--sched", "fifo:0", "--warmup", "soon",
+		"--cpus", "x", "--tag", "novalue", "--input", "=1x2", "--profile", "weekly", "--out", t.TempDir())
+	if code != exitError {
+		t.Fatalf("exit %d, want %d", code, exitError)
+	}
+	for _, want := range []string{"--model: required", "fifo priority", "--warmup", "--cpus", "--tag \"novalue\"", "--input", "--profile \"weekly\""} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("error output does not mention %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestRunFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tailgate.yaml")
+	os.WriteFile(cfg, []byte(`version: 1
+suites:
+  synth:
+    backend: synthetic
+    synthetic: "const:d=10us;ring:n=16"
+    warmup: "10"
+    duration: { pr: 100ms, nightly: 6h }
+    interval: 50ms
+    seed: 3
+    tags: { kind: smoke }
+`), 0o644)
+	out := filepath.Join(dir, "r")
+	code, stdout, stderr := runForTest(t, nil, "--config", cfg, "--suite", "synth", "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	r, err := result.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := r.Meta
+	if m.Suite != "synth" || len(m.ConfigDigest) != 64 || m.Workload.Seed != 3 || m.Counts.Warmup != 10 || m.Tags["kind"] != "smoke" || m.Workload.Interval != 50*time.Millisecond {
+		t.Errorf("meta from config: suite %q digest %q workload %+v counts %+v tags %v", m.Suite, m.ConfigDigest, m.Workload, m.Counts, m.Tags)
+	}
+	if stderr != "" {
+		t.Errorf("--quiet printed %q", stderr)
+	}
+}
+
+func TestRunORTModels(t *testing.T) {
+	lib := ortlibtest.Path(t)
+	root := ortlibtest.RepoRoot(t)
+	getenv := func(k string) string {
+		if k == "ONNXRUNTIME_LIB" {
+			return lib
+		}
+		return ""
+	}
+	for _, tc := range []struct {
+		model  string
+		inputs []string
+		types  map[string]string
+	}{
+		{"vision-int8.onnx", []string{"x=1x3x96x96"}, nil},
+		{"tinylm.onnx", nil, nil},
+		{"dynamic.onnx", []string{"x=4x16", "k=scalar:const=3"}, map[string]string{"k": "int64"}},
+	} {
+		t.Run(tc.model, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "r")
+			args := []string{"--model", filepath.Join(root, "fixtures/models", tc.model), "--iterations", "50", "--warmup", "5", "--out", out, "--quiet"}
+			for _, in := range tc.inputs {
+				args = append(args, "--input", in)
+			}
+			code, stdout, stderr := runForTest(t, getenv, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+			}
+			r, err := result.Read(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := r.Meta
+			if m.Counts.Samples != 50 || m.Env.ORTVersion != "1.30.0" || len(m.Env.ORTSHA256) != 64 || len(m.Env.ModelSHA256) != 64 || len(m.Workload.Inputs) == 0 {
+				t.Errorf("counts %+v env %+v inputs %+v", m.Counts, m.Env, m.Workload.Inputs)
+			}
+			for _, in := range m.Workload.Inputs {
+				if want, ok := tc.types[in.Name]; ok && in.Type != want {
+					t.Errorf("input %s recorded as %s, want %s", in.Name, in.Type, want)
+				}
+			}
+		})
+	}
+}
+
+// buildTailgate builds the binary once per test that needs a real process.
+func buildTailgate(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "tailgate")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+func TestRunSignalEndsCleanly(t *testing.T) {
+	bin := buildTailgate(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "r")
+			cmd := exec.Command(bin, "run", "--backend", "synthetic", "--synthetic", "const:d=50us;ring:n=8",
+				"--duration", "1h", "--interval", "50ms", "--warmup", "0", "--out", out)
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Wait for the second interval so the signal lands mid-interval of a running loop.
+			sc := bufio.NewScanner(stderr)
+			for seen := 0; seen < 2 && sc.Scan(); {
+				if strings.HasPrefix(sc.Text(), "interval ") {
+					seen++
+				}
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(stderr)
+			err = cmd.Wait()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInconclusive {
+				t.Fatalf("exit: %v, want code %d\n%s", err, exitInconclusive, rest)
+			}
+			r, err := result.Read(out)
+			if err != nil {
+				t.Fatalf("the interrupted run left no valid result: %v", err)
+			}
+			if r.Meta.Counts.Samples == 0 || r.Meta.Health.Healthy || !strings.Contains(strings.Join(r.Meta.Health.Reasons, ";"), "interrupted by") {
+				t.Fatalf("counts %+v health %+v", r.Meta.Counts, r.Meta.Health)
+			}
+		})
+	}
+}
+
+// TestRunLogInteropWithJava checks latency.hlog against HdrHistogram's own Java
+// HistogramLogProcessor (Debian libhdrhistogram-java): same p50/p99/p99.9/max as meta.json
+// within one histogram bucket.
+func TestRunLogInteropWithJava(t *testing.T) {
+	jar := "/usr/share/java/hdrhistogram.jar"
+	if _, err := os.Stat(jar); err != nil {
+		t.Fatalf("this test needs libhdrhistogram-java (make test-deps installs it): %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "r")
+	code, stdout, stderr := runForTest(t, nil, "--backend", "synthetic",
+		"--synthetic", "lognormal:median=30us,sigma=0.5;spike:p=0.01,x=20;ring:n=65536",
+		"--iterations", "20000", "--warmup", "0", "--interval", "50ms", "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	r, err := result.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := filepath.Join(t.TempDir(), "java")
+	java := exec.Command("java", "-cp", jar, "org.HdrHistogram.HistogramLogProcessor",
+		"-i", filepath.Join(out, result.LatencyFile), "-o", prefix, "-csv", "-outputValueUnitRatio", "1")
+	if b, err := java.CombinedOutput(); err != nil {
+		t.Fatalf("HistogramLogProcessor: %v\n%s", err, b)
+	}
+	f, err := os.ReadFile(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]string
+	var header []string
+	for _, line := range strings.Split(string(f), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		rec, err := csv.NewReader(strings.NewReader(line)).Read()
+		if err != nil {
+			t.Fatalf("java csv %q: %v", line, err)
+		}
+		if header == nil {
+			header = rec
+			continue
+		}
+		rows = append(rows, rec)
+	}
+	if len(rows) != r.Meta.Counts.Intervals {
+		t.Fatalf("java read %d intervals, meta says %d", len(rows), r.Meta.Counts.Intervals)
+	}
+	last := rows[len(rows)-1]
+	col := func(name string) int64 {
+		for i, h := range header {
+			if h == name {
+				v, err := strconv.ParseFloat(last[i], 64)
+				if err != nil {
+					t.Fatalf("column %s: %v", name, err)
+				}
+				return int64(math.Round(v))
+			}
+		}
+		t.Fatalf("no column %q in %v", name, header)
+		return 0
+	}
+	s := r.Meta.Summary
+	if n := col("Total_Count"); n != s.Count {
+		t.Fatalf("java counts %d samples, meta %d", n, s.Count)
+	}
+	merged := r.Merged()
+	for _, c := range []struct {
+		name string
+		meta int64
+	}{{"Total_50%", s.P50}, {"Total_99%", s.P99}, {"Total_99.9%", s.P999}, {"Total_Max", s.Max}} {
+		j := col(c.name)
+		// One bucket at 3 significant digits is at most 1/1024 of the value; adjacent buckets
+		// (a quantile falling on a bucket edge) differ by at most twice that.
+		if d := math.Abs(float64(j - c.meta)); d > float64(max(j, c.meta))/512+1 && !merged.ValuesAreEquivalent(j, c.meta) {
+			t.Errorf("%s: java %d, meta.json %d (more than one bucket apart)", c.name, j, c.meta)
+		}
+	}
+}
