@@ -92,15 +92,18 @@ func CheckConclusion(verdict string) string {
 	return "failure"
 }
 
-// Describe fits a status description: the verdict, then the headline, within 140 characters.
+// Describe fits a status description within 140 characters: the headline, which the gate
+// writes to carry the suite, the verdict and the number that decided it; without one, the verdict
+// and its reason.
 func Describe(s Suite, p Policy) string {
+	if h := oneLine(s.Headline); h != "" {
+		return truncRunes(h, MaxStatusDescription)
+	}
 	d := normVerdict(s.Verdict)
 	if d == VerdictInconclusive {
 		d += " (policy: " + string(p) + ")"
 	}
-	if h := oneLine(s.Headline); h != "" {
-		d += ": " + h
-	} else if r := oneLine(s.Reason); r != "" {
+	if r := oneLine(s.Reason); r != "" {
 		d += ": " + r
 	}
 	return truncRunes(d, MaxStatusDescription)

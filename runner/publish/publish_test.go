@@ -170,7 +170,7 @@ func TestStatusPayloads(t *testing.T) {
 					t.Errorf("%s: description of %d characters", st.Context, n)
 				}
 			}
-			if d := got[0].Description; d != "regression: p99 +7.2% [+5.1%, +9.0%] > +5%" {
+			if d := got[0].Description; d != "p99 +7.2% [+5.1%, +9.0%] > +5%" {
 				t.Errorf("vision-int8 description %q", d)
 			}
 		})

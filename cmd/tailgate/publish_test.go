@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate"
+	"github.com/tailgate-ci/tailgate/gate/gatetest"
+	"github.com/tailgate-ci/tailgate/gate/render"
+	"github.com/tailgate-ci/tailgate/runner/publish"
+	"github.com/tailgate-ci/tailgate/runner/publish/publishtest"
+)
+
+const pubToken = "ghp_publishTestTokenThatMustNotLeak_42"
+
+const pubHeadSHA = "c0ffee0000000000000000000000000000000001"
+
+// pubReports writes gate reports (compare --format json) for a passing and a regressed suite.
+func pubReports(t *testing.T) (pass, regressed string) {
+	t.Helper()
+	dir := t.TempDir()
+	mk := func(name, suite string, seed uint64, scale float64) string {
+		p := filepath.Join(dir, name)
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		gatetest.Write(t, p, gatetest.Spec{Suite: suite, Intervals: 30, PerIv: 1000, Seed: seed,
+			Process: gatetest.Tail(gatetest.Lognormal(1e6, 0.05), 0.02, gatetest.Scale(gatetest.Lognormal(3e6, 0.1), scale))})
+		return p
+	}
+	rules, err := gate.ParseRules(gate.FlagRules([]string{"p50 < +5%", "p99 < +5%", "max < 40ms"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(name, suite string, scale float64) string {
+		base, cand := mk(name+"-base", suite, 1, 1), mk(name+"-cand", suite, 2, scale)
+		rb, err := result.Read(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := result.Read(cand)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := gate.CompareResults(rb, rc, rules, gate.Options{Tool: gate.Tool{Name: "tailgate", Version: "test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := render.JSON(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name+".json")
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return report("pass", "kws", 1), report("regressed", "vision", 1.3)
+}
+
+type pubEnv struct {
+	vars                 map[string]string
+	outFile, summaryFile string
+	stdout, stderr       bytes.Buffer
+}
+
+// newPubEnv is the environment of an Actions job on a pull request from the same repository.
+func newPubEnv(t *testing.T, srv *publishtest.Server) *pubEnv {
+	t.Helper()
+	dir := t.TempDir()
+	ev := filepath.Join(dir, "event.json")
+	payload := `{"action":"opened","number":42,"pull_request":{"number":42,"head":{"sha":"` + pubHeadSHA + `","repo":{"full_name":"pi-fleet/vision","fork":false}},"base":{"repo":{"full_name":"pi-fleet/vision"}},"labels":[]}}`
+	if err := os.WriteFile(ev, []byte(payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &pubEnv{outFile: filepath.Join(dir, "output"), summaryFile: filepath.Join(dir, "summary")}
+	p.vars = map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": ev,
+		"GITHUB_REPOSITORY": "pi-fleet/vision", "GITHUB_SHA": "mergecommit000", "GITHUB_SERVER_URL": "https://github.com",
+		"GITHUB_RUN_ID": "777", "GITHUB_OUTPUT": p.outFile, "GITHUB_STEP_SUMMARY": p.summaryFile,
+		"GITHUB_TOKEN": pubToken,
+	}
+	if srv != nil {
+		p.vars["GITHUB_API_URL"] = srv.APIURL()
+	}
+	return p
+}
+
+func (p *pubEnv) run(args ...string) int {
+	// Retries wait in the test's imagination only.
+	publishRetry = publish.Retry{Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }}
+	defer func() { publishRetry = publish.Retry{} }()
+	p.stdout.Reset()
+	p.stderr.Reset()
+	e := &env{stdout: &p.stdout, stderr: &p.stderr, stdin: strings.NewReader(""), getenv: func(k string) string { return p.vars[k] }}
+	return run(e, append([]string{"publish"}, args...))
+}
+
+// leaks fails the test when the token is in any output or runner file.
+func (p *pubEnv) leaks(t *testing.T) {
+	t.Helper()
+	for name, s := range map[string]string{"stdout": p.stdout.String(), "stderr": p.stderr.String(),
+		"GITHUB_OUTPUT": readOrEmpty(p.outFile), "GITHUB_STEP_SUMMARY": readOrEmpty(p.summaryFile)} {
+		if strings.Contains(s, pubToken) {
+			t.Errorf("token appears in %s", name)
+		}
+	}
+}
+
+func readOrEmpty(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+func TestPublishCommand(t *testing.T) {
+	pass, regressed := pubReports(t)
+	for _, tc := range []struct {
+		name     string
+		reports  []string
+		args     []string
+		faults   map[string][]publishtest.Fault
+		noToken  bool
+		wantCode int
+		wantErr  string
+		// comments is the number of tailgate comments left; statuses the number received.
+		comments, statuses int
+	}{
+		{name: "pass", reports: []string{pass}, wantCode: exitPass, comments: 1, statuses: 1},
+		{name: "regression is exit 1 after publishing", reports: []string{pass, regressed}, args: []string{"--check"}, wantCode: exitRegression, wantErr: "gate verdict regression", comments: 1, statuses: 2},
+		{name: "two 502s then success", reports: []string{pass}, faults: map[string][]publishtest.Fault{publishtest.CreateStatus: {publishtest.Status502, publishtest.Status502}}, wantCode: exitPass, comments: 1, statuses: 1},
+		{name: "422 fails a passing gate", reports: []string{pass}, faults: map[string][]publishtest.Fault{publishtest.CreateStatus: {publishtest.Answer(422, "No commit found for SHA")}}, wantCode: exitError, wantErr: "No commit found for SHA", comments: 1},
+		{name: "publish failure never hides the regression", reports: []string{regressed}, faults: map[string][]publishtest.Fault{publishtest.ListComments: {publishtest.Answer(404, "Not Found")}}, wantCode: exitError, wantErr: "404", statuses: 1},
+		{name: "echoed token is scrubbed", reports: []string{pass}, faults: map[string][]publishtest.Fault{publishtest.CreateStatus: {publishtest.EchoAuth}, publishtest.ListComments: {publishtest.EchoAuth}}, wantCode: exitError, wantErr: "[REDACTED]"},
+		{name: "no token", reports: []string{regressed}, noToken: true, wantCode: exitError, wantErr: "no GitHub token"},
+		{name: "unreadable reports are all named", reports: []string{"missing-a.json", "missing-b.json"}, wantCode: exitError, wantErr: "missing-b.json"},
+		{name: "bad policy", reports: []string{pass}, args: []string{"--inconclusive", "maybe"}, wantCode: exitError, wantErr: "--inconclusive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := publishtest.New(t, pubToken)
+			for route, fs := range tc.faults {
+				srv.Fail(route, fs...)
+			}
+			p := newPubEnv(t, srv)
+			if tc.noToken {
+				delete(p.vars, "GITHUB_TOKEN")
+			}
+			code := p.run(append(append([]string{"--timeout", "1m"}, tc.args...), tc.reports...)...)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d\nstderr: %s", code, tc.wantCode, p.stderr.String())
+			}
+			if tc.wantErr != "" && !strings.Contains(p.stderr.String(), tc.wantErr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.wantErr, p.stderr.String())
+			}
+			var ours int
+			for _, c := range srv.Comments(42) {
+				if strings.HasPrefix(c.Body, publish.Marker(DefaultPublishConfig)) {
+					ours++
+				}
+			}
+			if ours != tc.comments {
+				t.Errorf("%d tailgate comments, want %d", ours, tc.comments)
+			}
+			sts := srv.Statuses()
+			if len(sts) != tc.statuses {
+				t.Errorf("%d statuses, want %d", len(sts), tc.statuses)
+			}
+			for _, s := range sts {
+				if s.SHA != pubHeadSHA || s.TargetURL != "https://github.com/pi-fleet/vision/actions/runs/777" || !strings.HasPrefix(s.Context, "tailgate/") {
+					t.Errorf("status %+v: want the PR head, the run URL and a tailgate/ context", s)
+				}
+			}
+			p.leaks(t)
+		})
+	}
+}
+
+func TestPublishActionsFiles(t *testing.T) {
+	pass, regressed := pubReports(t)
+	srv := publishtest.New(t, pubToken)
+	p := newPubEnv(t, srv)
+	if code := p.run(pass, regressed); code != exitRegression {
+		t.Fatalf("exit %d\n%s", code, p.stderr.String())
+	}
+	out := readOrEmpty(p.outFile)
+	for _, want := range []string{"verdict<<ghadelimiter_", "\nregression\n", "exit-code<<ghadelimiter_", "\n1\n", "report<<ghadelimiter_", publish.Marker(DefaultPublishConfig)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("$GITHUB_OUTPUT lacks %q:\n%.400s", want, out)
+		}
+	}
+	sum := readOrEmpty(p.summaryFile)
+	if !strings.Contains(sum, "## tailgate · default: ❌ regression") {
+		t.Errorf("$GITHUB_STEP_SUMMARY:\n%.400s", sum)
+	}
+	if !strings.Contains(p.stdout.String(), "::error title=tailgate/vision::rule failed: p99 < +5%25") {
+		t.Errorf("no annotation for the failing rule in stdout:\n%s", p.stdout.String())
+	}
+	// A second publish edits the comment: still one.
+	if code := p.run(pass, regressed); code != exitRegression {
+		t.Fatalf("second publish: exit %d\n%s", code, p.stderr.String())
+	}
+	if n := len(srv.Comments(42)); n != 1 {
+		t.Errorf("%d comments after two publishes, want 1", n)
+	}
+	if !strings.Contains(p.stderr.String(), "updated comment") {
+		t.Errorf("second publish did not update:\n%s", p.stderr.String())
+	}
+	p.leaks(t)
+}
+
+func TestPublishDryRun(t *testing.T) {
+	_, regressed := pubReports(t)
+	p := newPubEnv(t, nil)
+	delete(p.vars, "GITHUB_TOKEN")
+	code := p.run("--dry-run", "--check", "--config", "pr", regressed)
+	if code != exitRegression {
+		t.Fatalf("exit %d, want the gate's 1\n%s", code, p.stderr.String())
+	}
+	out := p.stdout.String()
+	for _, want := range []string{"::stop-commands::", "dry run: nothing is sent to pi-fleet/vision", "status tailgate/vision on c0ffee000000: failure",
+		"check run \"tailgate: pr\"", "comment on pi-fleet/vision#42 (marker <!-- tailgate:pr -->)", "annotation ::error title=tailgate/vision", "output verdict=regression"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, out)
+		}
+	}
+	if readOrEmpty(p.outFile) != "" || readOrEmpty(p.summaryFile) != "" {
+		t.Error("dry run wrote the runner's files")
+	}
+}
+
+func TestPublishTargetFromFlags(t *testing.T) {
+	pass, _ := pubReports(t)
+	srv := publishtest.New(t, pubToken)
+	p := &pubEnv{vars: map[string]string{"TAILGATE_GITHUB_TOKEN": pubToken, "GITHUB_TOKEN": "wrong"}}
+	code := p.run("--api-url", srv.APIURL(), "--repo", "pi-fleet/vision", "--pr", "9", "--sha", "abc123", "--config", "nightly", pass)
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s", code, p.stderr.String())
+	}
+	if cs := srv.Comments(9); len(cs) != 1 || !strings.HasPrefix(cs[0].Body, "<!-- tailgate:nightly -->") {
+		t.Errorf("comments on #9: %+v", cs)
+	}
+	if st := srv.Statuses(); len(st) != 1 || st[0].SHA != "abc123" {
+		t.Errorf("statuses %+v", st)
+	}
+	if code := p.run("--repo", "nope", pass); code != exitError || !strings.Contains(p.stderr.String(), "--repo") {
+		t.Errorf("bad --repo: exit %d, %s", code, p.stderr.String())
+	}
+}
