@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -35,15 +36,45 @@ func (s *Sample) blockSet(l int) *blockSet {
 	n := s.Intervals()
 	bs := &blockSet{blockLen: l}
 	dense := make([]int64, s.geom.countsLen)
+	// The merged counts come with the first block set: one decoding pass serves both.
+	merged := s.merged
+	if merged == nil {
+		merged = make([]int64, s.geom.countsLen)
+	}
 	for start := 0; start < n; start += l {
 		end := min(start+l, n)
 		lo, hi := int32(math.MaxInt32), int32(-1)
 		var b block
 		for i := start; i < end; i++ {
-			s.forEach(i, func(idx int32, c int64) {
-				dense[idx] += c
-				lo, hi = min(lo, idx), max(hi, idx)
-			})
+			// forEach, unrolled: this loop touches every stored bucket of the run.
+			d := s.data[s.off[i]:s.off[i+1]]
+			var idx int32
+			first := true
+			for len(d) > 0 {
+				var delta, c uint64
+				if d[0] < 0x80 {
+					delta, d = uint64(d[0]), d[1:]
+				} else {
+					var k int
+					delta, k = binary.Uvarint(d)
+					d = d[k:]
+				}
+				if d[0] < 0x80 {
+					c, d = uint64(d[0]), d[1:]
+				} else {
+					var k int
+					c, k = binary.Uvarint(d)
+					d = d[k:]
+				}
+				idx += int32(delta)
+				dense[idx] += int64(c)
+				if first {
+					lo, first = min(lo, idx), false
+				}
+			}
+			if !first {
+				hi = max(hi, idx)
+			}
 			b.total += s.count[i]
 			b.sum += s.sum[i]
 		}
@@ -52,10 +83,14 @@ func (s *Sample) blockSet(l int) *blockSet {
 				b.idx = append(b.idx, idx)
 				b.cnt = append(b.cnt, c)
 				dense[idx] = 0
+				if s.merged == nil {
+					merged[idx] += c
+				}
 			}
 		}
 		bs.blocks = append(bs.blocks, b)
 	}
+	s.merged = merged
 	if s.blocks == nil {
 		s.blocks = map[int]*blockSet{}
 	}

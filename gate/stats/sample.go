@@ -56,40 +56,66 @@ func (s *Sample) Add(h *hdrhistogram.Histogram) error {
 	if h == nil {
 		return errors.New("nil histogram")
 	}
-	if s.packed == nil {
-		g, err := newGeometry(h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures())
-		if err != nil {
-			return err
-		}
-		s.geom = g
+	if s.packed == nil || s.packed.LowestTrackableValue() != h.LowestTrackableValue() ||
+		s.packed.SignificantFigures() != h.SignificantFigures() || s.packed.HighestTrackableValue() != h.HighestTrackableValue() {
 		s.packed = hdrhistogram.NewPacked(h.LowestTrackableValue(), h.HighestTrackableValue(), int(h.SignificantFigures()))
-		s.off = append(s.off, 0)
-		s.min = math.MaxInt64
-	} else if h.LowestTrackableValue() != s.geom.lowestTrackable || h.SignificantFigures() != s.geom.sigFigs {
-		return fmt.Errorf("histogram geometry (lowest %d, %d significant figures) differs from the sample's (lowest %d, %d)",
-			h.LowestTrackableValue(), h.SignificantFigures(), s.geom.lowestTrackable, s.geom.sigFigs)
 	}
 	p := s.packed
 	p.Reset()
 	if dropped := p.MergeFrom(h); dropped != 0 {
-		return fmt.Errorf("%d samples above the sample's highest trackable value %d", dropped, s.geom.highest)
+		return fmt.Errorf("%d samples could not be packed (above the highest trackable value %d)", dropped, h.HighestTrackableValue())
 	}
+	return s.AddPacked(p)
+}
+
+// AddPacked appends one interval held as a packed (sparse) histogram, which is what a log
+// reader gets from hdrhistogram.DecodePacked without ever building a dense 270 KB histogram.
+// It must have the Sample's geometry (see Add).
+func (s *Sample) AddPacked(p *hdrhistogram.PackedHistogram) error {
+	if p == nil {
+		return errors.New("nil histogram")
+	}
+	if s.off == nil {
+		g, err := newGeometry(p.LowestTrackableValue(), p.HighestTrackableValue(), p.SignificantFigures())
+		if err != nil {
+			return err
+		}
+		s.geom = g
+		s.off = append(s.off, 0)
+		s.min = math.MaxInt64
+	} else if p.LowestTrackableValue() != s.geom.lowestTrackable || p.SignificantFigures() != s.geom.sigFigs {
+		return fmt.Errorf("histogram geometry (lowest %d, %d significant figures) differs from the sample's (lowest %d, %d)",
+			p.LowestTrackableValue(), p.SignificantFigures(), s.geom.lowestTrackable, s.geom.sigFigs)
+	} else if p.HighestTrackableValue() > s.geom.highest && p.Max() > s.geom.highest {
+		return fmt.Errorf("interval max %d is above the sample's highest trackable value %d", p.Max(), s.geom.highest)
+	}
+	n := p.TotalCount()
+	r50, r99 := percentileRank(0.5, n), percentileRank(0.99, n)
 	var (
 		prev     int32
-		n        int64
+		cum      int64
 		sum      float64
+		q50, q99 float64
 		buf      [2 * binary.MaxVarintLen64]byte
 		firstIdx int32 = -1
 		lastIdx  int32
 	)
 	for v, c := range p.ForEachBucket {
+		// v is the bottom of its bucket.
 		idx := s.geom.index(v)
 		k := binary.PutUvarint(buf[:], uint64(idx-prev))
 		k += binary.PutUvarint(buf[k:], uint64(c))
 		s.data = append(s.data, buf[:k]...)
 		prev = idx
-		n += c
-		sum += float64(c) * float64(s.geom.median(idx))
+		sz := s.geom.size(idx)
+		sum += float64(c) * float64(v+sz>>1)
+		if cum < r50 && cum+c >= r50 {
+			q50 = float64(v + sz - 1)
+		}
+		if cum < r99 && cum+c >= r99 {
+			q99 = float64(v + sz - 1)
+		}
+		cum += c
 		if firstIdx < 0 {
 			firstIdx = idx
 		}
@@ -98,10 +124,7 @@ func (s *Sample) Add(h *hdrhistogram.Histogram) error {
 	s.off = append(s.off, len(s.data))
 	s.count = append(s.count, n)
 	s.sum = append(s.sum, sum)
-	var q50, q99 float64
 	if n > 0 {
-		vs := p.ValueAtPercentilesSlice([]float64{50, 99})
-		q50, q99 = float64(vs[0]), float64(vs[1])
 		s.min = min(s.min, s.geom.lowest(firstIdx))
 		s.max = max(s.max, s.geom.top(lastIdx))
 	}
@@ -224,3 +247,10 @@ func (g geometry) top(idx int32) int64 { return g.lowest(idx) + g.size(idx) - 1 
 
 // median returns the middle of bucket idx: what HdrHistogram's Mean weighs counts by.
 func (g geometry) median(idx int32) int64 { return g.lowest(idx) + g.size(idx)>>1 }
+
+// dropCaches forgets the merged counts and blocks, so that a benchmark times building them.
+func (s *Sample) dropCaches() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.merged, s.blocks = nil, nil
+}

@@ -164,6 +164,13 @@ type Ratio struct {
 func Compare(base, cand *Sample, st Stat, conf float64, o Options) Ratio {
 	o = o.withDefaults()
 	r := Ratio{Conf: conf, Point: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), PSlower: math.NaN(), PFaster: math.NaN()}
+	if base.total > 0 && cand.total > 0 {
+		// Building the blocks first gives Point the merged counts without a second pass.
+		done := make(chan struct{})
+		go func() { base.blockSet(o.BlockLen); close(done) }()
+		cand.blockSet(o.BlockLen)
+		<-done
+	}
 	r.Base = Estimate{Point: Point(base, st), Lo: math.NaN(), Hi: math.NaN(), Conf: conf, N: base.total, Intervals: base.Intervals()}
 	r.Cand = Estimate{Point: Point(cand, st), Lo: math.NaN(), Hi: math.NaN(), Conf: conf, N: cand.total, Intervals: cand.Intervals()}
 	if base.total == 0 || cand.total == 0 || st.validate() != nil {

@@ -1,0 +1,96 @@
+package stats
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate/stats/internal/synth"
+)
+
+// A 48-hour nightly run: 17,280 ten-second intervals of about 5,800 inferences (≈100M samples).
+const (
+	nightlyIntervals = 17280
+	nightlyPer       = 5787
+)
+
+var nightly struct {
+	once       sync.Once
+	base, cand *Sample
+	err        error
+}
+
+// nightlyPair generates the two 48-hour runs once per test binary (outside any timer): the
+// autocorrelated process, the candidate 2 % slower.
+func nightlyPair(b *testing.B) (*Sample, *Sample) {
+	nightly.once.Do(func() {
+		gen := func(seed uint64, scale float64) *Sample {
+			s := &Sample{}
+			spec := synth.Spec{Process: synth.AR1, Seed: seed, Intervals: nightlyIntervals, PerIntvl: nightlyPer, Scale: scale}
+			if err := synth.Each(spec, s.Add); err != nil {
+				nightly.err = err
+			}
+			return s
+		}
+		nightly.base, nightly.cand = gen(1, 1), gen(2, 1.02)
+	})
+	if nightly.err != nil {
+		b.Fatal(nightly.err)
+	}
+	return nightly.base, nightly.cand
+}
+
+// gateStats are the statistics a typical nightly gate compares.
+var gateStats = []Stat{P(50), P(99), P(99.9), P(99.99), {Kind: Mean}}
+
+// BenchmarkCompare48h gates a pair of 48-hour nightly runs on p50, p99, p99.9, p99.99 and the
+// mean, from the compact samples: block building, windows and 2,000 resamples per run and
+// statistic. Reported: ns/op for the whole gate, and the samples' resident size.
+func BenchmarkCompare48h(b *testing.B) {
+	base, cand := nightlyPair(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		base.dropCaches()
+		cand.dropCaches()
+		for _, st := range gateStats {
+			r := Compare(base, cand, st, 0.99, DefaultOptions)
+			if !(r.Point > 0) {
+				b.Fatalf("%v: %+v", st, r)
+			}
+		}
+	}
+	b.StopTimer()
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/1e6, "heapMB")
+	b.ReportMetric(float64(base.Bytes()+cand.Bytes())/1e6, "sampleMB")
+}
+
+// BenchmarkAdd48h reduces one 48-hour run's 17,280 dense interval histograms to a Sample: the
+// cost a reader pays per run while decoding the log, on top of decoding.
+func BenchmarkAdd48h(b *testing.B) {
+	pool := make([]*hdrhistogram.Histogram, 0, 32)
+	spec := synth.Spec{Process: synth.AR1, Seed: 9, Intervals: 32, PerIntvl: nightlyPer}
+	if err := synth.Each(spec, func(h *hdrhistogram.Histogram) error {
+		c := result.NewHistogram()
+		c.Merge(h)
+		pool = append(pool, c)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		s := &Sample{}
+		for i := range nightlyIntervals {
+			if err := s.Add(pool[i%len(pool)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
