@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/spf13/pflag"
 )
 
 // Exit codes, the same for every subcommand; when several apply the worst (highest) wins.
@@ -79,7 +81,7 @@ func run(e *env, args []string) int {
 		return exitError
 	}
 	err := cmd.run(e, args[1:])
-	if err == nil {
+	if err == nil || errors.Is(err, pflag.ErrHelp) {
 		return exitPass
 	}
 	var ce *codeError
