@@ -19,6 +19,10 @@ const MaxEventBytes = 25 << 20
 // Event is the part of an Actions event payload ($GITHUB_EVENT_PATH) that publishing and the
 // fork guard need.
 type Event struct {
+	// Action is the event's activity type (opened, synchronize, labeled …); Label is the label
+	// a labeled event added.
+	Action string
+	Label  string
 	// PR is the pull request number; zero when the event is not about a pull request.
 	PR       int
 	HeadSHA  string
@@ -29,6 +33,10 @@ type Event struct {
 }
 
 type rawEvent struct {
+	Action string `json:"action"`
+	Label  *struct {
+		Name string `json:"name"`
+	} `json:"label"`
 	Number      int `json:"number"`
 	PullRequest *struct {
 		Number int `json:"number"`
@@ -59,7 +67,10 @@ func ParseEvent(name string, b []byte) (*Event, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("event payload %s: %w", name, err)
 	}
-	ev := &Event{}
+	ev := &Event{Action: raw.Action}
+	if raw.Label != nil {
+		ev.Label = raw.Label.Name
+	}
 	pr := raw.PullRequest
 	if pr == nil {
 		if raw.Repository != nil {
@@ -131,10 +142,13 @@ func (e *Event) FromFork() bool {
 	return e.PR != 0 && (e.Fork || e.HeadRepo == "" || !strings.EqualFold(e.HeadRepo, e.BaseRepo))
 }
 
-// TrustedPR refuses to run a pull request from a fork on a self-hosted board unless it carries
-// trustedLabel, which only someone with write access can apply. Events that are not pull
-// requests (pushes, schedules) run code already in the repository and are trusted. A pull
-// request whose head repository is unknown (deleted fork) counts as a fork.
+// TrustedPR refuses to run a pull request from a fork on a self-hosted board unless a
+// maintainer vouched for exactly this code: the event must be the one that added trustedLabel
+// (only someone with write access can label). A label left on the pull request does not cover
+// commits pushed after it (a "synchronize" event): the fork's author could push anything once
+// the label is on, so a maintainer reads the new commits and applies the label again. Events
+// that are not pull requests (pushes, schedules) run code already in the repository and are
+// trusted. A pull request whose head repository is unknown (deleted fork) counts as a fork.
 func TrustedPR(ev *Event, trustedLabel string) error {
 	if ev == nil {
 		return fmt.Errorf("no event payload: cannot tell whether the code is trusted")
@@ -142,15 +156,17 @@ func TrustedPR(ev *Event, trustedLabel string) error {
 	if !ev.FromFork() {
 		return nil
 	}
-	if trustedLabel != "" && ev.HasLabel(trustedLabel) {
-		return nil
-	}
 	from := ev.HeadRepo
 	if from == "" {
 		from = "an unknown (deleted?) repository"
 	}
-	if trustedLabel == "" {
+	switch {
+	case trustedLabel == "":
 		return fmt.Errorf("refusing pull request #%d from fork %s: its code would run on the self-hosted board, and no trusted label is configured (--trusted-label)", ev.PR, from)
+	case ev.Action == "labeled" && ev.Label == trustedLabel && ev.HasLabel(trustedLabel):
+		return nil
+	case ev.HasLabel(trustedLabel):
+		return fmt.Errorf("refusing pull request #%d from fork %s on a %q event: the label %q was applied before the latest commits; a maintainer who has read them removes and re-applies it", ev.PR, from, ev.Action, trustedLabel)
 	}
 	return fmt.Errorf("refusing pull request #%d from fork %s: its code would run on the self-hosted board; a maintainer who has read the change can add the label %q to run it", ev.PR, from, trustedLabel)
 }

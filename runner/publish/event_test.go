@@ -10,11 +10,19 @@ import (
 )
 
 func prEvent(headRepo string, fork bool, labels ...string) string {
+	return prEventAction("synchronize", "", headRepo, fork, labels...)
+}
+
+func prEventAction(action, added, headRepo string, fork bool, labels ...string) string {
 	ls := make([]string, len(labels))
 	for i, l := range labels {
 		ls[i] = `{"name":"` + l + `","color":"ededed"}`
 	}
-	return `{"action":"synchronize","number":42,"pull_request":{"number":42,"state":"open",
+	label := ""
+	if added != "" {
+		label = `"label":{"name":"` + added + `"},`
+	}
+	return `{"action":"` + action + `",` + label + `"number":42,"pull_request":{"number":42,"state":"open",
 "head":{"ref":"feature","sha":"0123456789abcdef0123456789abcdef01234567","repo":{"full_name":"` + headRepo + `","fork":` + map[bool]string{true: "true", false: "false"}[fork] + `}},
 "base":{"ref":"main","sha":"fedcba","repo":{"full_name":"pi-fleet/vision","fork":false}},
 "labels":[` + strings.Join(ls, ",") + `]},
@@ -33,8 +41,11 @@ func TestParseEventAndTrust(t *testing.T) {
 	}{
 		{"same repository", prEvent("pi-fleet/vision", false), publish.DefaultTrustedLabel, 42, false, true, ""},
 		{"fork without label", prEvent("mallory/vision", true, "bug"), publish.DefaultTrustedLabel, 42, true, false, `add the label "tailgate-trusted"`},
-		{"fork with label", prEvent("alice/vision", true, "bug", "tailgate-trusted"), publish.DefaultTrustedLabel, 42, true, true, ""},
-		{"fork, no label configured", prEvent("alice/vision", true, "tailgate-trusted"), "", 42, true, false, "no trusted label is configured"},
+		{"fork labeled now", prEventAction("labeled", "tailgate-trusted", "alice/vision", true, "bug", "tailgate-trusted"), publish.DefaultTrustedLabel, 42, true, true, ""},
+		{"fork pushed after the label", prEvent("alice/vision", true, "bug", "tailgate-trusted"), publish.DefaultTrustedLabel, 42, true, false, "applied before the latest commits"},
+		{"fork labeled with another label", prEventAction("labeled", "bug", "alice/vision", true, "bug", "tailgate-trusted"), publish.DefaultTrustedLabel, 42, true, false, "applied before the latest commits"},
+		{"label event but label since removed", prEventAction("labeled", "tailgate-trusted", "alice/vision", true), publish.DefaultTrustedLabel, 42, true, false, "can add the label"},
+		{"fork, no label configured", prEventAction("labeled", "tailgate-trusted", "alice/vision", true, "tailgate-trusted"), "", 42, true, false, "no trusted label is configured"},
 		{"fork flag false but other owner", prEvent("mallory/vision", false), publish.DefaultTrustedLabel, 42, true, false, "mallory/vision"},
 		{"deleted fork", strings.Replace(prEvent("x/y", true), `"repo":{"full_name":"x/y","fork":true}`, `"repo":null`, 1), publish.DefaultTrustedLabel, 42, true, false, "unknown (deleted?)"},
 		{"push", `{"ref":"refs/heads/main","after":"abc","repository":{"full_name":"pi-fleet/vision"}}`, publish.DefaultTrustedLabel, 0, false, true, ""},
@@ -115,6 +126,7 @@ func TestFromActions(t *testing.T) {
 func FuzzParseEvent(f *testing.F) {
 	f.Add([]byte(prEvent("pi-fleet/vision", false)))
 	f.Add([]byte(prEvent("mallory/vision", true, "tailgate-trusted")))
+	f.Add([]byte(prEventAction("labeled", "tailgate-trusted", "mallory/vision", true, "tailgate-trusted")))
 	f.Add([]byte(`{"ref":"refs/heads/main"}`))
 	f.Add([]byte(`{"pull_request":{"number":1,"head":{"sha":"a","repo":null},"base":{"repo":null}}}`))
 	f.Add([]byte(`null`))
@@ -130,7 +142,7 @@ func FuzzParseEvent(f *testing.F) {
 			t.Fatalf("accepted a pull request without number or head: %+v", ev)
 		}
 		// The guard must fail closed: an untrusted fork is never trusted without the label.
-		if ev.FromFork() && !ev.HasLabel("tailgate-trusted") && publish.TrustedPR(ev, "tailgate-trusted") == nil {
+		if ev.FromFork() && (!ev.HasLabel("tailgate-trusted") || ev.Label != "tailgate-trusted") && publish.TrustedPR(ev, "tailgate-trusted") == nil {
 			t.Fatalf("fork trusted without the label: %+v", ev)
 		}
 		if !ev.FromFork() && ev.PR > 0 && !strings.EqualFold(ev.HeadRepo, ev.BaseRepo) {
