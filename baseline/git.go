@@ -204,3 +204,31 @@ func (s *gitStore) read(fn func() error) error {
 	}
 	return fn()
 }
+
+// GitLog lists the commits in from..to of the repository at dir, one "sha subject" line each,
+// oldest first: the suspects between the last good and the first bad night.
+func GitLog(dir, from, to string) ([]string, error) {
+	for _, c := range []string{from, to} {
+		if !commitRE.MatchString(c) {
+			return nil, fmt.Errorf("git log: %q is not a commit id", c)
+		}
+	}
+	cmd := exec.Command("git", "-C", dir, "log", "--oneline", "--no-decorate", "--reverse", from+".."+to, "--")
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git -C %s log %s..%s: %w: %s", dir, from, to, err, strings.TrimSpace(stderr.String()))
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines, nil
+}
+
+// commitRE is a commit id as results record it (hex, abbreviated or full).
+var commitRE = regexp.MustCompile(`^[0-9a-f]{4,64}$`)
