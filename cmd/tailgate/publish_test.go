@@ -119,8 +119,16 @@ func readOrEmpty(path string) string {
 	return string(b)
 }
 
-func TestPublishCommand(t *testing.T) {
+// TestPublish shares one set of gate reports between its parts: making them is most of the cost.
+func TestPublish(t *testing.T) {
 	pass, regressed := pubReports(t)
+	t.Run("command", func(t *testing.T) { testPublishCommand(t, pass, regressed) })
+	t.Run("actions files", func(t *testing.T) { testPublishActionsFiles(t, pass, regressed) })
+	t.Run("dry run", func(t *testing.T) { testPublishDryRun(t, regressed) })
+	t.Run("target from flags", func(t *testing.T) { testPublishTargetFromFlags(t, pass) })
+}
+
+func testPublishCommand(t *testing.T, pass, regressed string) {
 	for _, tc := range []struct {
 		name     string
 		reports  []string
@@ -181,8 +189,7 @@ func TestPublishCommand(t *testing.T) {
 	}
 }
 
-func TestPublishActionsFiles(t *testing.T) {
-	pass, regressed := pubReports(t)
+func testPublishActionsFiles(t *testing.T, pass, regressed string) {
 	srv := publishtest.New(t, pubToken)
 	p := newPubEnv(t, srv)
 	if code := p.run(pass, regressed); code != exitRegression {
@@ -214,8 +221,7 @@ func TestPublishActionsFiles(t *testing.T) {
 	p.leaks(t)
 }
 
-func TestPublishDryRun(t *testing.T) {
-	_, regressed := pubReports(t)
+func testPublishDryRun(t *testing.T, regressed string) {
 	p := newPubEnv(t, nil)
 	delete(p.vars, "GITHUB_TOKEN")
 	code := p.run("--dry-run", "--check", "--config", "pr", regressed)
@@ -234,8 +240,7 @@ func TestPublishDryRun(t *testing.T) {
 	}
 }
 
-func TestPublishTargetFromFlags(t *testing.T) {
-	pass, _ := pubReports(t)
+func testPublishTargetFromFlags(t *testing.T, pass string) {
 	srv := publishtest.New(t, pubToken)
 	p := &pubEnv{vars: map[string]string{"TAILGATE_GITHUB_TOKEN": pubToken, "GITHUB_TOKEN": "wrong"}}
 	code := p.run("--api-url", srv.APIURL(), "--repo", "pi-fleet/vision", "--pr", "9", "--sha", "abc123", "--config", "nightly", pass)
@@ -250,5 +255,32 @@ func TestPublishTargetFromFlags(t *testing.T) {
 	}
 	if code := p.run("--repo", "nope", pass); code != exitError || !strings.Contains(p.stderr.String(), "--repo") {
 		t.Errorf("bad --repo: exit %d, %s", code, p.stderr.String())
+	}
+}
+
+func TestPublishInputFile(t *testing.T) {
+	srv := publishtest.New(t, pubToken)
+	p := newPubEnv(t, srv)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "in.json")
+	in := `{"config":"soak","suites":[{"name":"npu","verdict":"inconclusive","exit_code":4,"headline":"npu inconclusive: throttled"}]}`
+	if err := os.WriteFile(good, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.run("--input", good, "--inconclusive", "pass"); code != exitPass {
+		t.Fatalf("exit %d, want 0 under --inconclusive=pass\n%s", code, p.stderr.String())
+	}
+	if st := srv.Statuses(); len(st) != 1 || st[0].State != "success" || st[0].Description != "npu inconclusive: throttled" {
+		t.Errorf("statuses %+v", st)
+	}
+	if code := p.run("--input", good); code != exitInconclusive {
+		t.Errorf("exit %d, want 4 under the default policy", code)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"config":"x","suites":[{"name":"a","verdit":"pass"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.run("--input", bad); code != exitError || !strings.Contains(p.stderr.String(), `unknown field "verdit"`) {
+		t.Errorf("misspelt field: exit %d, %s", code, p.stderr.String())
 	}
 }
