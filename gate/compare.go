@@ -462,7 +462,8 @@ func (c *comparison) relative(i int, row *RuleResult) bool {
 }
 
 // decideRelative: a regression must be material (the ratio is beyond the limit) and
-// significant (Holm-adjusted one-sided test that the candidate is slower).
+// significant (Holm-adjusted one-sided test that the candidate is slower). Material but not
+// significant is inconclusive; within the limit is a pass (improved when significantly faster).
 func (c *comparison) decideRelative(i int, row *RuleResult) {
 	r := c.rules[i]
 	ratio, limit := *row.Ratio, 1+r.Limit.Value
@@ -476,8 +477,10 @@ func (c *comparison) decideRelative(i int, row *RuleResult) {
 		}
 		row.Reason = fmt.Sprintf("%s is beyond %s and significant (p=%.2g)", change, r.Limit.Text, *row.PSlower)
 	case material:
-		row.Verdict = RulePass
-		row.Reason = fmt.Sprintf("%s is beyond %s but not significant at %g (p=%.2g)", change, r.Limit.Text, r.Confidence, *row.PSlower)
+		// Not a regression (it may be noise), but not a pass either: the measured change is
+		// beyond the limit, and passing it would ship a slowdown the data could not rule out.
+		row.Verdict = RuleInconclusive
+		row.Reason = fmt.Sprintf("%s is beyond %s but not significant at %g (p=%.2g): too noisy or too short to tell", change, r.Limit.Text, r.Confidence, *row.PSlower)
 	case ratio < 1 && c.pFaster[i] <= oneSidedAlpha(r.Confidence):
 		row.Verdict = RuleImproved
 		row.Reason = fmt.Sprintf("%s: significantly faster", change)
