@@ -143,6 +143,7 @@ func TestRunORTModels(t *testing.T) {
 		{"vision-int8.onnx", []string{"x=1x3x96x96"}, nil},
 		{"tinylm.onnx", nil, nil},
 		{"dynamic.onnx", []string{"x=4x16", "k=scalar:const=3"}, map[string]string{"k": "int64"}},
+		{"vision-fp32.onnx", []string{"x=1x3x96x96:adversarial"}, nil},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "r")
@@ -161,6 +162,19 @@ func TestRunORTModels(t *testing.T) {
 			m := r.Meta
 			if m.Counts.Samples != 50 || m.Env.ORTVersion != "1.30.0" || len(m.Env.ORTSHA256) != 64 || len(m.Env.ModelSHA256) != 64 || len(m.Workload.Inputs) == 0 {
 				t.Errorf("counts %+v env %+v inputs %+v", m.Counts, m.Env, m.Workload.Inputs)
+			}
+			if strings.Contains(strings.Join(tc.inputs, " "), "adversarial") {
+				// Every class is timed on its own: a summary per class and a tag per log line.
+				if len(m.Classes) < 3 || len(r.Tags()) != len(m.Classes) {
+					t.Errorf("adversarial run: classes %v, log tags %v", m.Classes, r.Tags())
+				}
+				var sum int64
+				for _, c := range m.Classes {
+					sum += c.Count
+				}
+				if sum != m.Counts.Samples {
+					t.Errorf("class counts add up to %d, not %d", sum, m.Counts.Samples)
+				}
 			}
 			for _, in := range m.Workload.Inputs {
 				if want, ok := tc.types[in.Name]; ok && in.Type != want {

@@ -118,3 +118,19 @@ func TestApplyOnThisHost(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"other", "fifo:80", "deadline:5ms/10ms/10ms", "deadline:1us/1us/1us", "fifo:", ":"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := Parse(s)
+		if err != nil {
+			return
+		}
+		back, err := Parse(p.String())
+		if err != nil || back != p {
+			t.Fatalf("%q parsed to %+v, which renders as %q and parses back to %+v, %v", s, p, p.String(), back, err)
+		}
+	})
+}
