@@ -78,7 +78,7 @@ func crashChild() {
 func TestCrashMidWrite(t *testing.T) {
 	for _, kind := range []string{KindFS, KindGit} {
 		t.Run(kind, func(t *testing.T) {
-			rounds := map[string]int{KindFS: 12, KindGit: 4}[kind]
+			n := map[string]int{KindFS: rounds(10, 100), KindGit: rounds(3, 30)}[kind]
 			src := t.TempDir()
 			ids := map[string]bool{}
 			for i := 0; i < 3; i++ {
@@ -95,7 +95,7 @@ func TestCrashMidWrite(t *testing.T) {
 			cache := t.TempDir()
 			rng := rand.New(rand.NewPCG(5, 7))
 			torn, halfCopied := 0, 0
-			for round := 0; round < rounds; round++ {
+			for round := 0; round < n; round++ {
 				cmd := exec.Command(os.Args[0], "-test.run=^$")
 				cmd.Env = append(os.Environ(), crashEnvStore+"="+store, crashEnvKind+"="+kind, crashEnvCache+"="+cache, crashEnvSrc+"="+src)
 				out, err := cmd.StdoutPipe()

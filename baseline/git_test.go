@@ -110,7 +110,7 @@ func TestGitStoreInWorkingRepo(t *testing.T) {
 // checks both end consistent: every promotion and nightly entry recorded once, the baseline one
 // of the promoted runs and whole.
 func TestConcurrentPromoters(t *testing.T) {
-	const perWorker = 4
+	perWorker := rounds(3, 20)
 	var races lockedBuffer
 	kinds := map[string]func(t *testing.T) (Store, Store){
 		"folder": func(t *testing.T) (Store, Store) {

@@ -96,3 +96,15 @@ func nightlyFor(ri RunInfo, verdict string) HistoryEntry {
 		Commit: ri.Git.Commit, P50: ri.Summary.P50, P99: ri.Summary.P99, P999: ri.Summary.P999, Verdict: verdict,
 	}
 }
+
+// longTests is set (TAILGATE_LONG_TESTS=1, `make test-long`) to run the crash and concurrency
+// tests with many more rounds than the default, quick, ones.
+var longTests = os.Getenv("TAILGATE_LONG_TESTS") == "1"
+
+// rounds returns quick, or long under TAILGATE_LONG_TESTS=1.
+func rounds(quick, long int) int {
+	if longTests {
+		return long
+	}
+	return quick
+}

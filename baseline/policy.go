@@ -90,12 +90,23 @@ func FindNearest(st Store, suite string, fp result.Fingerprint) (*Nearest, error
 			errs = append(errs, err)
 			continue
 		}
-		r, err := st.Baseline(suite, k)
+		// Runs verifies each run's meta.json against its manifest without decoding its log.
+		runs, err := st.Runs(suite, k)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		n := &Nearest{Key: k, Pointer: ptr, Diffs: result.DiffPinned(fp, r.Meta.Env)}
+		var env *result.Fingerprint
+		for i := range runs {
+			if runs[i].ID == ptr.Run {
+				env = &runs[i].Env
+			}
+		}
+		if env == nil {
+			errs = append(errs, fmt.Errorf("%w: baseline of %s/%s is run %s, which is not in the store", ErrIntegrity, suite, k, ptr.Run))
+			continue
+		}
+		n := &Nearest{Key: k, Pointer: ptr, Diffs: result.DiffPinned(fp, *env)}
 		if best == nil || len(n.Diffs) < len(best.Diffs) ||
 			(len(n.Diffs) == len(best.Diffs) && n.Pointer.PromotedAt.After(best.Pointer.PromotedAt)) {
 			best = n

@@ -64,13 +64,14 @@ type Store interface {
 
 // RunInfo describes one stored run.
 type RunInfo struct {
-	Suite   string         `json:"suite"`
-	Key     string         `json:"key"`
-	ID      string         `json:"id"`
-	Start   time.Time      `json:"start"`
-	Git     result.Git     `json:"git"`
-	Summary result.Summary `json:"summary"`
-	Healthy bool           `json:"healthy"`
+	Suite   string             `json:"suite"`
+	Key     string             `json:"key"`
+	ID      string             `json:"id"`
+	Start   time.Time          `json:"start"`
+	Git     result.Git         `json:"git"`
+	Env     result.Fingerprint `json:"env"`
+	Summary result.Summary     `json:"summary"`
+	Healthy bool               `json:"healthy"`
 	// Baseline is true for the current baseline; EverBaseline for every run that has been one.
 	Baseline     bool `json:"baseline"`
 	EverBaseline bool `json:"ever_baseline"`

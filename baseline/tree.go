@@ -241,20 +241,20 @@ func verifiedFile(dir string, f FileEntry) ([]byte, error) {
 	return b, nil
 }
 
-// readRun reads and verifies a whole stored run: every listed file's size and SHA-256, no
-// unlisted files, the meta and log parse, and the run really belongs to suite and key.
-func (t *tree) readRun(suite, key, id string) (*result.Result, string, error) {
+// loadRun reads every file of a stored run and verifies it: each listed file's size and
+// SHA-256, and no unlisted files. It returns the files' bytes and the manifest's SHA-256.
+func (t *tree) loadRun(suite, key, id string) (string, map[string][]byte, string, error) {
 	dir, err := t.runDir(suite, key, id)
 	if err != nil {
-		return nil, "", err
+		return "", nil, "", err
 	}
 	m, msum, err := loadManifest(dir, suite, key, id)
 	if err != nil {
-		return nil, "", err
+		return "", nil, "", err
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, "", err
+		return "", nil, "", err
 	}
 	listed := map[string]bool{ManifestFile: true}
 	for _, f := range m.Files {
@@ -276,16 +276,50 @@ func (t *tree) readRun(suite, key, id string) (*result.Result, string, error) {
 		data[f.Name] = b
 	}
 	if len(errs) > 0 {
-		return nil, "", errors.Join(errs...)
+		return "", nil, "", errors.Join(errs...)
+	}
+	return dir, data, msum, nil
+}
+
+// readRun reads and verifies a whole stored run (loadRun), parses the verified bytes and
+// checks the run really belongs to suite and key.
+func (t *tree) readRun(suite, key, id string) (*result.Result, string, error) {
+	dir, data, msum, err := t.loadRun(suite, key, id)
+	if err != nil {
+		return nil, "", err
 	}
 	r, err := parseResult(dir, data)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %w", ErrIntegrity, err)
 	}
-	if r.Meta.Suite != suite || r.Meta.Env.Key() != key {
-		return nil, "", fmt.Errorf("%w: run %s: meta.json says suite %s key %s but the run is stored under %s/%s", ErrIntegrity, dir, r.Meta.Suite, r.Meta.Env.Key(), suite, key)
+	if err := checkBelongs(dir, r.Meta, suite, key); err != nil {
+		return nil, "", err
 	}
 	return r, msum, nil
+}
+
+// readRunMeta is readRun without decoding the latency log: every file is still verified
+// against the manifest, and the log was parsed in full when the run was added.
+func (t *tree) readRunMeta(suite, key, id string) (*result.Meta, string, error) {
+	dir, data, msum, err := t.loadRun(suite, key, id)
+	if err != nil {
+		return nil, "", err
+	}
+	m, err := result.ParseMeta(filepath.Join(dir, result.MetaFile), data[result.MetaFile])
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrIntegrity, err)
+	}
+	if err := checkBelongs(dir, m, suite, key); err != nil {
+		return nil, "", err
+	}
+	return m, msum, nil
+}
+
+func checkBelongs(dir string, m *result.Meta, suite, key string) error {
+	if m.Suite != suite || m.Env.Key() != key {
+		return fmt.Errorf("%w: run %s: meta.json says suite %s key %s but the run is stored under %s/%s", ErrIntegrity, dir, m.Suite, m.Env.Key(), suite, key)
+	}
+	return nil
 }
 
 // parseResult parses the bytes of a result's files the way result.Read parses a folder, so
@@ -339,7 +373,7 @@ func (t *tree) runInfo(suite, key, id string, ptr *Pointer) (RunInfo, error) {
 	if err != nil {
 		return RunInfo{}, fmt.Errorf("%w: %w", ErrIntegrity, err)
 	}
-	ri := RunInfo{Suite: suite, Key: key, ID: id, Start: m.Start, Git: m.Git, Summary: m.Summary, Healthy: m.Health.Healthy}
+	ri := RunInfo{Suite: suite, Key: key, ID: id, Start: m.Start, Git: m.Git, Env: m.Env, Summary: m.Summary, Healthy: m.Health.Healthy}
 	if ptr != nil {
 		ri.Baseline = ptr.Run == id
 		for _, e := range ptr.Ever {
@@ -421,7 +455,7 @@ func (t *tree) add(src string) (RunInfo, error) {
 	}
 	if _, err := os.Lstat(dir); err == nil {
 		// Same name means same meta.json; make sure the stored copy is whole before saying so.
-		if _, _, err := t.readRun(suite, key, id); err != nil {
+		if _, _, err := t.readRunMeta(suite, key, id); err != nil {
 			return RunInfo{}, fmt.Errorf("result %s is already stored as %s, but the stored copy is damaged: %w", src, id, err)
 		}
 		return t.runInfo(suite, key, id, ptr)
@@ -537,7 +571,7 @@ func (t *tree) promote(p Promotion) (HistoryEntry, error) {
 	if err := t.ensureMarker(); err != nil {
 		return HistoryEntry{}, err
 	}
-	r, msum, err := t.readRun(p.Suite, p.Key, p.Run)
+	meta, msum, err := t.readRunMeta(p.Suite, p.Key, p.Run)
 	if err != nil {
 		return HistoryEntry{}, err
 	}
@@ -545,7 +579,7 @@ func (t *tree) promote(p Promotion) (HistoryEntry, error) {
 	if err != nil && !errors.Is(err, ErrNoBaseline) {
 		return HistoryEntry{}, err
 	}
-	rule, err := CheckPolicy(r.Meta, old != nil, p)
+	rule, err := CheckPolicy(meta, old != nil, p)
 	if err != nil {
 		return HistoryEntry{}, err
 	}
@@ -556,7 +590,7 @@ func (t *tree) promote(p Promotion) (HistoryEntry, error) {
 	at = at.UTC()
 	np := Pointer{
 		Version: StoreVersion, Suite: p.Suite, Key: p.Key, Run: p.Run, ManifestSHA256: msum,
-		Commit: r.Meta.Git.Commit, Ref: r.Meta.Git.Ref, PromotedAt: at, Rule: rule, By: p.By, Reason: p.Reason,
+		Commit: meta.Git.Commit, Ref: meta.Git.Ref, PromotedAt: at, Rule: rule, By: p.By, Reason: p.Reason,
 	}
 	prev := ""
 	if old != nil {
@@ -576,8 +610,8 @@ func (t *tree) promote(p Promotion) (HistoryEntry, error) {
 	}
 	e := HistoryEntry{
 		V: HistoryVersion, Kind: KindPromotion, Time: at, Suite: p.Suite, Key: p.Key, Run: p.Run,
-		Commit: r.Meta.Git.Commit, Ref: r.Meta.Git.Ref, Samples: r.Meta.Summary.Count,
-		P50: r.Meta.Summary.P50, P99: r.Meta.Summary.P99, P999: r.Meta.Summary.P999, Max: r.Meta.Summary.Max,
+		Commit: meta.Git.Commit, Ref: meta.Git.Ref, Samples: meta.Summary.Count,
+		P50: meta.Summary.P50, P99: meta.Summary.P99, P999: meta.Summary.P999, Max: meta.Summary.Max,
 		Verdict: p.Verdict, Baseline: prev, Rule: rule, By: p.By, Reason: p.Reason,
 	}
 	return e, t.appendHistory(e)
