@@ -36,6 +36,7 @@ func init() {
 
 type publishFlags struct {
 	input, config, repo, sha, apiURL, policy string
+	history                                  string
 	runURL, artifactsURL                     string
 	pr                                       int
 	comment, status, check, dryRun           bool
@@ -63,6 +64,7 @@ func publishCmd(e *env, args []string) error {
 	fs.BoolVar(&f.check, "check", publish.DefaultOptions.Check, "create a check run with the report as its summary")
 	fs.StringVar(&f.policy, "inconclusive", "", "fail|pass: how an inconclusive suite reads (default: the reports' policy, else fail)")
 	fs.DurationVar(&f.timeout, "timeout", DefaultPublishTimeout, "overall deadline for talking to GitHub, retries included")
+	fs.StringVar(&f.history, "history", "", "baseline store (as --store) whose nightly history is charted in the comment; empty: no chart")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be sent and written; needs no token, sends and writes nothing")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -75,9 +77,12 @@ func publishCmd(e *env, args []string) error {
 	if err != nil {
 		return withCode(exitError, err)
 	}
-	in, repPolicy, err := loadPublishInput(f, fs.Args())
+	in, repPolicy, keys, err := loadPublishInput(f, fs.Args())
 	if err != nil {
 		return withCode(exitError, err)
+	}
+	if f.history != "" {
+		addHistory(e, f.history, &in, keys)
 	}
 	policy := publish.DefaultPolicy
 	if repPolicy != "" {
@@ -250,34 +255,59 @@ func publishTarget(f publishFlags, act publish.ActionsEnv) (publish.Target, erro
 	return t, nil
 }
 
+// addHistory charts each suite's nightly history from the store. The chart is context, not
+// verdict: a store that cannot be read costs the chart and a warning, not the publish.
+func addHistory(e *env, storeFlag string, in *publish.Input, keys map[string]string) {
+	st, err := openStore(e, storeFlag)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "tailgate publish: no history chart: %v\n", err)
+		return
+	}
+	defer st.Close()
+	for i, s := range in.Suites {
+		key := keys[s.Name]
+		if key == "" {
+			continue
+		}
+		h, err := st.History(s.Name, key)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "tailgate publish: no history chart for %s: %v\n", s.Name, err)
+			continue
+		}
+		in.Suites[i].History = publish.HistoryPoints(h.Nightly())
+	}
+}
+
 // loadPublishInput reads gate reports (or one publish input) and reports every unreadable file
-// at once. It returns the reports' inconclusive policy when they agree on one.
-func loadPublishInput(f publishFlags, paths []string) (publish.Input, publish.Policy, error) {
+// at once. It returns the reports' inconclusive policy when they agree on one, and each suite's
+// environment key.
+func loadPublishInput(f publishFlags, paths []string) (publish.Input, publish.Policy, map[string]string, error) {
 	if f.input != "" {
 		if len(paths) > 0 {
-			return publish.Input{}, "", fmt.Errorf("--input and report files: give one or the other")
+			return publish.Input{}, "", nil, fmt.Errorf("--input and report files: give one or the other")
 		}
 		b, err := os.ReadFile(f.input)
 		if err != nil {
-			return publish.Input{}, "", fmt.Errorf("--input: %w", err)
+			return publish.Input{}, "", nil, fmt.Errorf("--input: %w", err)
 		}
 		var in publish.Input
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
-			return publish.Input{}, "", fmt.Errorf("--input %s: %w", f.input, err)
+			return publish.Input{}, "", nil, fmt.Errorf("--input %s: %w", f.input, err)
 		}
 		if in.Config == "" {
 			in.Config = f.config
 		}
-		return in, "", in.Validate()
+		return in, "", nil, in.Validate()
 	}
 	if len(paths) == 0 {
-		return publish.Input{}, "", fmt.Errorf("no report: give the JSON reports of 'tailgate compare --format json' (or --input)")
+		return publish.Input{}, "", nil, fmt.Errorf("no report: give the JSON reports of 'tailgate compare --format json' (or --input)")
 	}
 	in := publish.Input{Config: f.config}
 	var errs []error
 	policies := map[gate.InconclusivePolicy]bool{}
+	keys := map[string]string{}
 	for _, p := range paths {
 		rep, err := publish.ReadReport(p)
 		if err != nil {
@@ -285,10 +315,11 @@ func loadPublishInput(f publishFlags, paths []string) (publish.Input, publish.Po
 			continue
 		}
 		policies[rep.Policy] = true
+		keys[rep.Suite] = rep.Pins.CandidateKey
 		in.Suites = append(in.Suites, publish.FromReport(rep, render.Markdown(rep, render.MarkdownLimit)))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return in, "", err
+		return in, "", nil, err
 	}
 	var policy publish.Policy
 	if len(policies) == 1 {
@@ -296,5 +327,5 @@ func loadPublishInput(f publishFlags, paths []string) (publish.Input, publish.Po
 			policy, _ = publish.ParsePolicy(string(p))
 		}
 	}
-	return in, policy, in.Validate()
+	return in, policy, keys, in.Validate()
 }

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/gatetest"
@@ -126,6 +128,44 @@ func TestPublish(t *testing.T) {
 	t.Run("actions files", func(t *testing.T) { testPublishActionsFiles(t, pass, regressed) })
 	t.Run("dry run", func(t *testing.T) { testPublishDryRun(t, regressed) })
 	t.Run("target from flags", func(t *testing.T) { testPublishTargetFromFlags(t, pass) })
+	t.Run("history chart", func(t *testing.T) { testPublishHistory(t, regressed) })
+}
+
+func testPublishHistory(t *testing.T, regressed string) {
+	dir := filepath.Join(t.TempDir(), "store")
+	st, err := baseline.OpenDir(dir, baseline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := gatetest.Env().Key()
+	for i := 0; i < 35; i++ {
+		e := baseline.HistoryEntry{V: baseline.HistoryVersion, Kind: baseline.KindNightly, Suite: "vision", Key: key,
+			Time: time.Date(2026, 10, 20, 2, 17, 0, 0, time.UTC).AddDate(0, 0, i), Run: fmt.Sprintf("run-%02d", i),
+			Commit: fmt.Sprintf("%07x", 0xabc000+i), P99: int64(3_000_000 + i*10_000), P999: int64(4_000_000 + i*20_000), Samples: 1000, Verdict: "pass"}
+		if err := st.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv := publishtest.New(t, pubToken)
+	p := newPubEnv(t, srv)
+	if code := p.run("--history", dir, regressed); code != exitRegression {
+		t.Fatalf("exit %d\n%s", code, p.stderr.String())
+	}
+	cs := srv.Comments(42)
+	if len(cs) != 1 {
+		t.Fatalf("%d comments", len(cs))
+	}
+	for _, want := range []string{"```mermaid\nxychart-beta", "last 30 nights", `"11-23 0abc022"`, "line [3.05, 3.06"} {
+		if !strings.Contains(cs[0].Body, want) {
+			t.Errorf("comment lacks %q", want)
+		}
+	}
+	if code := p.run("--history", filepath.Join(t.TempDir(), "empty"), regressed); code != exitRegression || strings.Contains(srv.Comments(42)[0].Body, "xychart") {
+		t.Errorf("empty store: exit %d, stderr %s", code, p.stderr.String())
+	}
 }
 
 func testPublishCommand(t *testing.T, pass, regressed string) {
