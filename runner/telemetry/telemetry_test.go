@@ -1,0 +1,204 @@
+package telemetry_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/harness"
+	"github.com/tailgate-ci/tailgate/runner/telemetry"
+)
+
+const (
+	throttleNode = "sys/devices/platform/soc@107c000000/soc@107c000000:firmware/get_throttled"
+	freqNode     = "sys/devices/system/cpu/cpu3/cpufreq/scaling_cur_freq"
+)
+
+// copyHost copies a captured host tree into a temporary root the test may change.
+func copyHost(t *testing.T, name string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), name)
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join("..", "..", "fixtures", "hosts", name))); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func write(t *testing.T, root, rel, val string) {
+	t.Helper()
+	p := filepath.Join(root, rel)
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(val+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func stats(i int) harness.IntervalStats {
+	end := time.Date(2026, 11, 26, 1, 0, i, 0, time.UTC)
+	return harness.IntervalStats{Index: i, Start: end.Add(-time.Second), End: end, Samples: 100,
+		Thread: harness.ThreadStats{VolCtxSw: 2, InvolCtxSw: 1}}
+}
+
+func TestHealthOnFixtureHosts(t *testing.T) {
+	cases := []struct {
+		name    string
+		host    string
+		flip    func(t *testing.T, root string) // between interval 1 and 2
+		gc      uint64
+		reasons []string // substrings, one per expected reason; none: healthy
+	}{
+		{name: "steady hardened pi", host: "pi5-rt"},
+		{name: "throttled mid-run", host: "pi5-rt",
+			flip:    func(t *testing.T, root string) { write(t, root, throttleNode, "50005") },
+			reasons: []string{"throttle word 0x50005 at interval 2", "under-voltage occurred, throttling occurred since the run started"}},
+		{name: "sticky bit set mid-run", host: "pi5-rt",
+			flip:    func(t *testing.T, root string) { write(t, root, throttleNode, "40000") },
+			reasons: []string{"throttling occurred since the run started"}},
+		{name: "frequency drop on the measured cpu", host: "pi5-rt",
+			flip:    func(t *testing.T, root string) { write(t, root, freqNode, "1500000") },
+			reasons: []string{"cpu3 frequency changed 2400→1500 MHz at interval 2"}},
+		{name: "frequency jitter within tolerance", host: "pi5-rt",
+			flip: func(t *testing.T, root string) { write(t, root, freqNode, "2390000") }},
+		{name: "gc while timing", host: "pi5-rt", gc: 1, reasons: []string{"1 GC cycle(s) while timing"}},
+		{name: "x86 without sensors", host: "x86-here"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			root := copyHost(t, c.host)
+			s, err := telemetry.New(telemetry.Options{Root: root, CPUs: []int{3}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []result.Telemetry
+			for i := range 4 {
+				if i == 2 && c.flip != nil {
+					c.flip(t, root)
+				}
+				st := stats(i)
+				if i == 3 {
+					st.GCCycles = c.gc
+				}
+				lines = append(lines, s.Sample(st))
+			}
+			got := s.Reasons()
+			if len(got) != len(c.reasons) {
+				t.Fatalf("reasons %q, want %d matching %q", got, len(c.reasons), c.reasons)
+			}
+			for i, want := range c.reasons {
+				if !strings.Contains(got[i], want) {
+					t.Errorf("reason %d = %q, want it to contain %q", i, got[i], want)
+				}
+			}
+			// A resumed run re-derives the same verdict from the lines written.
+			if again := telemetry.FromTelemetry(lines, 0); len(again) != len(c.reasons) {
+				t.Errorf("FromTelemetry = %q, want %d reasons", again, len(c.reasons))
+			}
+			h := telemetry.Apply(result.Health{Healthy: true}, got, false)
+			if h.Healthy != (len(c.reasons) == 0) || h.Overridden {
+				t.Errorf("health %+v", h)
+			}
+			if len(c.reasons) > 0 {
+				if h := telemetry.Apply(result.Health{Healthy: true}, got, true); h.Healthy || !h.Overridden {
+					t.Errorf("--allow-unhealthy: health %+v, want unhealthy and overridden", h)
+				}
+			}
+		})
+	}
+}
+
+func TestLinesOnPi(t *testing.T) {
+	root := copyHost(t, "pi5-rt")
+	s, err := telemetry.New(telemetry.Options{Root: root, CPUs: []int{3}, IndexOffset: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := s.Sample(stats(0))
+	if tl.Interval != 10 {
+		t.Errorf("interval %d, want 10 (offset)", tl.Interval)
+	}
+	if tl.TempC == nil || *tl.TempC <= 0 {
+		t.Errorf("temperature %v", tl.TempC)
+	}
+	if tl.FreqKHz["3"] != 2400000 {
+		t.Errorf("freq %v", tl.FreqKHz)
+	}
+	if tl.Throttled == nil || *tl.Throttled != 0 {
+		t.Errorf("throttled %v", tl.Throttled)
+	}
+	if _, ok := tl.IRQs["3"]; !ok {
+		t.Errorf("irqs %v", tl.IRQs)
+	}
+	if tl.RSSBytes <= 0 || tl.VolCtxSw != 2 || tl.InvolCtxSw != 1 {
+		t.Errorf("line %+v", tl)
+	}
+}
+
+// TestSamplerWritesFsyncedLines runs the sampling goroutine on the live host and reads the
+// file back with the result package's strict reader.
+func TestSamplerWritesFsyncedLines(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, result.TelemetryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []int
+	s, err := telemetry.New(telemetry.Options{CPUs: []int{0}, Out: f, OnSample: func(tl result.Telemetry) { got = append(got, tl.Interval) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	for i := range 5 {
+		s.OnInterval(stats(i))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := result.ReadTelemetry(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 5 || len(got) != 5 || lines[4].Interval != 4 {
+		t.Fatalf("%d lines, %d callbacks: %+v", len(lines), len(got), lines)
+	}
+	if _, ok := lines[0].IRQs["0"]; !ok {
+		t.Errorf("no interrupts of cpu0 on the live host: %+v", lines[0])
+	}
+	if s.Cost() <= 0 {
+		t.Errorf("cost %v", s.Cost())
+	}
+}
+
+// BenchmarkSample is the telemetry's cost per interval on the live host (paid on a
+// housekeeping CPU, once per interval).
+func BenchmarkSample(b *testing.B) {
+	s, err := telemetry.New(telemetry.Options{CPUs: []int{0, 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.Sample(stats(i % 60))
+	}
+}
+
+// BenchmarkSamplePi is the same on the captured Pi 5 tree (thermal zone, cpufreq, throttle node).
+func BenchmarkSamplePi(b *testing.B) {
+	dst := filepath.Join(b.TempDir(), "pi")
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join("..", "..", "fixtures", "hosts", "pi5-rt"))); err != nil {
+		b.Fatal(err)
+	}
+	s, err := telemetry.New(telemetry.Options{Root: dst, CPUs: []int{3}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.Sample(stats(i % 60))
+	}
+}
