@@ -124,7 +124,10 @@ func publishCmd(e *env, args []string) error {
 	annotations := publish.Annotations(in)
 
 	if f.dryRun {
-		return withCode(gateCode, dryRunPublish(e, act, plan, outputs, annotations))
+		if err := dryRunPublish(e, act, plan, outputs, annotations); err != nil {
+			return withCode(exitError, err)
+		}
+		return gateResult(gateCode, in, "dry run")
 	}
 
 	// The runner's files come first: they need no network, and a failing GitHub must not
@@ -157,10 +160,15 @@ func publishCmd(e *env, args []string) error {
 		// A failed publish is an error, and never better than the gate's own verdict.
 		return withCode(publish.Worst(gateCode, exitError), err)
 	}
-	if gateCode != exitPass {
-		return withCode(gateCode, fmt.Errorf("gate verdict %s (published)", in.Verdict()))
+	return gateResult(gateCode, in, "published")
+}
+
+// gateResult carries the gate's verdict out as the exit code once publishing is done.
+func gateResult(code int, in publish.Input, what string) error {
+	if code == exitPass {
+		return nil
 	}
-	return nil
+	return withCode(code, fmt.Errorf("gate verdict %s (%s)", in.Verdict(), what))
 }
 
 func sendPlan(e *env, f publishFlags, act publish.ActionsEnv, plan publish.Plan) error {

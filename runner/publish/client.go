@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -223,7 +224,14 @@ func (c *Client) classify(err error, attemptCtx context.Context) (class, time.Du
 		if msg == "" {
 			msg = http.StatusText(status)
 		}
-		if status >= 500 || status == http.StatusTooManyRequests {
+		if status == http.StatusTooManyRequests {
+			// GitHub answers some secondary limits with 429 and Retry-After in seconds.
+			if secs, err := strconv.Atoi(er.Response.Header.Get("Retry-After")); err == nil && secs >= 0 {
+				return rateLimited, time.Duration(secs) * time.Second, status, msg
+			}
+			return transient, 0, status, msg
+		}
+		if status >= 500 {
 			return transient, 0, status, msg
 		}
 		return permanent, 0, status, msg

@@ -243,6 +243,8 @@ func TestFaults(t *testing.T) {
 			0, want{comments: 1, statuses: 1, minWait: 38 * time.Second, maxWait: 42 * time.Second}},
 		{"secondary rate limit", publishtest.CreateComment, []publishtest.Fault{publishtest.SecondaryRateLimited(7)},
 			0, want{comments: 1, statuses: 1, waits: []time.Duration{7 * time.Second}}},
+		{"429 with Retry-After", publishtest.CreateStatus, []publishtest.Fault{publishtest.TooMany(3)},
+			0, want{comments: 1, statuses: 1, waits: []time.Duration{3 * time.Second}}},
 		{"comment created, answer lost", publishtest.CreateComment, []publishtest.Fault{publishtest.DoThenHang},
 			300 * time.Millisecond, want{comments: 1, statuses: 1, minWait: 500 * time.Millisecond, maxWait: time.Second}},
 		{"comment created, then 502", publishtest.CreateComment, []publishtest.Fault{publishtest.DoThen502},

@@ -410,6 +410,15 @@ func SecondaryRateLimited(retryAfter int) Fault {
 	}
 }
 
+// TooMany answers 429 Too Many Requests with Retry-After seconds.
+func TooMany(retryAfter int) Fault {
+	return func(_ *Server, w http.ResponseWriter, _ *http.Request) bool {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"message": "Too many requests"})
+		return true
+	}
+}
+
 // Answer answers code with GitHub's JSON error body.
 func Answer(code int, message string) Fault {
 	return func(_ *Server, w http.ResponseWriter, _ *http.Request) bool {
