@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
@@ -101,7 +102,8 @@ type History struct {
 	Warnings []string
 }
 
-// Nightly returns the nightly entries, oldest first (the file's order).
+// Nightly returns the nightly entries in time order (entries recorded late, e.g. a night
+// re-run the next morning, still land on their night).
 func (h *History) Nightly() []HistoryEntry {
 	var out []HistoryEntry
 	for _, e := range h.Entries {
@@ -109,6 +111,7 @@ func (h *History) Nightly() []HistoryEntry {
 			out = append(out, e)
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out
 }
 

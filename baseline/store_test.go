@@ -480,3 +480,20 @@ func TestNotAStore(t *testing.T) {
 		t.Fatalf("opening a foreign folder: %v", err)
 	}
 }
+
+func TestNightlyInTimeOrder(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 1, d, 3, 0, 0, 0, time.UTC) }
+	h := &History{Entries: []HistoryEntry{
+		{Kind: KindNightly, Time: day(2), Run: "b"},
+		{Kind: KindPromotion, Time: day(2), Run: "p"},
+		{Kind: KindNightly, Time: day(1), Run: "a"},
+		{Kind: KindNightly, Time: day(3), Run: "c"},
+	}}
+	var got []string
+	for _, e := range h.Nightly() {
+		got = append(got, e.Run)
+	}
+	if strings.Join(got, "") != "abc" {
+		t.Fatalf("nights in order %v, want a b c", got)
+	}
+}
