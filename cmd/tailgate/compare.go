@@ -11,6 +11,7 @@ import (
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/render"
+	"github.com/tailgate-ci/tailgate/gate/wcet"
 	"github.com/tailgate-ci/tailgate/runner/config"
 )
 
@@ -30,6 +31,7 @@ type compareFlags struct {
 	format, out   string
 	inconclusive  string
 	ignorePins    bool
+	store         string
 }
 
 func compareCmd(e *env, args []string) error {
@@ -47,6 +49,7 @@ func compareCmd(e *env, args []string) error {
 	fs.StringVar(&f.out, "out", "", "write the output to this file (atomically) instead of stdout")
 	fs.StringVar(&f.inconclusive, "inconclusive", DefaultCompareInconclusive, "exit code policy for an inconclusive gate: fail (exit 4) or pass (exit 0)")
 	fs.BoolVar(&f.ignorePins, "ignore-pins", false, "compare results whose pinned environments differ (A/B runs such as CPU vs NPU); the report says so")
+	addStoreFlag(fs, &f.store)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
@@ -65,7 +68,9 @@ func compareCmd(e *env, args []string) error {
 		errs = append(errs, fmt.Errorf("--inconclusive %q: want fail or pass", f.inconclusive))
 	}
 	if n := fs.NArg(); n < 1 || n > 2 {
-		errs = append(errs, fmt.Errorf("want BASE CAND (or CAND alone), got %d arguments", n))
+		errs = append(errs, fmt.Errorf("want BASE CAND (or CAND alone, or CAND with --store), got %d arguments", n))
+	} else if n == 2 && f.store != "" {
+		errs = append(errs, fmt.Errorf("--store looks the baseline up: give CAND alone, not BASE CAND"))
 	}
 	if len(errs) > 0 {
 		return withCode(exitError, errors.Join(errs...))
@@ -76,8 +81,12 @@ func compareCmd(e *env, args []string) error {
 	} else {
 		candDir = fs.Arg(0)
 	}
-	rep, err := compareDirs(baseDir, candDir, f, policy)
+	rep, err := compareDirs(e, baseDir, candDir, f, policy)
 	if err != nil {
+		var ce *codeError
+		if errors.As(err, &ce) {
+			return err // the store's "no baseline for this environment" is exit 3
+		}
 		return withCode(exitError, err)
 	}
 	var buf bytes.Buffer
@@ -98,9 +107,9 @@ func compareCmd(e *env, args []string) error {
 	return withCode(rep.ExitCode, errors.New(rep.Headline))
 }
 
-// compareDirs reads the results and gates them. It is the seam for --store: a baseline looked up
-// in the store arrives here as a directory (or, later, a *result.Result) like any other.
-func compareDirs(baseDir, candDir string, f compareFlags, policy gate.InconclusivePolicy) (*gate.Report, error) {
+// compareDirs reads the results and gates them; without baseDir the baseline comes from
+// --store, or there is none and only absolute rules apply.
+func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.InconclusivePolicy) (*gate.Report, error) {
 	var errs []error
 	cand, err := result.Read(candDir)
 	if err != nil {
@@ -115,6 +124,11 @@ func compareDirs(baseDir, candDir string, f compareFlags, policy gate.Inconclusi
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if baseDir == "" && f.store != "" {
+		if base, err = storeBaseline(e, f.store, cand.Meta); err != nil {
+			return nil, err
+		}
+	}
 	srcs, isDefault, err := compareRules(f, cand.Meta.Suite)
 	if err != nil {
 		return nil, err
@@ -125,7 +139,8 @@ func compareDirs(baseDir, candDir string, f compareFlags, policy gate.Inconclusi
 	}
 	return gate.CompareResults(base, cand, rules, gate.Options{
 		IgnorePins: f.ignorePins, Inconclusive: policy, DefaultRules: isDefault,
-		Tool: gate.Tool{Name: "tailgate", Version: version, Commit: commit},
+		PWCET: wcet.GateFunc(wcet.Options{}),
+		Tool:  gate.Tool{Name: "tailgate", Version: version, Commit: commit},
 	})
 }
 
