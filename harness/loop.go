@@ -99,6 +99,8 @@ type Options struct {
 	OnInterval func(IntervalStats)
 	// Stop ends the run cleanly at the next sample when set (e.g. from a signal handler).
 	Stop *atomic.Bool
+	// Open, when Open.Rate > 0, times an open loop instead of back-to-back samples.
+	Open OpenLoop
 }
 
 // Calibration is the loop's measured cost of itself.
@@ -115,6 +117,8 @@ type Report struct {
 	Warmup      int64
 	Intervals   int
 	Overflow    int64 // samples above HighestNs, recorded as HighestNs
+	Missed      int64 // open loop: samples above the deadline
+	Dropped     int64 // open loop: arrivals dropped while an inference ran
 	Stopped     bool  // Stop ended the run early
 	GCCycles    uint64
 	Calibration Calibration
@@ -240,9 +244,12 @@ func (l *loop) swap(t1 int64) {
 // takeBreak runs between samples, outside the timed section: it sleeps out the RT pacing
 // window and yields to the Go scheduler before the runtime would preempt the goroutine.
 //
+// It reports whether it slept for pacing.
+//
 //go:noinline
-func (l *loop) takeBreak(t int64) {
+func (l *loop) takeBreak(t int64) (paced bool) {
 	if l.paceRun > 0 && t >= l.paceAt {
+		paced = true
 		ts := unix.NsecToTimespec(l.paceNap)
 		for unix.Nanosleep(&ts, &ts) == unix.EINTR {
 		}
@@ -261,6 +268,7 @@ func (l *loop) takeBreak(t int64) {
 	if l.yieldNs > 0 && l.yieldAt < l.breakAt {
 		l.breakAt = l.yieldAt
 	}
+	return paced
 }
 
 func (l *loop) resetBreaks(now int64) {
@@ -281,6 +289,11 @@ func Run(b Backend, o Options) (*Report, error) {
 	}
 	if o.Sink == nil {
 		return nil, errors.New("harness: no interval sink")
+	}
+	if o.Open.Rate != 0 {
+		if err := o.Open.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
@@ -416,8 +429,17 @@ func (l *loop) timed(o Options, rep *Report, w *writer) error {
 	go func() { defer wwg.Done(); w.loop() }()
 
 	var err error
+	var open *openState
+	if o.Open.Rate > 0 {
+		open = newOpenState(o.Open)
+		open.next = start
+	}
 	if !l.stop.Load() {
-		err = l.run(n, end)
+		if open != nil {
+			err = l.runOpen(open, n, end)
+		} else {
+			err = l.run(n, end)
+		}
 	}
 	stopNs := nanotime()
 	// Hand over the last, partial interval once the writer has returned the other buffer.
@@ -432,6 +454,9 @@ func (l *loop) timed(o Options, rep *Report, w *writer) error {
 	rep.Start = w.startWall
 	rep.End = w.startWall.Add(time.Duration(stopNs - start))
 	rep.Samples, rep.Overflow = l.samples, l.overflow
+	if open != nil {
+		rep.Missed, rep.Dropped = open.missed, open.dropped
+	}
 	rep.Stopped = l.stop.Load() && !w.failed.Load() && err == nil && l.samples < n && stopNs < end
 	rep.GCCycles = gcCycles() - gc0
 	return err

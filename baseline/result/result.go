@@ -115,6 +115,8 @@ type Workload struct {
 	Rate     float64       `json:"rate_per_s,omitempty"`
 	Deadline time.Duration `json:"deadline_ns,omitempty"`
 	Overrun  string        `json:"overrun,omitempty"`
+	// Arrivals is the open loop's arrival process: "fixed" or "poisson".
+	Arrivals string        `json:"arrivals,omitempty"`
 	Interval time.Duration `json:"interval_ns"`
 	Seed     int64         `json:"seed"`
 	// RTPacing records how RT throttling was avoided (e.g. "paced: 50ms sleep per 950ms"), if it was.

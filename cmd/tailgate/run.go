@@ -60,6 +60,9 @@ type runFlags struct {
 	schedText              string
 	mlock, spinning, quiet bool
 	out                    string
+	rate, arrivals         string
+	overrun                string
+	deadline               time.Duration
 }
 
 // runPlan is everything a run needs, resolved from flags and the configuration.
@@ -79,6 +82,7 @@ type runPlan struct {
 	mlock, spinning              bool
 	out                          string
 	tags                         map[string]string
+	open                         harness.OpenLoop
 }
 
 func runCmd(e *env, args []string) error {
@@ -106,6 +110,10 @@ func runCmd(e *env, args []string) error {
 	fs.StringVar(&f.out, "out", "", "result directory to write (must not exist or be empty)")
 	fs.StringArrayVar(&f.tags, "tag", nil, "free metadata KEY=VALUE, repeatable")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	fs.StringVar(&f.rate, "rate", "", "open loop: arrival rate N/s (e.g. 30/s); latency counts from each scheduled arrival")
+	fs.StringVar(&f.arrivals, "arrivals", harness.ArrivalsFixed, "open loop arrival process: fixed or poisson")
+	fs.DurationVar(&f.deadline, "deadline", 0, "open loop: count samples above this latency as deadline misses")
+	fs.StringVar(&f.overrun, "overrun", harness.OverrunQueue, "open loop: what happens to arrivals during a running inference: queue or drop")
 	if err := fs.Parse(args); err != nil {
 		return withCode(exitError, err)
 	}
@@ -130,6 +138,7 @@ func resolvePlan(e *env, fs *pflag.FlagSet, f runFlags) (*runPlan, error) {
 		errs = append(errs, fmt.Errorf("--profile %q: want pr or nightly", p.profile))
 	}
 	warmup, cpus, schedText, inputTexts := f.warmup, f.cpus, f.schedText, f.inputs
+	rate, deadline, overrun := f.rate, f.deadline, f.overrun
 
 	cfgPath := f.config
 	if cfgPath == "" && f.suite != "" && f.model == "" && !fs.Changed("backend") {
@@ -204,7 +213,13 @@ func resolvePlan(e *env, fs *pflag.FlagSet, f runFlags) (*runPlan, error) {
 			p.tags[k] = v
 		}
 		if s.Mode == "open" {
-			errs = append(errs, fmt.Errorf("suite %s: mode open is not implemented by this tailgate yet (issue 8)", s.Name))
+			set("rate", func() { rate = s.Rate })
+			set("deadline", func() { deadline = time.Duration(s.Deadline) })
+			set("overrun", func() {
+				if s.Overrun != "" {
+					overrun = s.Overrun
+				}
+			})
 		}
 	}
 
@@ -246,6 +261,19 @@ func resolvePlan(e *env, fs *pflag.FlagSet, f runFlags) (*runPlan, error) {
 	}
 	if p.interval == 0 {
 		p.interval = config.DefaultInterval.For(p.profile)
+	}
+	if rate != "" {
+		r, err := config.ParseRate(rate)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--rate: %w", err))
+		} else {
+			p.open = harness.OpenLoop{Rate: r, Arrivals: f.arrivals, Seed: p.seed, Deadline: deadline, Overrun: overrun}
+			if err := p.open.Validate(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	} else if fs.Changed("deadline") || fs.Changed("overrun") || fs.Changed("arrivals") {
+		errs = append(errs, errors.New("--deadline, --overrun and --arrivals need --rate (the open loop)"))
 	}
 	if p.threads < 1 {
 		errs = append(errs, fmt.Errorf("--threads %d: want at least 1", p.threads))
@@ -432,7 +460,7 @@ func executePlan(e *env, p *runPlan, f runFlags) error {
 		Duration: p.duration, Iterations: p.iterations,
 		WarmupDuration: p.warmupDur, WarmupIterations: p.warmupN,
 		Interval: p.interval, CPUs: firstCPU(p.cpus), Sched: p.policy, Mlock: p.mlock,
-		Throttle: throttle, Sink: logSink{lw}, Stop: &stop,
+		Throttle: throttle, Sink: logSink{lw}, Stop: &stop, Open: p.open,
 		OnInterval: func(st harness.IntervalStats) {
 			pr.Interval(st)
 			tel.write(telemetryOf(st))
@@ -460,8 +488,12 @@ func executePlan(e *env, p *runPlan, f runFlags) error {
 		return withCode(exitError, fmt.Errorf("%w (partial result of %d samples written to %s)", runErr, rep.Samples, p.out))
 	}
 	s := m.Summary
-	fmt.Fprintf(e.stdout, "%s: %d samples in %d intervals  p50 %s  p99 %s  p99.9 %s  max %s  → %s\n",
-		m.Suite, s.Count, m.Counts.Intervals, progress.Ns(s.P50), progress.Ns(s.P99), progress.Ns(s.P999), progress.Ns(s.Max), p.out)
+	fmt.Fprintf(e.stdout, "%s: %d samples in %d intervals  p50 %s  p99 %s  p99.9 %s  max %s",
+		m.Suite, s.Count, m.Counts.Intervals, progress.Ns(s.P50), progress.Ns(s.P99), progress.Ns(s.P999), progress.Ns(s.Max))
+	if p.open.Rate > 0 {
+		fmt.Fprintf(e.stdout, "  missed %d  dropped %d", m.Counts.Missed, m.Counts.Dropped)
+	}
+	fmt.Fprintf(e.stdout, "  → %s\n", p.out)
 	if rep.Stopped {
 		return withCode(exitInconclusive, fmt.Errorf("run interrupted; partial result written to %s", p.out))
 	}
@@ -524,7 +556,8 @@ func buildMeta(e *env, p *runPlan, b *openedBackend, fp result.Fingerprint, rep 
 			RTPacing: rep.RTPacing,
 		},
 		Start: rep.Start, End: rep.End,
-		Counts: result.Counts{Samples: rep.Samples, Intervals: rep.Intervals, Warmup: rep.Warmup, Overflow: rep.Overflow},
+		Counts: result.Counts{Samples: rep.Samples, Intervals: rep.Intervals, Warmup: rep.Warmup, Overflow: rep.Overflow,
+			Missed: rep.Missed, Dropped: rep.Dropped},
 		Calibration: result.Calibration{
 			ClockReadNs: rep.Calibration.ClockReadNs, LoopRecordNs: rep.Calibration.LoopRecordNs,
 			TimerResolveNs: rep.Calibration.TimerResolutionNs,
@@ -537,6 +570,10 @@ func buildMeta(e *env, p *runPlan, b *openedBackend, fp result.Fingerprint, rep 
 	}
 	if p.backend == "synthetic" {
 		m.Workload.Synth = p.synth
+	}
+	if p.open.Rate > 0 {
+		m.Workload.Mode, m.Workload.Rate, m.Workload.Arrivals = "open", p.open.Rate, p.open.Arrivals
+		m.Workload.Deadline, m.Workload.Overrun = p.open.Deadline, p.open.Overrun
 	}
 	merged := result.NewHistogram()
 	for _, h := range rep.Totals {

@@ -316,3 +316,29 @@ func TestRunLogInteropWithJava(t *testing.T) {
 		}
 	}
 }
+
+func TestRunOpenLoopCountsDropsAndMisses(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r")
+	// 2ms of work per arrival at 1000 arrivals/s cannot keep up: with drop, about every other
+	// arrival is lost (more on a slower machine).
+	code, stdout, stderr := runForTest(t, nil, "--backend", "synthetic", "--synthetic", "const:d=2ms;ring:n=16",
+		"--rate", "1000/s", "--deadline", "1ms", "--overrun", "drop", "--iterations", "50", "--warmup", "0", "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	r, err := result.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := r.Meta
+	if m.Workload.Mode != "open" || m.Workload.Rate != 1000 || m.Workload.Overrun != "drop" || m.Workload.Deadline != time.Millisecond {
+		t.Errorf("workload %+v", m.Workload)
+	}
+	if m.Counts.Dropped < 45 || m.Counts.Missed != 50 {
+		t.Errorf("counts %+v: want ≥45 dropped and all 50 samples over the 1ms deadline", m.Counts)
+	}
+	code, _, stderr = runForTest(t, nil, "--backend", "synthetic", "--overrun", "skip", "--out", t.TempDir())
+	if code != exitError || !strings.Contains(stderr, "need --rate") {
+		t.Errorf("--overrun without --rate: exit %d %s", code, stderr)
+	}
+}
