@@ -1,0 +1,534 @@
+// Package wcet owns tailgate's probabilistic worst-case execution time (pWCET): extreme-value
+// fits of a run's latency tail, the tests that must pass before a bound is believed
+// (independence, stationarity, goodness of fit), the conversion from per-block to
+// per-inference exceedance probabilities, and the exceedance plot. It does not read
+// configuration, decide verdicts (gate does, through GateFunc) or render the gate's reports.
+//
+// Each interval histogram of a result is a block; its maximum is a block maximum. With the
+// GEV method the block maxima are fitted by maximum likelihood; with the GPD method the
+// exceedances of the merged histogram over a high threshold are. The model for blocks of
+// unequal size (intervals hold as many inferences as fitted in them) uses max-stability: if a
+// reference block of n̄ inferences has maximum distribution G, a block of n inferences has
+// G^(n/n̄), and one inference has G^(1/n̄). So the per-inference exceedance probability p maps
+// to the block-level probability 1 − (1 − p)^n̄ ≈ n̄·p, computed without forming 1 − p.
+//
+// Before a bound is reported three tests must pass, at a family-wise level Alpha split evenly
+// over them (Bonferroni): Ljung–Box on the series of block maxima (independence), Mann–Kendall
+// on the same series (stationarity: no monotonic trend) and Anderson–Darling on the fitted
+// distribution's probability-integral transforms (fit), whose p-value comes from a seeded
+// parametric bootstrap because the parameters were estimated from the same data. The same
+// bootstrap refits give the upper confidence bound of each pWCET (percentile method).
+// docs/wcet.md explains the choices and their limits.
+package wcet
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"gonum.org/v1/gonum/stat"
+)
+
+// Method is how the tail is modelled.
+type Method string
+
+// Methods.
+const (
+	// GEV fits a generalised extreme value distribution to the block maxima.
+	GEV Method = "gev"
+	// Gumbel is the GEV with its shape held at 0: exponential-type tails, fewer parameters.
+	Gumbel Method = "gumbel"
+	// GPD fits a generalised Pareto distribution to the merged histogram's exceedances over a
+	// high threshold (peaks over threshold).
+	GPD Method = "gpd"
+)
+
+// Defaults of Options and of the wcet command's flags.
+var (
+	DefaultMethod = GEV
+	// DefaultProbs are the per-inference exceedance probabilities reported.
+	DefaultProbs = []float64{1e-6, 1e-9, 1e-12}
+)
+
+// Defaults of Options and of the wcet command's flags.
+const (
+	// DefaultAlpha is the family-wise level of the three validity tests: a process that
+	// satisfies the model is refused a bound at most this often.
+	DefaultAlpha = 0.05
+	// DefaultConfidence is the confidence of the upper bound reported beside each estimate.
+	DefaultConfidence = 0.95
+	// DefaultBootstrap is the number of parametric-bootstrap refits. 199 resolves p-values to
+	// 0.005, fine enough for the per-test level 0.05/3.
+	DefaultBootstrap = 199
+	// DefaultSeed seeds the bootstrap so the same result gives the same report.
+	DefaultSeed = 1
+	// DefaultMinBlocks is the fewest block maxima a bound is estimated from.
+	DefaultMinBlocks = 30
+	// DefaultMinBlockFill leaves out blocks with fewer samples than this share of the median
+	// block (a cut-short last interval): the maximum of a tiny block is not in the tail the
+	// extreme-value model describes.
+	DefaultMinBlockFill = 0.5
+	// DefaultTailSize is the number of exceedances the GPD threshold is set to keep (at most a
+	// tenth of the samples).
+	DefaultTailSize = 500
+)
+
+// Options tune an analysis. The zero value of each field means its Default.
+type Options struct {
+	Method     Method
+	Alpha      float64
+	Confidence float64
+	Bootstrap  int
+	Seed       uint64
+	MinBlocks  int
+	// MinBlockFill: blocks with fewer samples than this share of the median are left out.
+	MinBlockFill float64
+	// TailSize is the number of exceedances over the GPD threshold (GPD only).
+	TailSize int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Method == "" {
+		o.Method = DefaultMethod
+	}
+	if o.Alpha == 0 {
+		o.Alpha = DefaultAlpha
+	}
+	if o.Confidence == 0 {
+		o.Confidence = DefaultConfidence
+	}
+	if o.Bootstrap == 0 {
+		o.Bootstrap = DefaultBootstrap
+	}
+	if o.Seed == 0 {
+		o.Seed = DefaultSeed
+	}
+	if o.MinBlocks == 0 {
+		o.MinBlocks = DefaultMinBlocks
+	}
+	if o.MinBlockFill == 0 {
+		o.MinBlockFill = DefaultMinBlockFill
+	}
+	if o.TailSize == 0 {
+		o.TailSize = DefaultTailSize
+	}
+	return o
+}
+
+// Validate reports every invalid option at once.
+func (o Options) Validate() error {
+	var errs []error
+	switch o.Method {
+	case GEV, Gumbel, GPD:
+	default:
+		errs = append(errs, fmt.Errorf("method %q: want gev, gumbel or gpd", o.Method))
+	}
+	if !(o.Alpha > 0 && o.Alpha <= 0.5) {
+		errs = append(errs, fmt.Errorf("alpha %g: want 0 < alpha <= 0.5", o.Alpha))
+	}
+	if !(o.Confidence >= 0.5 && o.Confidence < 1) {
+		errs = append(errs, fmt.Errorf("confidence %g: want 0.5 <= confidence < 1", o.Confidence))
+	}
+	if o.Bootstrap < 19 {
+		errs = append(errs, fmt.Errorf("bootstrap %d: want at least 19 refits", o.Bootstrap))
+	}
+	if o.MinBlocks < 10 {
+		errs = append(errs, fmt.Errorf("min blocks %d: want at least 10", o.MinBlocks))
+	}
+	if !(o.MinBlockFill > 0 && o.MinBlockFill <= 1) {
+		errs = append(errs, fmt.Errorf("min block fill %g: want 0 < fill <= 1", o.MinBlockFill))
+	}
+	if o.TailSize < 30 {
+		errs = append(errs, fmt.Errorf("tail size %d: want at least 30 exceedances", o.TailSize))
+	}
+	return errors.Join(errs...)
+}
+
+// Fit is the fitted tail model. For GEV and Gumbel, Mu, Sigma and Xi describe the maximum of
+// a reference block of RefBlockSamples inferences. For GPD, exceedances over ThresholdNs follow
+// GPD(Sigma, Xi) and a share TailShare of all inferences exceed the threshold.
+type Fit struct {
+	Mu          float64 `json:"mu_ns,omitempty"`
+	Sigma       float64 `json:"sigma_ns"`
+	Xi          float64 `json:"xi"`
+	LogLik      float64 `json:"log_likelihood"`
+	ThresholdNs float64 `json:"threshold_ns,omitempty"`
+	TailSamples int64   `json:"tail_samples,omitempty"`
+	TailShare   float64 `json:"tail_share,omitempty"`
+}
+
+// Analysis is a pWCET analysis of one run. When Valid is false Reason says why (too few
+// blocks, a failed test with its statistic and p-value, a fit that did not converge) and no
+// bound is given.
+type Analysis struct {
+	Method Method `json:"method"`
+	// Blocks is the number of block maxima used; Dropped the (short or empty) blocks left out.
+	Blocks  int   `json:"blocks"`
+	Dropped int   `json:"dropped_blocks"`
+	Samples int64 `json:"samples"`
+	// RefBlockSamples is n̄, the median block size, which converts per-inference to per-block
+	// probabilities.
+	RefBlockSamples float64 `json:"ref_block_samples"`
+	MaxObservedNs   int64   `json:"max_observed_ns"`
+	Fit             *Fit    `json:"fit,omitempty"`
+	Tests           []Test  `json:"tests"`
+	Valid           bool    `json:"valid"`
+	Reason          string  `json:"reason,omitempty"`
+	Confidence      float64 `json:"confidence"`
+	Bootstrap       int     `json:"bootstrap"`
+	Seed            uint64  `json:"seed"`
+
+	blocks []block
+	gev    gev
+	gpd    gpd
+	merged *hdrhistogram.Histogram
+	// boot holds the bootstrap refits, for the upper confidence bounds.
+	bootGEV []gev
+	bootGPD []gpd
+}
+
+// block is one interval's maximum: the HdrHistogram bucket [lo, hi] it fell in, and the
+// number of samples in the interval.
+type block struct {
+	lo, hi float64
+	n      int64
+}
+
+func (b block) mid() float64 { return (b.lo + b.hi) / 2 }
+
+// Analyze fits the tail of a run given as its interval histograms in time order and tests the
+// fit. It returns an error only for invalid options; every property of the data, including
+// too few intervals, is in the Analysis (Valid false, with the reason).
+func Analyze(ivs []*hdrhistogram.Histogram, opts Options) (*Analysis, error) {
+	opts = opts.withDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("wcet: %w", err)
+	}
+	a := &Analysis{Method: opts.Method, Confidence: opts.Confidence, Bootstrap: opts.Bootstrap, Seed: opts.Seed}
+	a.blocks, a.Dropped, a.RefBlockSamples = blocksOf(ivs, opts.MinBlockFill)
+	a.Blocks = len(a.blocks)
+	for _, h := range ivs {
+		a.Samples += h.TotalCount()
+		a.MaxObservedNs = max(a.MaxObservedNs, h.Max())
+	}
+	if a.Blocks < opts.MinBlocks {
+		a.Reason = fmt.Sprintf("inconclusive: need at least %d block maxima (intervals), have %d; record more or shorter intervals", opts.MinBlocks, a.Blocks)
+		return a, nil
+	}
+	maxima := make([]float64, len(a.blocks))
+	for i, b := range a.blocks {
+		maxima[i] = b.mid()
+	}
+	perTest := opts.Alpha / 3
+	h := ljungBoxLags(len(maxima))
+	q, pq := ljungBox(maxima, h)
+	a.Tests = append(a.Tests, Test{Name: "Ljung-Box", Checks: "independence", Statistic: q, PValue: pq, Alpha: perTest, Pass: pq >= perTest, Null: fmt.Sprintf("chi-square(%d)", h)})
+	z, pz := mannKendall(maxima)
+	a.Tests = append(a.Tests, Test{Name: "Mann-Kendall", Checks: "stationarity", Statistic: z, PValue: pz, Alpha: perTest, Pass: pz >= perTest, Null: "normal, tie-corrected"})
+
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x77636574)) // "wcet"
+	var ad Test
+	var err error
+	if opts.Method == GPD {
+		a.merged = mergeAll(ivs)
+		ad, err = a.fitGPDTail(opts, rng)
+	} else {
+		ad, err = a.fitGEVMaxima(opts, maxima, rng)
+	}
+	if err != nil {
+		a.Reason = "no bound: " + err.Error()
+		return a, nil
+	}
+	ad.Alpha, ad.Pass = perTest, ad.PValue >= perTest
+	a.Tests = append(a.Tests, ad)
+	var failed []string
+	for _, t := range a.Tests {
+		if !t.Pass {
+			failed = append(failed, t.String())
+		}
+	}
+	if len(failed) > 0 {
+		a.Reason = "no bound: " + joinSemi(failed)
+		return a, nil
+	}
+	a.Valid = true
+	return a, nil
+}
+
+// blocksOf extracts the block maxima, leaving out empty blocks and blocks smaller than fill
+// times the median block.
+func blocksOf(ivs []*hdrhistogram.Histogram, fill float64) (out []block, dropped int, ref float64) {
+	var counts []float64
+	for _, h := range ivs {
+		if n := h.TotalCount(); n > 0 {
+			counts = append(counts, float64(n))
+		}
+	}
+	if len(counts) == 0 {
+		return nil, len(ivs), 0
+	}
+	sorted := slices.Clone(counts)
+	sort.Float64s(sorted)
+	ref = stat.Quantile(0.5, stat.Empirical, sorted, nil)
+	for _, h := range ivs {
+		n := h.TotalCount()
+		if n == 0 || float64(n) < fill*ref {
+			dropped++
+			continue
+		}
+		lo, hi := maxBucket(h)
+		out = append(out, block{lo: lo, hi: hi, n: n})
+	}
+	return out, dropped, ref
+}
+
+// maxBucket is the value range of the histogram bucket holding the maximum. Buckets are
+// power-of-two wide and aligned, so the lower end is the maximum with its low bits cleared,
+// for the widest alignment HdrHistogram still calls equivalent.
+func maxBucket(h *hdrhistogram.Histogram) (lo, hi float64) {
+	top := h.Max()
+	low := top
+	for s := int64(2); s > 0 && s <= top; s *= 2 {
+		c := top &^ (s - 1)
+		if !h.ValuesAreEquivalent(c, top) {
+			break
+		}
+		low = c
+	}
+	return float64(low), float64(top)
+}
+
+func mergeAll(ivs []*hdrhistogram.Histogram) *hdrhistogram.Histogram {
+	if len(ivs) == 0 {
+		return hdrhistogram.New(1, 2, 1)
+	}
+	m := hdrhistogram.New(ivs[0].LowestTrackableValue(), ivs[0].HighestTrackableValue(), int(ivs[0].SignificantFigures()))
+	for _, h := range ivs {
+		m.Merge(h)
+	}
+	return m
+}
+
+func joinSemi(s []string) string {
+	out := ""
+	for i, v := range s {
+		if i > 0 {
+			out += "; "
+		}
+		out += v
+	}
+	return out
+}
+
+// fitGEVMaxima fits the block maxima and runs the parametric bootstrap for the
+// Anderson–Darling p-value and the confidence bounds.
+func (a *Analysis) fitGEVMaxima(opts Options, maxima []float64, rng *rand.Rand) (Test, error) {
+	w := make([]float64, len(a.blocks))
+	for i, b := range a.blocks {
+		w[i] = float64(b.n) / a.RefBlockSamples
+	}
+	gumbel := opts.Method == Gumbel
+	d, ll, err := fitGEV(maxima, w, gumbel, nil)
+	if err != nil {
+		return Test{}, err
+	}
+	a.gev = d
+	a.Fit = &Fit{Mu: d.Mu, Sigma: d.Sigma, Xi: d.Xi, LogLik: ll}
+	// Randomised PIT: a maximum is only known to its HdrHistogram bucket, so its transform is
+	// drawn uniformly between the bucket ends' transforms, which is exactly uniform under a
+	// right model however coarse the buckets.
+	u := make([]float64, len(a.blocks))
+	for i, b := range a.blocks {
+		lo, hi := math.Exp(-w[i]*d.t(b.lo)), math.Exp(-w[i]*d.t(b.hi))
+		u[i] = lo + rng.Float64()*(hi-lo)
+	}
+	a2 := andersonDarling(u)
+	sim := make([]float64, len(w))
+	exceed := 0
+	for range opts.Bootstrap {
+		for i := range sim {
+			sim[i] = d.quantileT(-math.Log(1-rng.Float64()) / w[i])
+		}
+		bd, _, err := fitGEV(sim, w, gumbel, &d)
+		if err != nil {
+			continue
+		}
+		a.bootGEV = append(a.bootGEV, bd)
+		for i, v := range sim {
+			u[i] = math.Exp(-w[i] * bd.t(v))
+		}
+		if andersonDarling(u) >= a2 {
+			exceed++
+		}
+	}
+	return a.adTest(a2, exceed)
+}
+
+func (a *Analysis) adTest(a2 float64, exceed int) (Test, error) {
+	done := max(len(a.bootGEV), len(a.bootGPD))
+	if done < (a.Bootstrap+1)/2 {
+		return Test{}, fmt.Errorf("only %d of %d bootstrap refits converged", done, a.Bootstrap)
+	}
+	return Test{
+		Name: "Anderson-Darling", Checks: "fit", Statistic: a2,
+		PValue: float64(1+exceed) / float64(1+done),
+		Null:   fmt.Sprintf("parametric bootstrap, %d refits", done),
+	}, nil
+}
+
+// fitGPDTail sets the threshold so about TailSize samples exceed it (at most a tenth of all),
+// fits the exceedances from the merged histogram's bucket counts and bootstraps.
+func (a *Analysis) fitGPDTail(opts Options, rng *rand.Rand) (Test, error) {
+	total := a.merged.TotalCount()
+	k := min(int64(opts.TailSize), total/10)
+	if k < 30 {
+		return Test{}, fmt.Errorf("only %d samples: the GPD needs at least 300 for 30 exceedances", total)
+	}
+	bars := a.merged.Distribution()
+	// Walk down from the top until k samples are above the threshold; the threshold is a
+	// bucket boundary so no bucket straddles it.
+	var above int64
+	cut := len(bars)
+	for cut > 0 && above+bars[cut-1].Count <= k {
+		above += bars[cut-1].Count
+		cut--
+	}
+	if above < 30 || cut == 0 {
+		return Test{}, fmt.Errorf("the top bucket alone holds more than %d samples: no tail to fit", k)
+	}
+	u := float64(bars[cut-1].To)
+	var y, c, lo, hi []float64
+	for _, b := range bars[cut:] {
+		if b.Count == 0 {
+			continue
+		}
+		from := max(float64(b.From), u)
+		y = append(y, (from+float64(b.To))/2-u)
+		c = append(c, float64(b.Count))
+		lo, hi = append(lo, from-u), append(hi, float64(b.To)-u)
+	}
+	d, ll, err := fitGPD(y, c, nil)
+	if err != nil {
+		return Test{}, err
+	}
+	a.gpd = d
+	a.Fit = &Fit{Sigma: d.Sigma, Xi: d.Xi, LogLik: ll, ThresholdNs: u, TailSamples: above, TailShare: float64(above) / float64(total)}
+	pit := make([]float64, 0, above)
+	for i := range y {
+		for range int(c[i]) {
+			l, h := 1-d.Survival(lo[i]), 1-d.Survival(hi[i])
+			pit = append(pit, l+rng.Float64()*(h-l))
+		}
+	}
+	a2 := andersonDarling(pit)
+	sim := make([]float64, len(pit))
+	ones := make([]float64, len(pit))
+	for i := range ones {
+		ones[i] = 1
+	}
+	exceed := 0
+	for range opts.Bootstrap {
+		for i := range sim {
+			sim[i] = d.quantileSurvival(1 - rng.Float64())
+		}
+		bd, _, err := fitGPD(sim, ones, &d)
+		if err != nil {
+			continue
+		}
+		a.bootGPD = append(a.bootGPD, bd)
+		for i, v := range sim {
+			pit[i] = 1 - bd.Survival(v)
+		}
+		if andersonDarling(pit) >= a2 {
+			exceed++
+		}
+	}
+	return a.adTest(a2, exceed)
+}
+
+// BlockProb converts a per-inference exceedance probability to the probability that the
+// maximum of a reference block of n inferences exceeds the same value: 1 − (1 − p)^n.
+func BlockProb(p, n float64) float64 { return -math.Expm1(n * math.Log1p(-p)) }
+
+// PWCET is the latency exceeded by one inference with probability p, from the fitted model.
+// ok is false, with the reason, when the analysis is not valid or p is out of range.
+func (a *Analysis) PWCET(p float64) (ns float64, ok bool, reason string) {
+	if reason := a.check(p); reason != "" {
+		return 0, false, reason
+	}
+	return a.quantile(p, a.gev, a.gpd), true, ""
+}
+
+// Upper is the upper confidence bound of PWCET(p) at confidence c (0.5 ≤ c < 1), the c-quantile
+// of the bootstrap refits' estimates (percentile method).
+func (a *Analysis) Upper(p, c float64) (ns float64, ok bool, reason string) {
+	if reason := a.check(p); reason != "" {
+		return 0, false, reason
+	}
+	if !(c >= 0.5 && c < 1) {
+		return 0, false, fmt.Sprintf("confidence %g: want 0.5 <= c < 1", c)
+	}
+	var est []float64
+	for _, d := range a.bootGEV {
+		est = append(est, a.quantile(p, d, gpd{}))
+	}
+	for _, d := range a.bootGPD {
+		est = append(est, a.quantile(p, gev{}, d))
+	}
+	sort.Float64s(est)
+	v := stat.Quantile(c, stat.Empirical, est, nil)
+	return max(v, a.quantile(p, a.gev, a.gpd)), true, ""
+}
+
+func (a *Analysis) check(p float64) string {
+	switch {
+	case !a.Valid:
+		return a.Reason
+	case !(p > 0 && p < 1):
+		return fmt.Sprintf("exceedance probability %g: want 0 < p < 1", p)
+	}
+	return ""
+}
+
+func (a *Analysis) quantile(p float64, d gev, g gpd) float64 {
+	if a.Method != GPD {
+		return d.quantileT(-a.RefBlockSamples * math.Log1p(-p))
+	}
+	if p >= a.Fit.TailShare {
+		// Not in the tail: the histogram itself answers.
+		return float64(a.merged.ValueAtQuantile(100 * (1 - p)))
+	}
+	return a.Fit.ThresholdNs + g.quantileSurvival(p/a.Fit.TailShare)
+}
+
+// Bound is a pWCET at one per-inference exceedance probability.
+type Bound struct {
+	P float64 `json:"p"`
+	// BlockP is the matching exceedance probability of a reference block's maximum (GEV, Gumbel).
+	BlockP     float64 `json:"block_p,omitempty"`
+	EstimateNs float64 `json:"estimate_ns,omitempty"`
+	UpperNs    float64 `json:"upper_ns,omitempty"`
+	OK         bool    `json:"ok"`
+	Reason     string  `json:"reason,omitempty"`
+}
+
+// Bounds evaluates PWCET and Upper at each probability.
+func (a *Analysis) Bounds(probs []float64) []Bound {
+	out := make([]Bound, 0, len(probs))
+	for _, p := range probs {
+		b := Bound{P: p}
+		if a.Method != GPD && a.RefBlockSamples > 0 {
+			b.BlockP = BlockProb(p, a.RefBlockSamples)
+		}
+		b.EstimateNs, b.OK, b.Reason = a.PWCET(p)
+		if b.OK {
+			b.UpperNs, _, _ = a.Upper(p, a.Confidence)
+		}
+		out = append(out, b)
+	}
+	return out
+}
