@@ -109,8 +109,12 @@ func Exceedance(title string, merged *hdrhistogram.Histogram, m PWCETModel) (*Fi
 	p := newPlot(title, "latency ("+u.Name+")", "exceedance probability per inference")
 	p.X.Scale = gplot.LogScale{}
 	p.X.Tick.Marker = logLatencyTicks
-	p.Legend.Top, p.Legend.Left = true, false
-	p.Legend.XOffs = vg.Points(-4)
+	// Bottom left: an exceedance curve runs from the top left to the bottom right.
+	p.Legend.Top, p.Legend.Left = false, true
+	p.Legend.YOffs = vg.Points(6)
+	if m.Reason != "" {
+		p.Title.Text += " (no bound)"
+	}
 	fig := &Figure{
 		Name: "exceedance", Title: title, Width: DefaultWidth, Height: DefaultHeight,
 		Caption: "Probability that one inference takes longer than x. Points: the observed tail; line: the fitted extreme-value model (pWCET) with its upper confidence bound, extrapolated to the quoted probabilities; the vertical line is the maximum observed.",
