@@ -75,10 +75,16 @@ func RenderComment(in Input, opt RenderOptions) string {
 	if body := full(true, -1, details); len(body) <= limit {
 		return body
 	}
-	// Share what is left after the fixed part evenly between the suites' reports.
+	// Share what is left after the fixed part evenly between the suites that have a report.
 	fixed := len(full(true, -1, nil))
-	if room := limit - fixed; room > 0 {
-		share := room / len(in.Suites)
+	withReport := 0
+	for _, s := range in.Suites {
+		if strings.TrimSpace(s.Markdown) != "" {
+			withReport++
+		}
+	}
+	if room := limit - fixed; room > 0 && withReport > 0 {
+		share := room / withReport
 		for i, s := range in.Suites {
 			details[i] = renderDetails(s.Markdown, share)
 		}
