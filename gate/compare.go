@@ -2,6 +2,8 @@ package gate
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -235,6 +237,31 @@ func NewRun(r *result.Result) (*Run, error) {
 		if err := run.Add(iv); err != nil {
 			return nil, fmt.Errorf("result %s: interval %d: %w", r.Dir, i, err)
 		}
+	}
+	return run, nil
+}
+
+// LoadRun reads a result directory one interval at a time, keeping only the compact Sample and
+// one merged histogram: a 48-hour nightly log, gigabytes as dense histograms, fits in tens of
+// megabytes. Its Result is nil, so analyses that need every interval (pwcet) cannot use it; use
+// result.Read and NewRun for those. Like result.Read it checks the log against meta.json's count.
+func LoadRun(dir string) (*Run, error) {
+	m, err := result.ReadMeta(dir)
+	if err != nil {
+		return nil, fmt.Errorf("result %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, result.LatencyFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("result %s: %w", dir, err)
+	}
+	defer f.Close()
+	run := &Run{Dir: dir, Meta: m, Sample: &stats.Sample{}, Merged: result.NewHistogram()}
+	if _, err := result.ScanLog(path, f, run.Add); err != nil {
+		return nil, fmt.Errorf("result %s: %w", dir, err)
+	}
+	if n := run.Merged.TotalCount(); n != m.Counts.Samples {
+		return nil, fmt.Errorf("result %s: %s holds %d samples but %s says %d", dir, result.LatencyFile, n, result.MetaFile, m.Counts.Samples)
 	}
 	return run, nil
 }

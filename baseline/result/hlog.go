@@ -105,9 +105,26 @@ func ReadLog(path string) (*Log, error) {
 // the file name and line number, any line it cannot read: a corrupt log must not shrink into a
 // smaller, passing one. name is used in errors.
 func ParseLog(name string, r io.Reader) (*Log, error) {
+	log := &Log{}
+	start, err := ScanLog(name, r, func(iv Interval) error {
+		log.Intervals = append(log.Intervals, iv)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Start = start
+	return log, nil
+}
+
+// ScanLog parses an interval log as strictly as ParseLog but hands each interval to fn as it
+// is read instead of keeping it, so a 48-hour log (17,280 dense histograms, gigabytes) can be
+// reduced one interval at a time. It returns the StartTime header (zero if absent). An error
+// from fn stops the scan and is returned with the file name and line.
+func ScanLog(name string, r io.Reader, fn func(Interval) error) (time.Time, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
-	log := &Log{}
+	var start time.Time
 	var startSec, baseSec float64
 	var haveBase bool
 	lineNo := 0
@@ -120,7 +137,7 @@ func ParseLog(name string, r io.Reader) (*Log, error) {
 		if strings.HasPrefix(line, "#") {
 			if v, ok := headerValue(line, "#[StartTime: "); ok {
 				startSec = v
-				log.Start = time.UnixMilli(int64(math.Round(v * 1000)))
+				start = time.UnixMilli(int64(math.Round(v * 1000)))
 			} else if v, ok := headerValue(line, "#[BaseTime: "); ok {
 				baseSec, haveBase = v, true
 			}
@@ -131,7 +148,7 @@ func ParseLog(name string, r io.Reader) (*Log, error) {
 		}
 		iv, err := parseIntervalLine(line)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, lineNo, err)
+			return time.Time{}, fmt.Errorf("%s:%d: %w", name, lineNo, err)
 		}
 		if !haveBase {
 			// Same rule as HdrHistogram's reader: timestamps more than a year before the start
@@ -146,14 +163,14 @@ func ParseLog(name string, r io.Reader) (*Log, error) {
 		iv.hist.SetStartTimeMs(startMs)
 		iv.hist.SetEndTimeMs(endMs)
 		iv.hist.SetTag(iv.tag)
-		log.Intervals = append(log.Intervals, Interval{
-			Tag: iv.tag, Start: time.UnixMilli(startMs), End: time.UnixMilli(endMs), Hist: iv.hist,
-		})
+		if err := fn(Interval{Tag: iv.tag, Start: time.UnixMilli(startMs), End: time.UnixMilli(endMs), Hist: iv.hist}); err != nil {
+			return time.Time{}, fmt.Errorf("%s:%d: %w", name, lineNo, err)
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %w", name, lineNo+1, err)
+		return time.Time{}, fmt.Errorf("%s:%d: %w", name, lineNo+1, err)
 	}
-	return log, nil
+	return start, nil
 }
 
 type parsedInterval struct {

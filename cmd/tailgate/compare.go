@@ -108,28 +108,20 @@ func compareCmd(e *env, args []string) error {
 }
 
 // compareDirs reads the results and gates them; without baseDir the baseline comes from
-// --store, or there is none and only absolute rules apply.
+// --store, or there is none and only absolute rules apply. Results are streamed (a 48-hour log
+// stays in tens of megabytes) unless a pwcet rule needs every interval in memory.
 func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.InconclusivePolicy) (*gate.Report, error) {
-	var errs []error
-	cand, err := result.Read(candDir)
+	candMeta, err := result.ReadMeta(candDir)
 	if err != nil {
-		errs = append(errs, fmt.Errorf("candidate: %w", err))
-	}
-	var base *result.Result
-	if baseDir != "" {
-		if base, err = result.Read(baseDir); err != nil {
-			errs = append(errs, fmt.Errorf("baseline: %w", err))
+		err = fmt.Errorf("candidate: result %s: %w", candDir, err)
+		if baseDir != "" {
+			if _, berr := result.ReadMeta(baseDir); berr != nil {
+				err = errors.Join(err, fmt.Errorf("baseline: result %s: %w", baseDir, berr))
+			}
 		}
+		return nil, err
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if baseDir == "" && f.store != "" {
-		if base, err = storeBaseline(e, f.store, cand.Meta); err != nil {
-			return nil, err
-		}
-	}
-	srcs, isDefault, err := compareRules(f, cand.Meta.Suite)
+	srcs, isDefault, err := compareRules(f, candMeta.Suite)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +129,44 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 	if err != nil {
 		return nil, err
 	}
-	return gate.CompareResults(base, cand, rules, gate.Options{
+	whole := false
+	for _, r := range rules {
+		whole = whole || r.Metric.Kind == gate.PWCET
+	}
+	load := func(dir string) (*gate.Run, error) {
+		if !whole {
+			return gate.LoadRun(dir)
+		}
+		r, err := result.Read(dir)
+		if err != nil {
+			return nil, err
+		}
+		return gate.NewRun(r)
+	}
+	var errs []error
+	cand, err := load(candDir)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("candidate: %w", err))
+	}
+	var base *gate.Run
+	switch {
+	case baseDir != "":
+		if base, err = load(baseDir); err != nil {
+			errs = append(errs, fmt.Errorf("baseline: %w", err))
+		}
+	case f.store != "" && cand != nil:
+		stored, err := storeBaseline(e, f.store, cand.Meta)
+		if err != nil {
+			return nil, err
+		}
+		if base, err = gate.NewRun(stored); err != nil {
+			errs = append(errs, fmt.Errorf("baseline: %w", err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return gate.Compare(base, cand, rules, gate.Options{
 		IgnorePins: f.ignorePins, Inconclusive: policy, DefaultRules: isDefault,
 		PWCET: wcet.GateFunc(wcet.Options{}),
 		Tool:  gate.Tool{Name: "tailgate", Version: version, Commit: commit},

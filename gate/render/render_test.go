@@ -23,9 +23,40 @@ func body(tailScale float64) gatetest.Process {
 	return gatetest.Tail(gatetest.Lognormal(1e6, 0.05), 0.02, gatetest.Scale(gatetest.Lognormal(3e6, 0.1), tailScale))
 }
 
-// reports builds the reports the goldens show from seeded synthetic results, with directories
-// replaced by stable names.
+// reports returns the reports the goldens render. They are inputs kept under testdata
+// (*.input.json) so that the goldens change only when rendering does; -update rebuilds them
+// from seeded synthetic results through the real gate.
 func reports(t *testing.T) map[string]*gate.Report {
+	t.Helper()
+	names := []string{"regression", "incomparable", "inconclusive"}
+	if *update {
+		out := compared(t)
+		for _, n := range names {
+			var b bytes.Buffer
+			if err := render.JSON(&b, out[n]); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, n+".input.json", b.Bytes())
+		}
+	}
+	out := map[string]*gate.Report{}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join("testdata", n+".input.json"))
+		if err != nil {
+			t.Fatalf("%v (go test ./gate/render -update creates it)", err)
+		}
+		var rep gate.Report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatal(err)
+		}
+		out[n] = &rep
+	}
+	return out
+}
+
+// compared runs the real comparisons behind the golden inputs, with directories replaced by
+// stable names.
+func compared(t *testing.T) map[string]*gate.Report {
 	t.Helper()
 	base := gatetest.Write(t, t.TempDir(), gatetest.Spec{Intervals: 40, PerIv: 2000, Seed: 1, Process: body(1)})
 	slow := gatetest.Write(t, t.TempDir(), gatetest.Spec{Intervals: 40, PerIv: 2000, Seed: 2, Process: body(1.2)})
