@@ -186,6 +186,7 @@ func testPublishCommand(t *testing.T, pass, regressed string) {
 		{name: "422 fails a passing gate", reports: []string{pass}, faults: map[string][]publishtest.Fault{publishtest.CreateStatus: {publishtest.Answer(422, "No commit found for SHA")}}, wantCode: exitError, wantErr: "No commit found for SHA", comments: 1},
 		{name: "publish failure never hides the regression", reports: []string{regressed}, faults: map[string][]publishtest.Fault{publishtest.ListComments: {publishtest.Answer(404, "Not Found")}}, wantCode: exitError, wantErr: "404", statuses: 1},
 		{name: "echoed token is scrubbed", reports: []string{pass}, faults: map[string][]publishtest.Fault{publishtest.CreateStatus: {publishtest.EchoAuth}, publishtest.ListComments: {publishtest.EchoAuth}}, wantCode: exitError, wantErr: "[REDACTED]"},
+		{name: "server slower than the deadline", reports: []string{pass}, args: []string{"--timeout", "300ms", "--comment=false"}, faults: map[string][]publishtest.Fault{publishtest.CreateStatus: {publishtest.Hang}}, wantCode: exitError, wantErr: "deadline"},
 		{name: "no token", reports: []string{regressed}, noToken: true, wantCode: exitError, wantErr: "no GitHub token"},
 		{name: "unreadable reports are all named", reports: []string{"missing-a.json", "missing-b.json"}, wantCode: exitError, wantErr: "missing-b.json"},
 		{name: "bad policy", reports: []string{pass}, args: []string{"--inconclusive", "maybe"}, wantCode: exitError, wantErr: "--inconclusive"},
