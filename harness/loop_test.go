@@ -213,3 +213,16 @@ func BenchmarkClockRead(b *testing.B) {
 	}
 	_ = s
 }
+
+func TestWriterCollectsItsGarbageOverBudget(t *testing.T) {
+	// A tiny budget makes the writer collect after (nearly) every interval; the collections are
+	// counted as forced, and nothing else ran the GC.
+	rep, err := Run(Nop{}, Options{Duration: 300 * time.Millisecond, Interval: 10 * time.Millisecond,
+		Calibration: -1, GCBudget: 1, Sink: &memSink{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.ForcedGCs == 0 || rep.GCCycles < uint64(rep.ForcedGCs) {
+		t.Fatalf("forced %d, cycles %d: want forced collections, all counted", rep.ForcedGCs, rep.GCCycles)
+	}
+}

@@ -38,6 +38,8 @@ type writer struct {
 	lastGC  uint64
 	lastThr ThreadStats
 	total   int64
+	// heapBase is the heap size after the last collection, for the GC budget.
+	heapBase uint64
 }
 
 func (w *writer) poll() time.Duration {
@@ -46,16 +48,19 @@ func (w *writer) poll() time.Duration {
 }
 
 func (w *writer) loop() {
+	// Never unlocked: the thread's affinity is changed, so it ends with the goroutine rather
+	// than going back to the runtime's pool.
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	_, _ = sched.PinAwayFrom(w.o.CPUs) // best effort: nothing else is left on a 1-CPU box
 	w.merged = NewHistogram()
 	w.lastGC = w.gc0
 	w.lastThr, _ = readThreadStats(w.tid)
+	w.heapBase = heapBytes()
 	for {
 		if b := w.l.full.Swap(nil); b != nil {
 			w.handle(b)
 			w.l.spare.Store(b)
+			w.collectIfOverBudget()
 			continue
 		}
 		if w.done.Load() {
@@ -111,6 +116,29 @@ func (w *writer) handle(b *buffer) {
 	if w.o.OnInterval != nil {
 		w.o.OnInterval(st)
 	}
+}
+
+// collectIfOverBudget runs a GC once the writer's garbage passes the budget. It happens just
+// after a swap, at a known point, and is counted (Report.ForcedGCs).
+func (w *writer) collectIfOverBudget() {
+	if w.o.GCBudget <= 0 {
+		return
+	}
+	if h := heapBytes(); h > w.heapBase && h-w.heapBase > uint64(w.o.GCBudget) {
+		runtime.GC()
+		w.rep.ForcedGCs++
+		w.heapBase = heapBytes()
+	}
+}
+
+// heapBytes reads the bytes of heap objects, live and dead, without stopping the world.
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 // gcCycles reads the number of completed GC cycles without stopping the world (unlike
