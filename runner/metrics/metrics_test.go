@@ -1,0 +1,201 @@
+package metrics_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/harness"
+	"github.com/tailgate-ci/tailgate/harness/synthetic"
+	"github.com/tailgate-ci/tailgate/runner/metrics"
+)
+
+type discard struct{}
+
+func (discard) WriteInterval(harness.Interval) error { return nil }
+
+func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fams
+}
+
+func value(t *testing.T, fams map[string]*dto.MetricFamily, name string) float64 {
+	t.Helper()
+	f, ok := fams[name]
+	if !ok || len(f.Metric) == 0 {
+		t.Fatalf("no metric %s", name)
+	}
+	m := f.Metric[0]
+	switch {
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Histogram != nil:
+		return float64(m.Histogram.GetSampleCount())
+	}
+	t.Fatalf("metric %s has no value", name)
+	return 0
+}
+
+// TestScrapeDuringSyntheticRun scrapes the endpoint while a real timed run over the
+// synthetic backend is in progress, and again after it ended.
+func TestScrapeDuringSyntheticRun(t *testing.T) {
+	spec, err := synthetic.Parse("lognormal:median=200us,sigma=0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dur = 1500 * time.Millisecond
+	x := metrics.New(metrics.Options{Suite: "synthetic", Profile: "pr", Duration: dur})
+	srv, err := metrics.Serve("127.0.0.1:0", x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	var intervals atomic.Int32
+	var mid map[string]*dto.MetricFamily
+	scraped := make(chan struct{})
+	go func() {
+		defer close(scraped)
+		for intervals.Load() < 2 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		mid = scrape(t, srv.URL())
+	}()
+	temp := 51.5
+	rep, err := harness.Run(synthetic.New(spec, 1), harness.Options{
+		Duration: dur, Interval: 250 * time.Millisecond, Calibration: -1,
+		Sink: x.Sink(discard{}),
+		OnInterval: func(st harness.IntervalStats) {
+			x.OnInterval(st)
+			x.OnTelemetry(result.Telemetry{TempC: &temp, FreqKHz: map[string]int64{"3": 2400000}, Load1: 0.5, RSSBytes: 1 << 20})
+			intervals.Add(1)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-scraped
+	if mid == nil {
+		t.Fatal("no scrape during the run")
+	}
+	if p := value(t, mid, "tailgate_progress_ratio"); p <= 0 || p >= 1 {
+		t.Errorf("progress mid-run %v, want between 0 and 1", p)
+	}
+	if n := value(t, mid, "tailgate_iterations_total"); n <= 0 || n >= float64(rep.Samples) {
+		t.Errorf("iterations mid-run %v (run total %d)", n, rep.Samples)
+	}
+
+	end := scrape(t, srv.URL())
+	if n := value(t, end, "tailgate_latency_seconds"); n != float64(rep.Samples) {
+		t.Errorf("histogram count %v, run samples %d", n, rep.Samples)
+	}
+	if n := value(t, end, "tailgate_iterations_total"); n != float64(rep.Samples) {
+		t.Errorf("iterations %v, run samples %d", n, rep.Samples)
+	}
+	h := end["tailgate_latency_seconds"].Metric[0].Histogram
+	// The synthetic median is 200µs: more than half the samples lie at or below the 2^18 ns
+	// (262µs) bound and nearly none at or below 2^16 ns (65.5µs).
+	checked := 0
+	for _, b := range h.Bucket {
+		switch b.GetUpperBound() {
+		case float64(1<<18) / 1e9:
+			checked++
+			if share := float64(b.GetCumulativeCount()) / float64(h.GetSampleCount()); share < 0.5 {
+				t.Errorf("≤262µs holds %.2f of the samples, want ≥ 0.5", share)
+			}
+		case float64(1<<16) / 1e9:
+			checked++
+			if b.GetCumulativeCount() > h.GetSampleCount()/100 {
+				t.Errorf("≤65µs holds %d of %d samples", b.GetCumulativeCount(), h.GetSampleCount())
+			}
+		}
+	}
+	if checked != 2 {
+		t.Errorf("found %d of the 2 bounds checked in %d buckets", checked, len(h.Bucket))
+	}
+	if v := value(t, end, "tailgate_cpu_temperature_celsius"); v != 51.5 {
+		t.Errorf("temperature %v", v)
+	}
+	if v := value(t, end, "tailgate_cpu_frequency_hertz"); v != 2.4e9 {
+		t.Errorf("frequency %v", v)
+	}
+	if l := end["tailgate_progress_ratio"].Metric[0].Label; len(l) != 2 || !strings.Contains(l[1].String(), "synthetic") {
+		t.Errorf("labels %v", l)
+	}
+}
+
+func TestBadAddr(t *testing.T) {
+	if _, err := metrics.Serve("9464", metrics.New(metrics.Options{})); err == nil || !strings.Contains(err.Error(), "--metrics-addr") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// TestBucketsExact folds known values and checks each lands under the right bound, including
+// values on either side of a power of two. A value exactly on a bound starts HdrHistogram's next
+// equivalence range and so counts under the next bound: the one place the fold is not `le`.
+func TestBucketsExact(t *testing.T) {
+	h := result.NewHistogram()
+	vals := map[int64]int64{1023: 1, 1024: 2, 1025: 4, 262143: 8, 262144: 16, 300000: 32, 10_000_000_000: 64}
+	for v, n := range vals {
+		if err := h.RecordValues(v, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x := metrics.New(metrics.Options{Suite: "s"})
+	x.ObserveInterval(h)
+	srv := httptest.NewServer(x.Handler())
+	defer srv.Close()
+	hist := scrape(t, srv.URL)["tailgate_latency_seconds"].Metric[0].Histogram
+	want := map[float64]uint64{
+		float64(1<<10) / 1e9: 1 + 2,              // 1023 and 1024 (le is inclusive)
+		float64(1<<11) / 1e9: 1 + 2 + 4,          // 1025
+		float64(1<<18) / 1e9: 1 + 2 + 4 + 8 + 16, // 262143 and 262144
+		float64(1<<19) / 1e9: 1 + 2 + 4 + 8 + 16 + 32,
+		float64(1<<33) / 1e9: 63, // 10 s is above the last bound: only in the count
+	}
+	for _, b := range hist.Bucket {
+		if w, ok := want[b.GetUpperBound()]; ok && b.GetCumulativeCount() != w {
+			t.Errorf("le %g: %d, want %d", b.GetUpperBound(), b.GetCumulativeCount(), w)
+		}
+	}
+	if hist.GetSampleCount() != 127 {
+		t.Errorf("count %d, want 127", hist.GetSampleCount())
+	}
+}
+
+// BenchmarkObserveInterval is the writer goroutine's cost per interval swap of folding a
+// one-second, 1,000-sample interval histogram into the Prometheus buckets.
+func BenchmarkObserveInterval(b *testing.B) {
+	h := result.NewHistogram()
+	for i := range 1000 {
+		_ = h.RecordValue(int64(200000 + 37*i))
+	}
+	x := metrics.New(metrics.Options{Suite: "s"})
+	b.ReportAllocs()
+	for b.Loop() {
+		x.ObserveInterval(h)
+	}
+}
