@@ -170,9 +170,9 @@ func TestBucketsExact(t *testing.T) {
 	defer srv.Close()
 	hist := scrape(t, srv.URL)["tailgate_latency_seconds"].Metric[0].Histogram
 	want := map[float64]uint64{
-		float64(1<<10) / 1e9: 1 + 2,              // 1023 and 1024 (le is inclusive)
-		float64(1<<11) / 1e9: 1 + 2 + 4,          // 1025
-		float64(1<<18) / 1e9: 1 + 2 + 4 + 8 + 16, // 262143 and 262144
+		float64(1<<10) / 1e9: 1,             // 1023
+		float64(1<<11) / 1e9: 1 + 2 + 4,     // 1024 and 1025
+		float64(1<<18) / 1e9: 1 + 2 + 4 + 8, // 262143
 		float64(1<<19) / 1e9: 1 + 2 + 4 + 8 + 16 + 32,
 		float64(1<<33) / 1e9: 63, // 10 s is above the last bound: only in the count
 	}
