@@ -42,8 +42,17 @@ func CreateLog(path string, start time.Time) (*LogWriter, error) {
 	hdr := []func() error{
 		func() error { return w.lw.OutputComment("[Logged with tailgate]") },
 		w.lw.OutputLogFormatVersion,
-		func() error { return w.lw.OutputStartTime(ms) },
-		func() error { return w.lw.OutputBaseTime(ms) },
+		// hdrhistogram-go writes these two headers in whole seconds while interval timestamps
+		// are relative to the millisecond base, which would shift every interval by up to a
+		// second on read; write them with milliseconds, as HdrHistogram's Java writer does.
+		func() error {
+			_, err := fmt.Fprintf(f, "#[StartTime: %.3f (seconds since epoch), %s]\n", float64(ms)/1000, start.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+			return err
+		},
+		func() error {
+			_, err := fmt.Fprintf(f, "#[BaseTime: %.3f (seconds since epoch)]\n", float64(ms)/1000)
+			return err
+		},
 		w.lw.OutputLegend,
 	}
 	for _, fn := range hdr {

@@ -13,7 +13,7 @@ import (
 func writeSample(t *testing.T, dir string, n int) (*Meta, []Interval) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
-	start := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	start := time.Date(2026, 11, 26, 1, 0, 0, 731_000_000, time.UTC) // a millisecond fraction must survive
 	w, err := CreateLog(filepath.Join(dir, LatencyFile), start)
 	if err != nil {
 		t.Fatal(err)
