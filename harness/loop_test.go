@@ -3,7 +3,9 @@ package harness
 import (
 	"errors"
 	"math"
+	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -197,7 +199,30 @@ func TestRunUnderFIFOIsPaced(t *testing.T) {
 	}
 }
 
+// benchThread puts the benchmark's thread where a run's timing thread would be when
+// TAILGATE_BENCH_CPU and TAILGATE_BENCH_FIFO are set (.ci/bench.sh sets them), so the numbers
+// are not the shared machine's scheduling noise. The thread is never unlocked: it ends with
+// the benchmark goroutine instead of returning to the pool pinned and real-time.
+func benchThread(b *testing.B) {
+	cpu, fifo := os.Getenv("TAILGATE_BENCH_CPU"), os.Getenv("TAILGATE_BENCH_FIFO")
+	if cpu == "" && fifo == "" {
+		return
+	}
+	runtime.LockOSThread()
+	if c, err := strconv.Atoi(cpu); err == nil {
+		if err := sched.Pin([]int{c}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if p, err := strconv.Atoi(fifo); err == nil && p > 0 {
+		if err := sched.Apply(sched.Policy{Kind: sched.FIFO, Priority: p}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkLoopNop(b *testing.B) {
+	benchThread(b)
 	l := &loop{b: Nop{}, nclass: 1, cur: newBuffer(1), stop: new(atomic.Bool), highest: HighestNs,
 		intervalNs: math.MaxInt64, nextSwap: math.MaxInt64, breakAt: math.MaxInt64}
 	b.ReportAllocs()
@@ -206,6 +231,7 @@ func BenchmarkLoopNop(b *testing.B) {
 }
 
 func BenchmarkClockRead(b *testing.B) {
+	benchThread(b)
 	b.ReportAllocs()
 	var s int64
 	for i := 0; i < b.N; i++ {
