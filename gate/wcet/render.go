@@ -42,7 +42,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		scope = fmt.Sprintf("tag %q", r.Tag)
 	}
 	fmt.Fprintf(&b, "pWCET of %s (%s, %s)\n", r.Result, methodName(a.Method), scope)
-	fmt.Fprintf(&b, "blocks: %d used, %d left out (empty or under half the median size) · %d samples · %s samples per block (median) · max observed %s\n",
+	fmt.Fprintf(&b, "blocks: %d used, %d left out (empty or under a tenth of the median size) · %d samples · %s samples per block (median) · max observed %s\n",
 		a.Blocks, a.Dropped, a.Samples, strconv.FormatFloat(a.RefBlockSamples, 'f', -1, 64), gate.FormatNs(float64(a.MaxObservedNs)))
 	if f := a.Fit; f != nil {
 		switch a.Method {

@@ -70,8 +70,9 @@ const (
 	DefaultMinBlocks = 30
 	// DefaultMinBlockFill leaves out blocks with fewer samples than this share of the median
 	// block (a cut-short last interval): the maximum of a tiny block is not in the tail the
-	// extreme-value model describes.
-	DefaultMinBlockFill = 0.5
+	// extreme-value model describes. It is low on purpose: in a closed loop an interval with a
+	// stall holds fewer samples, and dropping it would drop the worst case.
+	DefaultMinBlockFill = 0.1
 	// DefaultTailSize is the number of exceedances the GPD threshold is set to keep (at most a
 	// tenth of the samples).
 	DefaultTailSize = 500
