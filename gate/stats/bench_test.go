@@ -29,7 +29,7 @@ func nightlyPair(b *testing.B) (*Sample, *Sample) {
 		gen := func(seed uint64, scale float64) *Sample {
 			s := &Sample{}
 			spec := synth.Spec{Process: synth.AR1, Seed: seed, Intervals: nightlyIntervals, PerIntvl: nightlyPer, Scale: scale}
-			if err := synth.Each(spec, s.Add); err != nil {
+			if err := synth.Each(spec, s.AddPacked); err != nil {
 				nightly.err = err
 			}
 			return s
@@ -75,13 +75,12 @@ func BenchmarkCompare48h(b *testing.B) {
 func BenchmarkAdd48h(b *testing.B) {
 	pool := make([]*hdrhistogram.Histogram, 0, 32)
 	spec := synth.Spec{Process: synth.AR1, Seed: 9, Intervals: 32, PerIntvl: nightlyPer}
-	if err := synth.Each(spec, func(h *hdrhistogram.Histogram) error {
-		c := result.NewHistogram()
-		c.Merge(h)
-		pool = append(pool, c)
-		return nil
-	}); err != nil {
+	g, err := synth.New(spec)
+	if err != nil {
 		b.Fatal(err)
+	}
+	for h := result.NewHistogram(); g.Next(h); h = result.NewHistogram() {
+		pool = append(pool, h)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

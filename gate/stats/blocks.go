@@ -191,6 +191,35 @@ func (bs *blockSet) window(s *Sample, q float64) *qwindow {
 	return w
 }
 
+// cdfSE returns the standard error of the share of samples at or below x, estimated from the
+// spread of its block sums (a ratio estimator over independent blocks, with the B/(B−1)
+// correction).
+func (bs *blockSet) cdfSE(s *Sample, x float64) float64 {
+	var n, e int64
+	below := make([]int64, len(bs.blocks))
+	for b, blk := range bs.blocks {
+		for i, idx := range blk.idx {
+			if float64(s.geom.top(idx)) > x {
+				break
+			}
+			below[b] += blk.cnt[i]
+		}
+		n += blk.total
+		e += below[b]
+	}
+	nb := float64(len(bs.blocks))
+	if n == 0 || nb < 2 {
+		return 0
+	}
+	f := float64(e) / float64(n)
+	var ss float64
+	for b, blk := range bs.blocks {
+		d := float64(below[b]) - f*float64(blk.total)
+		ss += d * d
+	}
+	return math.Sqrt(ss*nb/(nb-1)) / float64(n)
+}
+
 // bucketAtRank returns the index of the bucket holding the rank-th smallest sample.
 func (b *block) bucketAtRank(rank int64) int32 {
 	var c int64
@@ -261,10 +290,13 @@ func (w *qwindow) exact(s *Sample, bs *blockSet, mult []int32, rank int64) float
 
 // AutoBlockLen chooses the block length, in intervals, from the data: the larger of Politis and
 // White's automatic block length for the series of per-interval medians and of per-interval
-// 99th percentiles, at least 1 and at most the length that still leaves MinBlocks blocks.
+// 99th percentiles, and ⌈√n⌉. The floor is there because drift that is small next to the noise
+// of one interval but persists over many (thermal drift) hides from an autocorrelation
+// estimate and still dominates the variance of a whole run; with √n blocks the t-interval's
+// degrees of freedom stay honest. The length is at most n/MinBlocks.
 func AutoBlockLen(s *Sample) int {
 	n := s.Intervals()
-	l := max(politisWhite(s.p50), politisWhite(s.p99))
+	l := max(politisWhite(s.p50), politisWhite(s.p99), int(math.Ceil(math.Sqrt(float64(n)))))
 	if maxL := n / MinBlocks; l > maxL {
 		l = maxL
 	}

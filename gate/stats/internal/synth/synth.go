@@ -7,6 +7,7 @@ package synth
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 
@@ -60,7 +61,11 @@ func New(spec Spec) (*Generator, error) {
 	if spec.Scale == 0 {
 		spec.Scale = 1
 	}
-	return &Generator{spec: spec, rng: rand.New(rand.NewPCG(spec.Seed, uint64(len(spec.Process))))}, nil
+	// Scrambled so that consecutive seeds (pair k uses 2k and 2k+1) and the bootstrap's own
+	// streams of the same seed are unrelated.
+	h := fnv.New64a()
+	h.Write([]byte(spec.Process))
+	return &Generator{spec: spec, rng: rand.New(rand.NewPCG(splitmix(spec.Seed), splitmix(h.Sum64()^spec.Seed)))}, nil
 }
 
 // AR(1) parameters of the autocorrelated process: bursts decorrelate over about 50 samples,
@@ -72,9 +77,15 @@ const (
 	driftSigma = 0.04
 )
 
+// Recorder is what an interval is generated into: a dense or a packed histogram.
+type Recorder interface {
+	RecordValue(v int64) error
+	Reset()
+}
+
 // Next fills h (after resetting it) with the next interval and reports false when the run is
 // over.
-func (g *Generator) Next(h *hdrhistogram.Histogram) bool {
+func (g *Generator) Next(h Recorder) bool {
 	if g.i >= g.spec.Intervals {
 		return false
 	}
@@ -117,18 +128,25 @@ func (g *Generator) Next(h *hdrhistogram.Histogram) bool {
 	return true
 }
 
-func record(h *hdrhistogram.Histogram, v float64) {
+func splitmix(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+func record(h Recorder, v float64) {
 	_ = h.RecordValue(min(max(int64(v), 1), result.HighestNs))
 }
 
-// Each generates the run of spec interval by interval into one reused histogram and hands
-// each to add; the histogram is overwritten after add returns.
-func Each(spec Spec, add func(*hdrhistogram.Histogram) error) error {
+// Each generates the run of spec interval by interval into one reused packed histogram (with
+// the result format's geometry) and hands each to add; it is overwritten after add returns.
+func Each(spec Spec, add func(*hdrhistogram.PackedHistogram) error) error {
 	g, err := New(spec)
 	if err != nil {
 		return err
 	}
-	h := result.NewHistogram()
+	h := hdrhistogram.NewPacked(result.LowestNs, result.HighestNs, result.SigFigs)
 	for g.Next(h) {
 		if err := add(h); err != nil {
 			return err

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+)
+
+// writePilot writes a pilot result's meta.json: samples over span.
+func writePilot(t *testing.T, samples int64, span time.Duration) string {
+	t.Helper()
+	dir := t.TempDir()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	m := &result.Meta{Suite: "vision-int8", Start: start, End: start.Add(span), Counts: result.Counts{Samples: samples, Intervals: 10}}
+	if err := result.WriteMeta(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestPlan(t *testing.T) {
+	pilot := writePilot(t, 10_000, 20*time.Second) // 500/s
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		golden string
+		want   []string // substrings of stdout
+	}{
+		{"p99", []string{"--quantile", "99", "--confidence", "0.99"}, "plan/p99.golden", []string{"samples     459\n"}},
+		{"p99.9", []string{"--quantile", "99.9"}, "plan/p99.9.golden", []string{"samples     4,603\n"}},
+		{"p99.99 at 30/s", []string{"--quantile", "99.99", "--rate", "30/s"}, "plan/p99.99-rate.golden", []string{"samples     46,050\n", "duration    25m35s"}},
+		{"exceedances", []string{"--quantile", "99.9", "--exceedances", "10", "--rate", "1800/min"}, "plan/exceedances.golden", []string{"exceedances 10"}},
+		{"pilot", []string{"--quantile", "99.9", "--pilot", pilot}, "", []string{"rate        500/s", "10000 samples over 20s", "duration    9.2s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runTailgate(t, nil, append([]string{"plan"}, tc.args...)...)
+			if code != exitPass {
+				t.Fatalf("exit %d, stderr %s", code, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			if tc.golden != "" {
+				checkGolden(t, tc.golden, out)
+			}
+		})
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	empty := writePilot(t, 0, time.Second)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string // every one must appear in stderr
+	}{
+		{"all flag errors at once", []string{"--quantile", "100", "--confidence", "1.5", "--exceedances", "-1", "--rate", "fast"},
+			[]string{"--quantile 100", "--confidence 1.5", "--exceedances -1", `--rate: "fast"`}},
+		{"rate and pilot", []string{"--rate", "30/s", "--pilot", missing}, []string{"--rate and --pilot"}},
+		{"bad unit", []string{"--rate", "30/day"}, []string{`unit "day"`}},
+		{"missing pilot", []string{"--pilot", missing}, []string{"--pilot", "nope"}},
+		{"pilot without samples", []string{"--pilot", empty}, []string{"0 samples", "no rate"}},
+		{"stray argument", []string{"results/x"}, []string{"unexpected arguments"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runTailgate(t, nil, append([]string{"plan"}, tc.args...)...)
+			if code != exitError {
+				t.Fatalf("exit %d, want %d; stderr %s", code, exitError, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"30/s", 30, true}, {"250", 250, true}, {"1800/min", 30, true}, {"2/ms", 2000, true},
+		{"108000/h", 30, true}, {"0/s", 0, false}, {"-3", 0, false}, {"x/s", 0, false}, {"3/fortnight", 0, false}, {"Inf", 0, false},
+	} {
+		got, err := parseRate(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
+			t.Errorf("parseRate(%q) = %v, %v; want %v, ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func FuzzParseRate(f *testing.F) {
+	for _, s := range []string{"30/s", "1e3/min", "", "/", "5/h", "NaN/s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := parseRate(s)
+		if err == nil && !(v > 0) {
+			t.Fatalf("parseRate(%q) = %v without error", s, v)
+		}
+	})
+}
+
+func TestFormatSeconds(t *testing.T) {
+	for _, tc := range []struct {
+		secs float64
+		want string
+	}{{9.21, "9.2s"}, {184.4, "3m4s"}, {4620, "1h17m"}, {1e12, "3.17e+04 years"}} {
+		if got := formatSeconds(tc.secs); got != tc.want {
+			t.Errorf("formatSeconds(%v) = %q, want %q", tc.secs, got, tc.want)
+		}
+	}
+}
+
+func TestOrdinal(t *testing.T) {
+	for n, want := range map[int64]string{1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 11: "11th", 12: "12th", 13: "13th", 21: "21st", 112: "112th", 1001: "1,001st"} {
+		if got := ordinal(n); got != want {
+			t.Errorf("ordinal(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
