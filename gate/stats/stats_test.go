@@ -1,8 +1,10 @@
 package stats
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -45,7 +47,7 @@ func TestGeometryMatchesLibrary(t *testing.T) {
 			t.Fatal(err)
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
-		for range 2000 {
+		for i := range 2000 {
 			v := int64(math.Exp(rng.Float64() * math.Log(float64(tc.highest))))
 			v = max(v, 1)
 			h.Reset()
@@ -57,8 +59,10 @@ func TestGeometryMatchesLibrary(t *testing.T) {
 			if got, want := g.lowest(idx), h.ValueAtQuantile(0); got != want {
 				t.Fatalf("%+v: bottom of bucket of %d = %d, library says %d", tc, v, got, want)
 			}
-			if got, want := float64(g.median(idx)), h.Mean(); got != want {
-				t.Fatalf("%+v: middle of bucket of %d = %v, library mean %v", tc, v, got, want)
+			if i%16 == 0 { // Mean walks every bucket: check a sixteenth of the values
+				if got, want := float64(g.median(idx)), h.Mean(); got != want {
+					t.Fatalf("%+v: middle of bucket of %d = %v, library mean %v", tc, v, got, want)
+				}
 			}
 		}
 	}
@@ -144,20 +148,173 @@ func TestCompareDetectsShiftAndIsDeterministic(t *testing.T) {
 	base := mustSample(t, lognormalIntervals(1, 100, 2000, 2e6, 0.3, 1))
 	same := mustSample(t, lognormalIntervals(2, 100, 2000, 2e6, 0.3, 1))
 	slow := mustSample(t, lognormalIntervals(3, 100, 2000, 2e6, 0.3, 1.2))
-	st := P(99)
-	r1 := Compare(base, slow, st, 0.99, DefaultOptions)
-	r2 := Compare(base, slow, st, 0.99, DefaultOptions)
-	if r1 != r2 {
-		t.Fatalf("not deterministic: %+v vs %+v", r1, r2)
+	fast := mustSample(t, lognormalIntervals(4, 100, 2000, 2e6, 0.3, 0.8))
+	for _, m := range []Method{Woodruff, Bootstrap} {
+		for _, st := range []Stat{P(50), P(99), P(99.9), {Kind: Mean}} {
+			t.Run(fmt.Sprintf("method%d/%v", m, st), func(t *testing.T) {
+				o := DefaultOptions
+				o.Method = m
+				r1 := Compare(base, slow, st, 0.99, o)
+				if r2 := Compare(base, slow, st, 0.99, o); r1 != r2 {
+					t.Fatalf("not deterministic: %+v vs %+v", r1, r2)
+				}
+				if !(r1.Lo > 1.1 && r1.Point > 1.15 && r1.PSlower < 0.001 && r1.PFaster > 0.999) {
+					t.Errorf("+20%% shift not detected: %+v", r1)
+				}
+				if r := Compare(base, fast, st, 0.99, o); !(r.Hi < 0.9 && r.PFaster < 0.001) {
+					t.Errorf("−20%% improvement not detected: %+v", r)
+				}
+				aa := Compare(base, same, st, 0.99, o)
+				if !(aa.Lo < 1 && aa.Hi > 1 && aa.PSlower > 0.005 && aa.PFaster > 0.005) {
+					t.Errorf("A/A interval excludes 1: %+v", aa)
+				}
+				if !(aa.Base.Lo < aa.Base.Point && aa.Base.Point < aa.Base.Hi) {
+					t.Errorf("base estimate %v does not bracket its point", aa.Base)
+				}
+			})
+		}
 	}
-	if !(r1.Lo > 1.1 && r1.Point > 1.15 && r1.PSlower < 0.001) {
-		t.Errorf("+20%% shift not detected: %+v", r1)
+	if n := base.fallbck + slow.fallbck + same.fallbck + fast.fallbck; n != 0 {
+		t.Errorf("%d bootstrap resamples fell outside the quantile window", n)
 	}
-	aa := Compare(base, same, st, 0.99, DefaultOptions)
-	if !(aa.Lo < 1 && aa.Hi > 1) {
-		t.Errorf("A/A interval excludes 1: %+v", aa)
+}
+
+// TestWindowHoldsEveryResample drives the bootstrap's quantile window with awkward inputs
+// (tiny and uneven intervals, empty ones, extreme quantiles) and checks each resample's
+// quantile against an exact merge.
+func TestWindowHoldsEveryResample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 30 {
+		var hs []*hdrhistogram.Histogram
+		for range 5 + rng.IntN(40) {
+			h := result.NewHistogram()
+			for range rng.IntN(30) {
+				_ = h.RecordValue(1000 + int64(rng.ExpFloat64()*1e5))
+			}
+			hs = append(hs, h)
+		}
+		s := mustSample(t, hs)
+		if s.Count() == 0 {
+			continue
+		}
+		bs := s.blockSet(1 + rng.IntN(4))
+		for _, q := range []float64{0.01, 0.5, 0.9, 0.99, 0.9999, 1} {
+			w := bs.window(s, q)
+			mult := make([]int32, len(bs.blocks))
+			for range 50 {
+				bs.draw(rng, mult)
+				var n int64
+				for b, k := range mult {
+					n += int64(k) * bs.blocks[b].total
+				}
+				if n == 0 {
+					continue
+				}
+				got := w.quantile(s, bs, mult)
+				if want := w.exact(s, bs, mult, percentileRank(q, n)); got != want {
+					t.Fatalf("trial %d q=%v: window gives %v, exact merge %v", trial, q, got, want)
+				}
+			}
+		}
 	}
-	if base.fallbck+slow.fallbck+same.fallbck != 0 {
-		t.Errorf("%d resamples fell outside the window", base.fallbck+slow.fallbck+same.fallbck)
+}
+
+func TestIntervalAndMissRate(t *testing.T) {
+	s := mustSample(t, lognormalIntervals(5, 80, 1000, 2e6, 0.3, 1))
+	e := Interval(s, P(99), 0.99, DefaultOptions)
+	if !(e.Lo < e.Point && e.Point < e.Hi) || e.N != 80000 || e.Intervals != 80 || e.Blocks < MinBlocks {
+		t.Errorf("Interval = %v", e)
 	}
+	// The true p99 of the lognormal: 2ms·exp(0.3·2.326) ≈ 4.02 ms.
+	if truth := 2e6 * math.Exp(0.3*2.3263); !(e.Lo < truth && truth < e.Hi) {
+		t.Errorf("Interval %v misses the true p99 %.0f", e, truth)
+	}
+	m := MissRate(s, int64(e.Point), 0.99, DefaultOptions)
+	if !(m.Point > 0.005 && m.Point < 0.011 && m.Lo < m.Point && m.Point < m.Hi) {
+		t.Errorf("MissRate at the p99 = %v, want about 1%%", m)
+	}
+	if m := MissRate(s, s.Max(), 0.99, DefaultOptions); m.Point != 0 {
+		t.Errorf("MissRate above the max = %v, want 0", m)
+	}
+	empty := &Sample{}
+	if e := Interval(empty, P(99), 0.99, DefaultOptions); !math.IsNaN(e.Point) || !math.IsNaN(e.Lo) {
+		t.Errorf("empty Interval = %v, want NaN", e)
+	}
+	if r := Compare(empty, s, P(99), 0.99, DefaultOptions); !math.IsNaN(r.Point) || !math.IsNaN(r.PSlower) {
+		t.Errorf("Compare with an empty base = %+v, want NaN", r)
+	}
+	bound, tt, ok := EarlyStopBound(s, 0.99, 0.99)
+	if !ok || tt <= 0 || bound < e.Point {
+		t.Errorf("EarlyStopBound = %v, %d, %v; want a bound ≥ the p99 %v", bound, tt, ok, e.Point)
+	}
+}
+
+func TestAddRejectsMismatchedGeometry(t *testing.T) {
+	a := result.NewHistogram()
+	_ = a.RecordValue(1000)
+	b := hdrhistogram.New(1, int64(3600e9), 2)
+	_ = b.RecordValue(1000)
+	_, err := NewSample(a, nil, b)
+	if err == nil || !strings.Contains(err.Error(), "interval 1: nil histogram") || !strings.Contains(err.Error(), "interval 2: histogram geometry") {
+		t.Errorf("NewSample(mixed) error = %v; want both intervals named", err)
+	}
+}
+
+func TestAutoBlockLen(t *testing.T) {
+	iid := mustSample(t, lognormalIntervals(6, 400, 200, 2e6, 0.3, 1))
+	if l := AutoBlockLen(iid); l != 20 { // the √n floor: independent intervals need no longer blocks
+		t.Errorf("AutoBlockLen(iid, 400 intervals) = %d, want 20", l)
+	}
+	// A slow sine drift of the whole distribution: strongly dependent intervals.
+	var hs []*hdrhistogram.Histogram
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 400 {
+		h := result.NewHistogram()
+		scale := 1 + 0.2*math.Sin(float64(i)/40)
+		for range 200 {
+			_ = h.RecordValue(int64(scale * 2e6 * math.Exp(0.05*rng.NormFloat64())))
+		}
+		hs = append(hs, h)
+	}
+	if l := AutoBlockLen(mustSample(t, hs)); l <= 20 || l > 400/MinBlocks {
+		t.Errorf("AutoBlockLen(drifting) = %d, want above the √n floor and at most n/MinBlocks", l)
+	}
+}
+
+// FuzzPoint records arbitrary values into a few intervals and checks that the Sample's
+// quantiles, count and extremes agree with HdrHistogram's merged histogram.
+func FuzzPoint(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 200, 7}, uint8(3))
+	f.Add([]byte{255, 0, 0, 0, 255}, uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, nIntervals uint8) {
+		k := int(nIntervals%8) + 1
+		hs := make([]*hdrhistogram.Histogram, k)
+		merged := result.NewHistogram()
+		for i := range hs {
+			hs[i] = result.NewHistogram()
+		}
+		for i := 0; i+1 < len(data); i += 2 {
+			v := int64(data[i])<<uint(data[i+1]%40) + 1
+			if v > result.HighestNs {
+				continue
+			}
+			_ = hs[i/2%k].RecordValue(v)
+			_ = merged.RecordValue(v)
+		}
+		s, err := NewSample(hs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Count() != merged.TotalCount() || s.Max() != merged.Max() || s.Min() != merged.Min() {
+			t.Fatalf("count/min/max %d/%d/%d, merged %d/%d/%d", s.Count(), s.Min(), s.Max(), merged.TotalCount(), merged.Min(), merged.Max())
+		}
+		if s.Count() == 0 {
+			return
+		}
+		for _, q := range []float64{0.001, 0.5, 0.99, 0.999, 1} {
+			if got, want := Point(s, Stat{Kind: Quantile, Q: q}), float64(merged.ValueAtQuantile(q*100)); got != want {
+				t.Fatalf("p%v = %v, merged %v", q*100, got, want)
+			}
+		}
+	})
 }
