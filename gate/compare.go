@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate/stats"
 )
@@ -48,7 +47,7 @@ type Options struct {
 // incomparable). It returns an error only for misuse (no candidate, no rules); every property
 // of the data, bad or good, is a verdict in the report.
 func Compare(base, cand *Run, rules []Rule, opts Options) (*Report, error) {
-	if cand == nil || cand.Meta == nil || cand.Sample == nil || cand.Merged == nil {
+	if cand == nil || cand.Meta == nil || cand.Sample == nil {
 		return nil, fmt.Errorf("gate: no candidate result")
 	}
 	if len(rules) == 0 {
@@ -214,15 +213,13 @@ func truncate(s string, n int) string {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
-// Run is one side of a comparison, prepared for evaluation: its meta, its interval histograms
-// as a stats.Sample and their merge. NewRun builds it from a result read into memory; a caller
-// that streams a long log can fill the same fields one interval at a time.
+// Run is one side of a comparison, prepared for evaluation: its meta and its interval
+// histograms as a stats.Sample, from which every estimate comes. NewRun builds it from a result read into memory, LoadRun
+// streams a result directory; any other caller sets Dir and Meta and calls Add per interval.
 type Run struct {
 	Dir    string
 	Meta   *result.Meta
 	Sample *stats.Sample
-	// Merged is every interval merged: point estimates, maxima and miss counts come from it.
-	Merged *hdrhistogram.Histogram
 	// Span is the summed length of the intervals, for the sample rate.
 	Span time.Duration
 	// Result is the whole result when it was read into memory (pwcet needs the intervals); it
@@ -232,7 +229,7 @@ type Run struct {
 
 // NewRun prepares a result read with result.Read.
 func NewRun(r *result.Result) (*Run, error) {
-	run := &Run{Dir: r.Dir, Meta: r.Meta, Sample: &stats.Sample{}, Merged: result.NewHistogram(), Result: r}
+	run := &Run{Dir: r.Dir, Meta: r.Meta, Result: r}
 	for i, iv := range r.Log.Intervals {
 		if err := run.Add(iv); err != nil {
 			return nil, fmt.Errorf("result %s: interval %d: %w", r.Dir, i, err)
@@ -241,8 +238,7 @@ func NewRun(r *result.Result) (*Run, error) {
 	return run, nil
 }
 
-// LoadRun reads a result directory one interval at a time, keeping only the compact Sample and
-// one merged histogram: a 48-hour nightly log, gigabytes as dense histograms, fits in tens of
+// LoadRun reads a result directory one interval at a time, keeping only the compact Sample: a 48-hour nightly log, gigabytes as dense histograms, fits in tens of
 // megabytes. Its Result is nil, so analyses that need every interval (pwcet) cannot use it; use
 // result.Read and NewRun for those. Like result.Read it checks the log against meta.json's count.
 func LoadRun(dir string) (*Run, error) {
@@ -256,11 +252,11 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
 	}
 	defer f.Close()
-	run := &Run{Dir: dir, Meta: m, Sample: &stats.Sample{}, Merged: result.NewHistogram()}
+	run := &Run{Dir: dir, Meta: m}
 	if _, err := result.ScanLog(path, f, run.Add); err != nil {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
 	}
-	if n := run.Merged.TotalCount(); n != m.Counts.Samples {
+	if n := run.Sample.Count(); n != m.Counts.Samples {
 		return nil, fmt.Errorf("result %s: %s holds %d samples but %s says %d", dir, result.LatencyFile, n, result.MetaFile, m.Counts.Samples)
 	}
 	return run, nil
@@ -268,11 +264,11 @@ func LoadRun(dir string) (*Run, error) {
 
 // Add appends one interval, in time order.
 func (r *Run) Add(iv result.Interval) error {
+	if r.Sample == nil {
+		r.Sample = &stats.Sample{}
+	}
 	if err := r.Sample.Add(iv.Hist); err != nil {
 		return err
-	}
-	if dropped := r.Merged.Merge(iv.Hist); dropped != 0 {
-		return fmt.Errorf("%d samples beyond the histogram range", dropped)
 	}
 	r.Span += iv.End.Sub(iv.Start)
 	return nil
@@ -299,22 +295,21 @@ func CompareResults(base, cand *result.Result, rules []Rule, opts Options) (*Rep
 
 // side is one run with its report description.
 type side struct {
-	run    *Run
-	merged *hdrhistogram.Histogram
-	side   Side
+	run  *Run
+	side Side
 }
 
 func newSide(r *Run) *side {
-	s := &side{run: r, merged: r.Merged}
+	s := &side{run: r}
 	m := r.Meta
 	rate := 0.0
 	if r.Span > 0 {
-		rate = float64(s.merged.TotalCount()) / r.Span.Seconds()
+		rate = float64(r.Sample.Count()) / r.Span.Seconds()
 	}
 	s.side = Side{
 		Dir: r.Dir, Suite: m.Suite, Git: m.Git, Env: m.Env, Start: m.Start, End: m.End,
-		Samples: s.merged.TotalCount(), Intervals: r.Sample.Intervals(), RatePerSec: rate,
-		Summary: result.Summarize(s.merged), Calibration: m.Calibration, Health: m.Health, Tool: m.Tool,
+		Samples: r.Sample.Count(), Intervals: r.Sample.Intervals(), RatePerSec: rate,
+		Summary: summarize(r.Sample, m.Summary.StdDev), Calibration: m.Calibration, Health: m.Health, Tool: m.Tool,
 	}
 	return s
 }
@@ -326,19 +321,6 @@ func (s *side) need(n int64) *Need {
 		nd.Duration = time.Duration(float64(n) / s.side.RatePerSec * float64(time.Second)).Round(time.Second)
 	}
 	return nd
-}
-
-// countAbove counts samples whose value is above limit (or at/above it when inclusive), by
-// bucket: a bucket counts as above when its highest equivalent value is.
-func countAbove(h *hdrhistogram.Histogram, limit float64, inclusive bool) int64 {
-	var n int64
-	for _, b := range h.Distribution() {
-		v := float64(b.To)
-		if v > limit || (inclusive && v == limit) {
-			n += b.Count
-		}
-	}
-	return n
 }
 
 type comparison struct {
@@ -419,7 +401,7 @@ func (c *comparison) evaluate() []RuleResult {
 func (c *comparison) first(i int) (RuleResult, bool) {
 	r := c.rules[i]
 	row := newRow(r)
-	if c.cand.merged.TotalCount() == 0 {
+	if c.cand.run.Sample.Count() == 0 {
 		row.Verdict, row.Reason = RuleInconclusive, "the candidate has no samples"
 		return row, false
 	}
@@ -431,10 +413,10 @@ func (c *comparison) first(i int) (RuleResult, bool) {
 	case r.Metric.Kind == Miss:
 		c.miss(r, &row)
 	case r.Metric.Kind == Max:
-		v := float64(c.cand.merged.Max())
+		v := float64(c.cand.run.Sample.Max())
 		row.Candidate = ptr(v)
 		if c.base != nil {
-			row.Baseline = ptr(float64(c.base.merged.Max()))
+			row.Baseline = ptr(float64(c.base.run.Sample.Max()))
 		}
 		c.decideAbsolute(r, &row, v, "the observed maximum (one sample; pwcet bounds the worst case)")
 	case r.Metric.Kind == Mean:
@@ -453,13 +435,13 @@ func (c *comparison) relative(i int, row *RuleResult) bool {
 		row.Verdict, row.Reason = RuleSkipped, "a relative limit needs a baseline"
 		return false
 	}
-	if c.base.merged.TotalCount() == 0 {
+	if c.base.run.Sample.Count() == 0 {
 		row.Verdict, row.Reason = RuleInconclusive, "the baseline has no samples"
 		return false
 	}
 	if r.Metric.Kind == Quantile {
-		row.Baseline = ptr(float64(c.base.merged.ValueAtQuantile(r.Metric.Q * 100)))
-		row.Candidate = ptr(float64(c.cand.merged.ValueAtQuantile(r.Metric.Q * 100)))
+		row.Baseline = ptr(quantile(c.base.run, r.Metric.Q))
+		row.Candidate = ptr(quantile(c.cand.run, r.Metric.Q))
 		need := requiredSamples(r.Metric.Q, r.Confidence, 0)
 		var short []string
 		if n := c.base.side.Samples; n < need {
@@ -475,8 +457,8 @@ func (c *comparison) relative(i int, row *RuleResult) bool {
 			return false
 		}
 	} else {
-		row.Baseline = ptr(c.base.merged.Mean())
-		row.Candidate = ptr(c.cand.merged.Mean())
+		row.Baseline = ptr(mean(c.base.run))
+		row.Candidate = ptr(mean(c.cand.run))
 	}
 	rt, err := compareRatio(c.base.run, c.cand.run, r.Metric, r.Confidence, c.opts.Seed)
 	if err != nil {
@@ -490,7 +472,8 @@ func (c *comparison) relative(i int, row *RuleResult) bool {
 
 // decideRelative: a regression must be material (the ratio is beyond the limit) and
 // significant (Holm-adjusted one-sided test that the candidate is slower). Material but not
-// significant is inconclusive; within the limit is a pass (improved when significantly faster).
+// significant is inconclusive; within the limit is a pass, improved when significantly faster
+// by at least the limit.
 func (c *comparison) decideRelative(i int, row *RuleResult) {
 	r := c.rules[i]
 	ratio, limit := *row.Ratio, 1+r.Limit.Value
@@ -508,7 +491,9 @@ func (c *comparison) decideRelative(i int, row *RuleResult) {
 		// beyond the limit, and passing it would ship a slowdown the data could not rule out.
 		row.Verdict = RuleInconclusive
 		row.Reason = fmt.Sprintf("%s is beyond %s but not significant at %g (p=%.2g): too noisy or too short to tell", change, r.Limit.Text, r.Confidence, *row.PSlower)
-	case ratio < 1 && c.pFaster[i] <= oneSidedAlpha(r.Confidence):
+	case ratio <= 1-r.Limit.Value && c.pFaster[i] <= oneSidedAlpha(r.Confidence):
+		// Improvements are material by the same yardstick as regressions: a significant -0.1 %
+		// on a 48-hour run is real but not news.
 		row.Verdict = RuleImproved
 		row.Reason = fmt.Sprintf("%s: significantly faster", change)
 	case row.Significant:
@@ -537,10 +522,10 @@ func (c *comparison) decideAbsolute(r Rule, row *RuleResult, v float64, what str
 // absoluteQuantile certifies "p_q op L" the MLPerf way: with t samples beyond L among n, the
 // claim holds at confidence c when n reaches the early-stopping count for (q, c, t).
 func (c *comparison) absoluteQuantile(r Rule, row *RuleResult) {
-	v := float64(c.cand.merged.ValueAtQuantile(r.Metric.Q * 100))
+	v := quantile(c.cand.run, r.Metric.Q)
 	row.Candidate = ptr(v)
-	if c.base != nil && c.base.merged.TotalCount() > 0 {
-		row.Baseline = ptr(float64(c.base.merged.ValueAtQuantile(r.Metric.Q * 100)))
+	if c.base != nil && c.base.run.Sample.Count() > 0 {
+		row.Baseline = ptr(quantile(c.base.run, r.Metric.Q))
 	}
 	c.certify(r, row, v, r.Metric.Q, r.Op == Less)
 }
@@ -562,7 +547,7 @@ func (c *comparison) certify(r Rule, row *RuleResult, v, q float64, inclusive bo
 		row.Reason = fmt.Sprintf("%s is %s, not %s %s", row.Metric, show(v), r.Op, r.Limit.Text)
 		return
 	}
-	t := countAbove(c.cand.merged, bound, inclusive)
+	t := countAbove(c.cand.run, bound, inclusive)
 	need := requiredSamples(q, r.Confidence, t)
 	if need < 0 {
 		row.Verdict = RuleInconclusive
@@ -585,10 +570,10 @@ func (c *comparison) certify(r Rule, row *RuleResult, v, q float64, inclusive bo
 func (c *comparison) miss(r Rule, row *RuleResult) {
 	d := float64(r.Metric.Deadline)
 	n := c.cand.side.Samples
-	share := float64(countAbove(c.cand.merged, d, false)) / float64(n)
+	share := float64(countAbove(c.cand.run, d, false)) / float64(n)
 	row.Candidate = ptr(share)
 	if c.base != nil && c.base.side.Samples > 0 {
-		row.Baseline = ptr(float64(countAbove(c.base.merged, d, false)) / float64(c.base.side.Samples))
+		row.Baseline = ptr(float64(countAbove(c.base.run, d, false)) / float64(c.base.side.Samples))
 	}
 	if r.Limit.Value == 0 {
 		// "miss(d) < 0%" can never hold; "<= 0%" is the same claim as "max <= d".
@@ -607,10 +592,10 @@ func (c *comparison) miss(r Rule, row *RuleResult) {
 // when the whole interval is inside, fails when the point estimate is not, and is inconclusive
 // in between.
 func (c *comparison) absoluteMean(r Rule, row *RuleResult) {
-	v := c.cand.merged.Mean()
+	v := mean(c.cand.run)
 	row.Candidate = ptr(v)
-	if c.base != nil && c.base.merged.TotalCount() > 0 {
-		row.Baseline = ptr(c.base.merged.Mean())
+	if c.base != nil && c.base.run.Sample.Count() > 0 {
+		row.Baseline = ptr(mean(c.base.run))
 	}
 	if r.Op.violates(v, r.Limit.Value) {
 		c.decideAbsolute(r, row, v, "mean")

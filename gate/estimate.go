@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tailgate-ci/tailgate/baseline/result"
+
 	"github.com/tailgate-ci/tailgate/gate/stats"
 )
 
@@ -69,3 +71,40 @@ func holm(p []float64, alpha float64) []bool { return stats.Holm(p, alpha) }
 // requiredSamples is MLPerf LoadGen's early-stopping count: the samples needed to certify the
 // q-quantile at confidence conf when t of them exceed the claimed bound.
 func requiredSamples(q, conf float64, t int64) int64 { return stats.RequiredSamples(q, conf, t) }
+
+// quantile is the run's q-quantile as HdrHistogram reports it (the top of its bucket).
+func quantile(r *Run, q float64) float64 {
+	return stats.Point(r.Sample, stats.Stat{Kind: stats.Quantile, Q: q})
+}
+
+// mean is the run's mean, weighing each bucket by its middle as HdrHistogram does.
+func mean(r *Run) float64 { return stats.Point(r.Sample, stats.Stat{Kind: stats.Mean}) }
+
+// countAbove counts the run's samples above limit (at or above it when inclusive). A bucket
+// counts when its top does: HdrHistogram cannot tell a straddling bucket's samples apart and the
+// gate fails closed.
+func countAbove(r *Run, limit float64, inclusive bool) int64 {
+	d := int64(math.Floor(limit))
+	if inclusive {
+		d = int64(math.Ceil(limit)) - 1
+	}
+	n := r.Sample.Count()
+	if n == 0 {
+		return 0
+	}
+	// Only the point estimate is used; one resample keeps the bootstrap out of the way.
+	e := stats.MissRate(r.Sample, d, 0.5, stats.Options{Resamples: 1, Seed: 1})
+	return int64(math.Round(e.Point * float64(n)))
+}
+
+// summarize recomputes a result's summary from its Sample (stddev is taken as recorded).
+func summarize(s *stats.Sample, stddev float64) result.Summary {
+	if s.Count() == 0 {
+		return result.Summary{}
+	}
+	q := func(q float64) int64 { return int64(stats.Point(s, stats.Stat{Kind: stats.Quantile, Q: q})) }
+	return result.Summary{
+		Count: s.Count(), Min: s.Min(), Mean: stats.Point(s, stats.Stat{Kind: stats.Mean}), StdDev: stddev,
+		P50: q(0.5), P90: q(0.9), P99: q(0.99), P999: q(0.999), P9999: q(0.9999), Max: s.Max(),
+	}
+}

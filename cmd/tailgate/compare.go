@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/spf13/pflag"
 
@@ -143,17 +144,30 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 		}
 		return gate.NewRun(r)
 	}
-	var errs []error
-	cand, err := load(candDir)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("candidate: %w", err))
+	// Decoding a log is most of the work; the two sides load in parallel.
+	var (
+		cand, base       *gate.Run
+		candErr, baseErr error
+		wg               sync.WaitGroup
+	)
+	if baseDir != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			base, baseErr = load(baseDir)
+		}()
 	}
-	var base *gate.Run
+	cand, candErr = load(candDir)
+	wg.Wait()
+	var errs []error
+	if candErr != nil {
+		errs = append(errs, fmt.Errorf("candidate: %w", candErr))
+	}
+	if baseErr != nil {
+		errs = append(errs, fmt.Errorf("baseline: %w", baseErr))
+	}
 	switch {
 	case baseDir != "":
-		if base, err = load(baseDir); err != nil {
-			errs = append(errs, fmt.Errorf("baseline: %w", err))
-		}
 	case f.store != "" && cand != nil:
 		stored, err := storeBaseline(e, f.store, cand.Meta)
 		if err != nil {
