@@ -82,9 +82,10 @@ const (
 // DefaultOptions are the options tailgate gates with.
 var DefaultOptions = Options{Resamples: DefaultResamples, Seed: DefaultSeed}
 
-// MinBlocks is the fewest bootstrap blocks an interval is computed from. With fewer the
-// resamples take too few distinct values for a percentile interval to mean much; Estimate.Blocks
-// lets the gate call such a claim inconclusive.
+// MinBlocks is the fewest blocks an interval should rest on. With fewer, the spread of the
+// blocks says little about the run (t on so few degrees of freedom is very wide, and a
+// bootstrap takes few distinct values); Estimate.Blocks lets the gate call such a claim
+// inconclusive.
 const MinBlocks = 8
 
 func (o Options) withDefaults() Options {
@@ -155,8 +156,9 @@ func percentileRank(q float64, n int64) int64 {
 	return int64(rank)
 }
 
-// Interval returns the point estimate of st with its block-bootstrap percentile interval at
-// confidence conf (e.g. 0.99). Point, Lo and Hi are NaN when s is empty.
+// Interval returns the point estimate of st with its two-sided interval at confidence conf
+// (e.g. 0.99): Woodruff's over blocks for a quantile, the block bootstrap's for a mean (see the
+// package comment). Point, Lo and Hi are NaN when s is empty.
 func Interval(s *Sample, st Stat, conf float64, o Options) Estimate {
 	o = o.withDefaults()
 	e := Estimate{Point: Point(s, st), Lo: math.NaN(), Hi: math.NaN(), Conf: conf, N: s.total, Intervals: s.Intervals()}

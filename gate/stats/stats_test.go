@@ -164,6 +164,12 @@ func TestCompareDetectsShiftAndIsDeterministic(t *testing.T) {
 				if r := Compare(base, fast, st, 0.99, o); !(r.Hi < 0.9 && r.PFaster < 0.001) {
 					t.Errorf("−20%% improvement not detected: %+v", r)
 				}
+				for _, r := range []Ratio{r1, Compare(base, same, st, 0.99, o), Compare(same, base, st, 0.9, o)} {
+					// The interval and the one-sided p-values must tell the same story.
+					if (r.Lo > 1) != (r.PSlower < (1-r.Conf)/2) || (r.Hi < 1) != (r.PFaster < (1-r.Conf)/2) {
+						t.Errorf("interval and p-values disagree: %+v", r)
+					}
+				}
 				aa := Compare(base, same, st, 0.99, o)
 				if !(aa.Lo < 1 && aa.Hi > 1 && aa.PSlower > 0.005 && aa.PFaster > 0.005) {
 					t.Errorf("A/A interval excludes 1: %+v", aa)
