@@ -23,10 +23,26 @@ type Interval struct {
 }
 
 // LogWriter appends interval histograms to an HdrHistogram V2 interval log and fsyncs after
-// each one, so a crash loses at most the interval being recorded.
+// each one, so a crash loses at most the interval being recorded. Once it has written the
+// largest interval of a run, writing allocates nothing (see Encoder), so the harness can log
+// with the garbage collector off.
 type LogWriter struct {
-	f  *os.File
-	lw *hdrhistogram.HistogramLogWriter
+	f      *os.File
+	lw     *hdrhistogram.HistogramLogWriter // writes the headers only
+	enc    *Encoder
+	baseMs int64
+	line   []byte
+	tag    string // the last tag that passed CheckTag
+}
+
+func newLogWriter(f *os.File, baseMs int64) (*LogWriter, error) {
+	enc, err := NewEncoder(DefaultLogCompression)
+	if err != nil {
+		return nil, err
+	}
+	lw := hdrhistogram.NewHistogramLogWriter(f)
+	lw.SetBaseTime(baseMs)
+	return &LogWriter{f: f, lw: lw, enc: enc, baseMs: baseMs}, nil
 }
 
 // CreateLog creates path (failing if it exists) and writes the log header. Timestamps in the
@@ -36,9 +52,12 @@ func CreateLog(path string, start time.Time) (*LogWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &LogWriter{f: f, lw: hdrhistogram.NewHistogramLogWriter(f)}
 	ms := start.UnixMilli()
-	w.lw.SetBaseTime(ms)
+	w, err := newLogWriter(f, ms)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
 	hdr := []func() error{
 		func() error { return w.lw.OutputComment("[Logged with tailgate]") },
 		w.lw.OutputLogFormatVersion,
@@ -74,19 +93,42 @@ func AppendLog(path string, start time.Time) (*LogWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &LogWriter{f: f, lw: hdrhistogram.NewHistogramLogWriter(f)}
-	w.lw.SetBaseTime(start.UnixMilli())
+	w, err := newLogWriter(f, start.UnixMilli())
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
 	return w, nil
 }
 
-// Write appends one interval and fsyncs. The histogram's start and end times (ms since the
-// epoch) and tag are taken from iv.
+// Write appends one interval, [Tag=T,]start,length,max,payload, in a single write and
+// fsyncs. Times are taken from iv at millisecond resolution, relative to the log's start;
+// iv.Hist is only read.
 func (w *LogWriter) Write(iv Interval) error {
-	iv.Hist.SetStartTimeMs(iv.Start.UnixMilli())
-	iv.Hist.SetEndTimeMs(iv.End.UnixMilli())
-	iv.Hist.SetTag(iv.Tag)
-	if err := w.lw.OutputIntervalHistogram(iv.Hist); err != nil {
+	if iv.Tag != w.tag {
+		if err := CheckTag(iv.Tag); err != nil {
+			return fmt.Errorf("%s: %w", w.f.Name(), err)
+		}
+		w.tag = iv.Tag
+	}
+	startMs, endMs := iv.Start.UnixMilli(), iv.End.UnixMilli()
+	// Readers, this package's included, reject negative times: fail now rather than
+	// leave a log nobody can read.
+	if startMs < w.baseMs {
+		return fmt.Errorf("%s: interval starts at %s, before the log's start %s", w.f.Name(),
+			iv.Start.UTC().Format(time.RFC3339Nano), time.UnixMilli(w.baseMs).UTC().Format(time.RFC3339Nano))
+	}
+	if endMs < startMs {
+		return fmt.Errorf("%s: interval ends (%s) before it starts (%s)", w.f.Name(),
+			iv.End.UTC().Format(time.RFC3339Nano), iv.Start.UTC().Format(time.RFC3339Nano))
+	}
+	line, err := w.enc.appendIntervalLine(w.line[:0], iv.Tag, w.baseMs, startMs, endMs, iv.Hist)
+	w.line = line
+	if err != nil {
 		return fmt.Errorf("%s: %w", w.f.Name(), err)
+	}
+	if _, err := w.f.Write(line); err != nil {
+		return err // *PathError, naming the file
 	}
 	return w.f.Sync()
 }
