@@ -180,8 +180,17 @@ func headline(rep *Report) string {
 		}
 	case VerdictInconclusive:
 		s = "inconclusive"
+		sick := ""
+		for _, n := range rep.Notes {
+			if strings.Contains(n, "unhealthy") && sick == "" {
+				sick = n
+			}
+		}
 		switch {
-		case first != nil:
+		case sick != "":
+			// An unhealthy run's rule verdicts do not count, so the headline must not quote one.
+			s += ": " + sick
+		case first != nil && first.Verdict != RuleRegression:
 			s += ": " + first.Rule + ": " + first.Reason
 		case len(rep.Notes) > 0:
 			s += ": " + rep.Notes[len(rep.Notes)-1]
@@ -229,7 +238,7 @@ type Run struct {
 
 // NewRun prepares a result read with result.Read.
 func NewRun(r *result.Result) (*Run, error) {
-	run := &Run{Dir: r.Dir, Meta: r.Meta, Result: r}
+	run := &Run{Dir: r.Dir, Meta: r.Meta, Sample: &stats.Sample{}, Result: r}
 	for i, iv := range r.Log.Intervals {
 		if err := run.Add(iv); err != nil {
 			return nil, fmt.Errorf("result %s: interval %d: %w", r.Dir, i, err)
@@ -252,7 +261,7 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
 	}
 	defer f.Close()
-	run := &Run{Dir: dir, Meta: m}
+	run := &Run{Dir: dir, Meta: m, Sample: &stats.Sample{}}
 	if _, err := result.ScanLog(path, f, run.Add); err != nil {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
 	}

@@ -44,7 +44,7 @@ func row(t *testing.T, rep *gate.Report, metric string) gate.RuleResult {
 
 func TestCompare(t *testing.T) {
 	base := gatetest.Write(t, t.TempDir(), spec(1, body(1)))
-	unhealthy := spec(2, body(1))
+	unhealthy := spec(2, body(1.2)) // a real regression, which an unhealthy run must not report
 	unhealthy.Health = &result.Health{Healthy: false, Reasons: []string{"throttled at 12:00:03 (bit 2)", "cpu3 frequency 2400→1500 MHz"}}
 	otherEnv := gatetest.Env()
 	otherEnv.KernelRelease, otherEnv.Threads = "6.6.51-v8+", 4
@@ -132,6 +132,9 @@ func TestCompare(t *testing.T) {
 			}},
 		{name: "unhealthy candidate is inconclusive with reasons", base: base, cand: unhealthy, rules: gate.DefaultRules, verdict: gate.VerdictInconclusive, exit: 4,
 			check: func(t *testing.T, rep *gate.Report) {
+				if !strings.HasPrefix(rep.Headline, "vision inconclusive: candidate run unhealthy: throttled") {
+					t.Errorf("headline %q", rep.Headline)
+				}
 				if !strings.Contains(strings.Join(rep.Notes, "\n"), "candidate run unhealthy: throttled at 12:00:03 (bit 2); cpu3 frequency") {
 					t.Errorf("notes %q", rep.Notes)
 				}
@@ -167,6 +170,14 @@ func TestCompare(t *testing.T) {
 				}
 			}},
 		{name: "relative rule without a baseline is incomparable", cand: spec(2, body(1)), rules: []string{"p99 < +5%", "max < 40ms"}, verdict: gate.VerdictIncomparable, exit: 3},
+		{name: "empty candidate is inconclusive", base: base, cand: gatetest.Spec{Seed: 5, Process: body(1)}, rules: []string{"p99 < +5%", "max < 40ms"}, verdict: gate.VerdictInconclusive, exit: 4,
+			check: func(t *testing.T, rep *gate.Report) {
+				for _, r := range rep.Rules {
+					if r.Verdict != gate.RuleInconclusive || r.Reason != "the candidate has no samples" {
+						t.Errorf("%s: %s (%s)", r.Rule, r.Verdict, r.Reason)
+					}
+				}
+			}},
 		{name: "pwcet unavailable is never a pass", cand: spec(2, body(1)), rules: []string{"pwcet(1e-9) < 50ms"}, verdict: gate.VerdictInconclusive, exit: 4,
 			check: func(t *testing.T, rep *gate.Report) {
 				if r := row(t, rep, "pwcet(1e-09)"); r.Verdict != gate.RuleUnavailable {
