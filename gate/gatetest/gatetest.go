@@ -39,6 +39,17 @@ func Scale(p Process, f float64) Process {
 	return func(rng *rand.Rand, st *float64) float64 { return f * p(rng, st) }
 }
 
+// Drift multiplies a process by a slowly wandering factor exp(x), where x is an AR(1) series
+// with lag-one correlation rho and stationary deviation sigma: thermal drift and bursts make
+// neighbouring samples, and so neighbouring intervals, alike.
+func Drift(p Process, rho, sigma float64) Process {
+	innov := sigma * math.Sqrt(1-rho*rho)
+	return func(rng *rand.Rand, st *float64) float64 {
+		*st = rho**st + innov*rng.NormFloat64()
+		return p(rng, st) * math.Exp(*st)
+	}
+}
+
 // Spec describes a synthetic run.
 type Spec struct {
 	Suite     string
