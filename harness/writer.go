@@ -1,14 +1,13 @@
 package harness
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +36,7 @@ type writer struct {
 	merged  *hdrhistogram.Histogram
 	lastGC  uint64
 	lastThr ThreadStats
+	thr     *threadStatsReader
 	total   int64
 	// heapBase is the heap size after the last collection, for the GC budget.
 	heapBase uint64
@@ -54,7 +54,9 @@ func (w *writer) loop() {
 	_, _ = sched.PinAwayFrom(w.o.CPUs) // best effort: nothing else is left on a 1-CPU box
 	w.merged = NewHistogram()
 	w.lastGC = w.gc0
-	w.lastThr, _ = readThreadStats(w.tid)
+	w.thr, _ = openThreadStats(w.tid)
+	defer w.thr.Close()
+	w.lastThr, _ = w.thr.read()
 	w.heapBase = heapBytes()
 	for {
 		if b := w.l.full.Swap(nil); b != nil {
@@ -100,7 +102,7 @@ func (w *writer) handle(b *buffer) {
 	w.rep.Intervals++
 	w.total += b.count
 	gc := gcCycles()
-	thr, _ := readThreadStats(w.tid)
+	thr, _ := w.thr.read()
 	st := IntervalStats{
 		Index: b.index, Start: start, End: end, Elapsed: time.Duration(b.endNs - w.startNs),
 		Samples: b.count, Total: w.total, Tid: w.tid, GCCycles: gc - w.lastGC,
@@ -152,41 +154,110 @@ func gcCycles() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// readThreadStats reads a thread's context switches and page faults from procfs.
-func readThreadStats(tid int) (ThreadStats, error) {
-	var t ThreadStats
+// threadStatsReader reads a thread's context switches and page faults from procfs. It keeps
+// both files open and re-reads them from offset 0 into one buffer, so reading, once per
+// interval on the writer's thread while the GC is off, allocates nothing.
+type threadStatsReader struct {
+	status, stat *os.File
+	buf          []byte
+}
+
+func openThreadStats(tid int) (*threadStatsReader, error) {
 	base := "/proc/self/task/" + strconv.Itoa(tid)
-	status, err := os.ReadFile(base + "/status")
+	status, err := os.Open(base + "/status")
+	if err != nil {
+		return nil, err
+	}
+	stat, err := os.Open(base + "/stat")
+	if err != nil {
+		status.Close()
+		return nil, err
+	}
+	return &threadStatsReader{status: status, stat: stat, buf: make([]byte, 8192)}, nil
+}
+
+// read returns the thread's counters; a nil reader (procfs unavailable) reads zeros.
+func (r *threadStatsReader) read() (ThreadStats, error) {
+	var t ThreadStats
+	if r == nil {
+		return t, nil
+	}
+	b, err := r.readAll(r.status)
 	if err != nil {
 		return t, err
 	}
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		k, v, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}
-		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		switch k {
+		switch string(k) { // no allocation: the conversion is only compared
 		case "voluntary_ctxt_switches":
-			t.VolCtxSw = n
+			t.VolCtxSw = parseUint(v)
 		case "nonvoluntary_ctxt_switches":
-			t.InvolCtxSw = n
+			t.InvolCtxSw = parseUint(v)
 		}
 	}
-	stat, err := os.ReadFile(base + "/stat")
-	if err != nil {
+	if b, err = r.readAll(r.stat); err != nil {
 		return t, err
 	}
 	// Fields after the parenthesised command name (which may hold spaces): state is field 3,
 	// minflt field 10, majflt field 12 (proc(5)).
-	s := string(stat)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 {
-		f := strings.Fields(s[i+1:])
-		if len(f) > 9 {
-			t.MinorFaults, _ = strconv.ParseInt(f[7], 10, 64)
-			t.MajorFaults, _ = strconv.ParseInt(f[9], 10, 64)
+	if i := bytes.LastIndexByte(b, ')'); i >= 0 {
+		rest := b[i+1:]
+		for f := 3; f <= 12; f++ {
+			rest = bytes.TrimLeft(rest, " ")
+			end := bytes.IndexByte(rest, ' ')
+			if end < 0 {
+				end = len(rest)
+			}
+			switch f {
+			case 10:
+				t.MinorFaults = parseUint(rest[:end])
+			case 12:
+				t.MajorFaults = parseUint(rest[:end])
+			}
+			rest = rest[end:]
 		}
 	}
 	return t, nil
+}
+
+// readAll reads f from its start into r.buf, growing it if the file no longer fits.
+func (r *threadStatsReader) readAll(f *os.File) ([]byte, error) {
+	for {
+		n, err := f.ReadAt(r.buf, 0)
+		if n < len(r.buf) {
+			if err != nil && err != io.EOF {
+				return nil, err
+			}
+			return r.buf[:n], nil
+		}
+		r.buf = make([]byte, 2*len(r.buf))
+	}
+}
+
+func (r *threadStatsReader) Close() {
+	if r != nil {
+		r.status.Close()
+		r.stat.Close()
+	}
+}
+
+// parseUint reads the decimal number in b, ignoring surrounding white space; 0 if none.
+func parseUint(b []byte) int64 {
+	var n int64
+	for _, c := range bytes.TrimSpace(b) {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
 }
