@@ -56,6 +56,30 @@ func Worse(a, b Verdict) Verdict {
 	return a
 }
 
+// WorseExit returns the worse of two exit codes, ranked as their verdicts are (error,
+// incomparable, regression, inconclusive, pass) and not numerically: a regression in one suite
+// must not be outranked by another suite's inconclusive 4. An unknown code counts as an error.
+func WorseExit(a, b int) int {
+	if exitVerdict(b).severity() > exitVerdict(a).severity() {
+		return b
+	}
+	return a
+}
+
+func exitVerdict(code int) Verdict {
+	switch code {
+	case ExitPass:
+		return VerdictPass
+	case ExitRegression:
+		return VerdictRegression
+	case ExitIncomparable:
+		return VerdictIncomparable
+	case ExitInconclusive:
+		return VerdictInconclusive
+	}
+	return VerdictError
+}
+
 // ExitCode maps a verdict to the process exit code under an inconclusive policy.
 func (v Verdict) ExitCode(p InconclusivePolicy) int {
 	switch v {

@@ -16,7 +16,8 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// Exit codes, the same for every subcommand; when several apply the worst (highest) wins.
+// Exit codes, the same for every subcommand. When several apply the worst wins, ranked
+// error > incomparable > regression > inconclusive > pass (gate.WorseExit), not numerically.
 const (
 	exitPass         = 0
 	exitRegression   = 1
@@ -25,7 +26,7 @@ const (
 	exitInconclusive = 4
 )
 
-// exitError carries a specific exit code out of a subcommand.
+// codeError carries a specific exit code out of a subcommand.
 type codeError struct {
 	code int
 	err  error

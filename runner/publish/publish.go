@@ -11,6 +11,7 @@ package publish
 
 import (
 	"fmt"
+	"github.com/tailgate-ci/tailgate/gate"
 	"strings"
 )
 
@@ -143,19 +144,19 @@ func verdictCode(v string) int {
 	return ExitError
 }
 
-// Code is the suite's exit code: the worse of what the gate said and what the verdict means.
+// Code is the suite's exit code: the worse of what the gate said and what the verdict means,
+// so an inconsistent report fails closed (Input.CodeWith applies the inconclusive policy).
 func (s Suite) Code() int { return Worst(s.ExitCode, verdictCode(s.Verdict)) }
 
 // verdict is the suite's normalised verdict.
 func (s Suite) verdict() string { return normVerdict(s.Verdict) }
 
-// Worst returns the worst of exit codes: the highest, since the codes are ordered by severity.
+// Worst returns the worst of exit codes, ranked as the gate ranks verdicts (gate.WorseExit), not
+// numerically.
 func Worst(codes ...int) int {
 	w := ExitPass
 	for _, c := range codes {
-		if c > w {
-			w = c
-		}
+		w = gate.WorseExit(w, c)
 	}
 	return w
 }
