@@ -39,6 +39,10 @@ type countBackend struct {
 	runs    []int64
 	failAt  int64
 	total   int64
+	// stop, when set, is raised once stopAt runs have been made: a stop request that does not
+	// depend on how fast a loaded machine gets through a sleep.
+	stop   *atomic.Bool
+	stopAt int64
 }
 
 func (b *countBackend) Classes() []string { return b.classes }
@@ -47,6 +51,9 @@ func (b *countBackend) Run(c int) error {
 	b.total++
 	if b.failAt > 0 && b.total >= b.failAt {
 		return errors.New("boom")
+	}
+	if b.stop != nil && b.total == b.stopAt {
+		b.stop.Store(true)
 	}
 	return nil
 }
@@ -128,11 +135,7 @@ func TestRunIterationsAndClasses(t *testing.T) {
 func TestRunStopsAndKeepsWhatWasMeasured(t *testing.T) {
 	var stop atomic.Bool
 	sink := &memSink{}
-	b := &countBackend{classes: []string{"default"}, runs: make([]int64, 1)}
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		stop.Store(true)
-	}()
+	b := &countBackend{classes: []string{"default"}, runs: make([]int64, 1), stop: &stop, stopAt: 5000}
 	rep, err := Run(b, Options{Duration: time.Hour, Interval: 10 * time.Millisecond, Calibration: -1, Sink: sink, Stop: &stop})
 	if err != nil {
 		t.Fatal(err)
