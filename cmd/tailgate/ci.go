@@ -79,9 +79,7 @@ func ciCmd(e *env, args []string) error {
 	fs.StringVar(&f.work, "work", ci.DefaultWorkDir, "folder for run results and their checkpoints (a killed run resumes from here)")
 	fs.StringVar(&f.store, "store", "", "store override: a folder, fs:PATH or git:URL#BRANCH (default: the config's store:)")
 	fs.StringVar(&f.root, "root", host.DefaultRoot, "read /proc and /sys below DIR for doctor and telemetry")
-	fs.BoolVar(&f.allowUnhealthy, "allow-unhealthy", false, "gate a run despite throttling, under-voltage or frequency changes (recorded in meta.json)")
-	fs.StringVar(&f.stress, "stress", "", `background load started after warm-up and ended with the run, e.g. "stress-ng --cpu 1 --vm 1"`)
-	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run in progress on HOST:PORT")
+	addMeasureFlags(fs, &f.stress, &f.metricsAddr, &f.allowUnhealthy)
 	fs.IntVar(&f.confirm, "confirm", DefaultCIConfirm, "confirmation reruns of a nightly regression before it fails (0: none)")
 	fs.StringVar(&f.trustedLabel, "trusted-label", publish.DefaultTrustedLabel, "label a maintainer applies to let a fork's pull request run on this board")
 	fs.StringVar(&f.inconclusive, "inconclusive", string(gate.DefaultInconclusive), "fail|pass: exit code policy for an inconclusive suite")
@@ -444,8 +442,18 @@ func cutNote(cut []string) string {
 // the background load, the metrics endpoint, the health override, and the run to resume.
 type measureOptions struct {
 	ortLib, root, stress, metricsAddr string
-	allowUnhealthy, quiet             bool
+	allowUnhealthy, quiet, live       bool
 	resume                            *ci.Recovered
+	// writeInterrupted: a run stopped by SIGINT/SIGTERM writes meta.json marked unhealthy
+	// (tailgate run). Without it none is written, so that `ci` resumes the run instead.
+	writeInterrupted bool
+}
+
+// addMeasureFlags registers the flags run and ci share for what surrounds a measurement.
+func addMeasureFlags(fs *pflag.FlagSet, stressCmd, metricsAddr *string, allowUnhealthy *bool) {
+	fs.StringVar(stressCmd, "stress", "", `background load started after warm-up and ended with the run (its whole process group), e.g. "stress-ng --cpu 1 --vm 1"`)
+	fs.StringVar(metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run in progress on HOST:PORT (e.g. 127.0.0.1:9464)")
+	fs.BoolVar(allowUnhealthy, "allow-unhealthy", false, "gate a run despite throttling, under-voltage or a frequency change (recorded in meta.json as overridden)")
 }
 
 // measure times plan into plan.out with telemetry, health, an optional background load and
@@ -453,6 +461,11 @@ type measureOptions struct {
 // last; an interrupted run writes none, so that it can be resumed.
 func measure(e *env, p *runPlan, mo measureOptions) (*result.Meta, error) {
 	rec := mo.resume
+	if mo.stress != "" {
+		if _, err := stress.Split(mo.stress); err != nil {
+			return nil, fmt.Errorf("--stress: %w", err)
+		}
+	}
 	b, err := openBackend(e, p, mo.ortLib)
 	if err != nil {
 		return nil, err
@@ -519,6 +532,8 @@ func measure(e *env, p *runPlan, mo measureOptions) (*result.Meta, error) {
 	mode := progress.Plain
 	if mo.quiet {
 		mode = progress.Quiet
+	} else if mo.live {
+		mode = progress.Live
 	}
 	pr := progress.New(e.stderr, mode, duration, p.iterations)
 	var stop atomic.Bool
@@ -544,7 +559,7 @@ func measure(e *env, p *runPlan, mo measureOptions) (*result.Meta, error) {
 	opts := harness.Options{
 		Duration: duration, Iterations: p.iterations, WarmupDuration: p.warmupDur, WarmupIterations: p.warmupN,
 		Interval: p.interval, CPUs: firstCPU(p.cpus), Sched: p.policy, Mlock: p.mlock, Throttle: throttle,
-		Sink: sink, Stop: &stop,
+		Sink: sink, Stop: &stop, Open: p.open,
 		OnInterval: func(st harness.IntervalStats) {
 			st.Index += offset
 			pr.Interval(st)
@@ -591,14 +606,15 @@ func measure(e *env, p *runPlan, mo measureOptions) (*result.Meta, error) {
 	if warm != nil {
 		rep.Calibration, rep.Warmup = warm.Calibration, warm.Samples
 	}
-	if s, _ := sig.Load().(string); s != "" && rep.Stopped {
-		return nil, fmt.Errorf("%w by %s: %s keeps the %d intervals measured so far; rerun the same command to resume", errInterrupted, s, p.out, offset+rep.Intervals)
+	interrupted, _ := sig.Load().(string)
+	if !rep.Stopped {
+		interrupted = ""
 	}
-	if runErr != nil {
-		return nil, runErr
+	if interrupted != "" && !mo.writeInterrupted {
+		return nil, fmt.Errorf("%w by %s: %s keeps the %d intervals measured so far; rerun the same command to resume", errInterrupted, interrupted, p.out, offset+rep.Intervals)
 	}
 	if telErr != nil {
-		return nil, telErr
+		runErr = errors.Join(runErr, telErr)
 	}
 
 	m := buildMeta(e, p, b, fp, rep)
@@ -634,12 +650,22 @@ func measure(e *env, p *runPlan, mo measureOptions) (*result.Meta, error) {
 	if len(m.Tags) == 0 {
 		m.Tags = nil
 	}
+	if interrupted != "" {
+		reasons = append(reasons, fmt.Sprintf("interrupted by %s after %s", interrupted, m.End.Sub(m.Start).Round(time.Millisecond)))
+	}
 	m.Health = telemetry.Apply(m.Health, reasons, mo.allowUnhealthy)
 	if x != nil {
 		x.SetHealthy(m.Health.Healthy)
 	}
 	if err := result.WriteMeta(p.out, m); err != nil {
-		return nil, err
+		return nil, errors.Join(runErr, err)
+	}
+	// A backend that failed mid-run still leaves its partial result, with the error.
+	if runErr != nil {
+		return m, runErr
+	}
+	if interrupted != "" {
+		return m, fmt.Errorf("%w by %s", errInterrupted, interrupted)
 	}
 	return m, nil
 }

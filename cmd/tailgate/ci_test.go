@@ -53,6 +53,10 @@ func commitConfig(t *testing.T, dir, yaml, msg string) string {
 	return gitT(t, dir, "rev-parse", "HEAD")
 }
 
+// visionYAML is the suite the end-to-end test gates. Its rule is on p10, not p50: on this
+// shared 2-CPU machine (load average around 10) runs minutes apart see different loads, which
+// move the median by more than vision-slow's +14 %, while the fast tenth of the samples, the
+// ones no other process interrupted, keeps the model's own cost.
 func visionYAML(model, store string) string {
 	return fmt.Sprintf(`version: 1
 suites:
@@ -62,9 +66,9 @@ suites:
     threads: 1
     cpus: [1]
     warmup: 300ms
-    duration: { pr: 4s, nightly: 4s }
+    duration: { pr: 4s, nightly: 8s }
     interval: { pr: 150ms, nightly: 150ms }
-    thresholds: ["p50 < +10%%"]
+    thresholds: ["p10 < +8%%"]
 store: { kind: git, repo: %s, branch: tailgate-data }
 `, model, store)
 }
@@ -96,7 +100,7 @@ func throttledRoot(t *testing.T) string {
 }
 
 // TestCIEndToEnd is the issue's "done when": `tailgate ci --profile pr` with the fixture models,
-// a real git store (a local bare repository) and the fake GitHub: a bootstrap run on main, then
+// a real git store (a local bare repository) and the fake GitHub: a bootstrap nightly on main, then
 // a pull request that passes, regresses (vision-slow under the same suite name) and is
 // inconclusive (the board throttles), with the one PR comment, the statuses and exit codes.
 func TestCIEndToEnd(t *testing.T) {
@@ -118,10 +122,10 @@ func TestCIEndToEnd(t *testing.T) {
 	}
 	start := time.Now()
 
-	// 1. main: no baseline yet, so the run becomes it.
+	// 1. The nightly on main: no baseline yet, so its (longer) run becomes it.
 	vars["GITHUB_SHA"] = gitT(t, proj, "rev-parse", "HEAD")
-	vars["GITHUB_EVENT_NAME"] = "push"
-	if code, out, _ := runCIEnv(t, vars, "--profile", "pr", "--quiet"); code != exitPass || !strings.Contains(out, "became the baseline") {
+	vars["GITHUB_EVENT_NAME"] = "schedule"
+	if code, out, _ := runCIEnv(t, vars, "--profile", "nightly", "--quiet"); code != exitPass || !strings.Contains(out, "became the baseline") {
 		t.Fatalf("bootstrap: exit %d, %q", code, out)
 	}
 
@@ -240,7 +244,7 @@ suites:
     synthetic: "lognormal:median=300us,sigma=0.1"
     cpus: [1]
     warmup: 100ms
-    duration: { pr: 1s, nightly: 5s }
+    duration: { pr: 1s, nightly: 3s }
     interval: { pr: 250ms, nightly: 250ms }
     thresholds: ["p99 < 50ms"]
 store: { kind: fs, path: store }
@@ -304,10 +308,10 @@ store: { kind: fs, path: store }
 	for _, iv := range r.Log.Intervals {
 		measured += iv.End.Sub(iv.Start)
 	}
-	// The night is 5s of timing: the killed part plus the rest, less at most the interval that
+	// The night is 3s of timing: the killed part plus the rest, less at most the interval that
 	// was open at the kill (250ms) and the log's millisecond timestamps.
-	if measured < 5*time.Second-250*time.Millisecond-50*time.Millisecond || measured > 5*time.Second+250*time.Millisecond {
-		t.Errorf("intervals cover %s of timing, want 5s less at most one interval", measured)
+	if measured < 3*time.Second-250*time.Millisecond-50*time.Millisecond || measured > 3*time.Second+250*time.Millisecond {
+		t.Errorf("intervals cover %s of timing, want 3s less at most one interval", measured)
 	}
 	tel, err := result.ReadTelemetry(dir)
 	if err != nil {
@@ -323,5 +327,36 @@ store: { kind: fs, path: store }
 	}
 	if st, err := ci.ReadState(dir); err != nil || st.State != ci.StateMeasured || st.Resumes != 1 {
 		t.Errorf("checkpoint after the resume: %+v, %v", st, err)
+	}
+}
+
+// TestRunStressAndMetrics runs `tailgate run` with a real stress-ng load and the metrics
+// endpoint: the load is recorded in meta.json and gone when the run returns.
+func TestRunStressAndMetrics(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r")
+	const load = "stress-ng --cpu 1 --timeout 60s --quiet"
+	code, stdout, stderr := runCLI(t, "run", "--backend", "synthetic", "--synthetic", "lognormal:median=100us,sigma=0.1",
+		"--duration", "1s", "--interval", "250ms", "--warmup", "100ms", "--quiet", "--out", out,
+		"--stress", load, "--metrics-addr", "127.0.0.1:0")
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "metrics on http://127.0.0.1:") {
+		t.Errorf("no metrics endpoint announced: %s", stderr)
+	}
+	m, err := result.ReadMeta(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Tags["stress"] != load || m.Counts.Warmup == 0 || m.Calibration.LoopRecordNs == 0 {
+		t.Errorf("tags %v warmup %d calibration %+v", m.Tags, m.Counts.Warmup, m.Calibration)
+	}
+	tel, err := result.ReadTelemetry(out)
+	if err != nil || len(tel) != m.Counts.Intervals {
+		t.Errorf("%d telemetry lines for %d intervals (%v)", len(tel), m.Counts.Intervals, err)
+	}
+	code, _, stderr = runCLI(t, "run", "--backend", "synthetic", "--duration", "1s", "--out", filepath.Join(t.TempDir(), "x"), "--stress", "'unterminated")
+	if code != exitError || !strings.Contains(stderr, "unterminated") {
+		t.Errorf("bad --stress: exit %d %s", code, stderr)
 	}
 }

@@ -1,19 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -63,6 +58,9 @@ type runFlags struct {
 	rate, arrivals         string
 	overrun                string
 	deadline               time.Duration
+	// Set by the flags ci.go adds (addMeasureFlags): load, metrics endpoint, health override.
+	stress, metricsAddr string
+	allowUnhealthy      bool
 }
 
 // runPlan is everything a run needs, resolved from flags and the configuration.
@@ -110,6 +108,7 @@ func runCmd(e *env, args []string) error {
 	fs.StringVar(&f.out, "out", "", "result directory to write (must not exist or be empty)")
 	fs.StringArrayVar(&f.tags, "tag", nil, "free metadata KEY=VALUE, repeatable")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	addMeasureFlags(fs, &f.stress, &f.metricsAddr, &f.allowUnhealthy)
 	fs.StringVar(&f.rate, "rate", "", "open loop: arrival rate N/s (e.g. 30/s); latency counts from each scheduled arrival")
 	fs.StringVar(&f.arrivals, "arrivals", harness.ArrivalsFixed, "open loop arrival process: fixed or poisson")
 	fs.DurationVar(&f.deadline, "deadline", 0, "open loop: count samples above this latency as deadline misses")
@@ -376,116 +375,21 @@ func (s logSink) WriteInterval(iv harness.Interval) error {
 	return s.w.Write(result.Interval{Tag: iv.Tag, Start: iv.Start, End: iv.End, Hist: iv.Hist})
 }
 
-// telemetryLog appends one JSON line per interval to telemetry.jsonl and fsyncs it.
-type telemetryLog struct {
-	f   *os.File
-	err error
-}
-
-func (t *telemetryLog) write(tel result.Telemetry) {
-	if t.err != nil {
-		return
-	}
-	b, err := json.Marshal(tel)
-	if err == nil {
-		_, err = t.f.Write(append(b, '\n'))
-	}
-	if err == nil {
-		err = t.f.Sync()
-	}
-	t.err = err
-}
-
 func executePlan(e *env, p *runPlan, f runFlags) error {
-	b, err := openBackend(e, p, f.ortLib)
-	if err != nil {
-		return withCode(exitError, err)
-	}
-	defer b.Close()
-
-	var throttle sched.Throttle
-	if p.policy.Kind == sched.FIFO {
-		if throttle, err = sched.ReadThrottle("/"); err != nil {
-			fmt.Fprintf(e.stderr, "warning: cannot read RT throttling settings (%v); the FIFO loop is not paced\n", err)
-		}
-	}
-	fp, fpErr := host.Collect(host.Options{CPUs: p.cpus, ToolVersion: version})
-	if fpErr != nil {
-		fmt.Fprintf(e.stderr, "warning: %v\n", fpErr)
-	}
-
 	if err := os.MkdirAll(p.out, 0o755); err != nil {
 		return withCode(exitError, fmt.Errorf("--out: %w", err))
 	}
-	created := time.Now()
-	lw, err := result.CreateLog(filepath.Join(p.out, result.LatencyFile), created)
-	if err != nil {
+	live := false
+	if fd, ok := e.stderr.(interface{ Fd() uintptr }); ok && !f.quiet {
+		live = term.IsTerminal(int(fd.Fd()))
+	}
+	m, err := measure(e, p, measureOptions{ortLib: f.ortLib, stress: f.stress, metricsAddr: f.metricsAddr,
+		allowUnhealthy: f.allowUnhealthy, quiet: f.quiet, live: live, writeInterrupted: true})
+	if m == nil {
 		return withCode(exitError, err)
 	}
-	defer lw.Close()
-	tf, err := os.OpenFile(filepath.Join(p.out, result.TelemetryFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return withCode(exitError, err)
-	}
-	defer tf.Close()
-	tel := &telemetryLog{f: tf}
-
-	mode := progress.Plain
-	if f.quiet {
-		mode = progress.Quiet
-	} else if fd, ok := e.stderr.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(fd.Fd())) {
-		mode = progress.Live
-	}
-	pr := progress.New(e.stderr, mode, p.duration, p.iterations)
-
-	var stop atomic.Bool
-	var sigName atomic.Value
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	var sigWG sync.WaitGroup
-	sigWG.Add(1)
-	quit := make(chan struct{})
-	go func() {
-		defer sigWG.Done()
-		select {
-		case s := <-sigs:
-			sigName.Store(s.String())
-			stop.Store(true)
-		case <-quit:
-		}
-	}()
-
-	rep, runErr := harness.Run(b, harness.Options{
-		Duration: p.duration, Iterations: p.iterations,
-		WarmupDuration: p.warmupDur, WarmupIterations: p.warmupN,
-		Interval: p.interval, CPUs: firstCPU(p.cpus), Sched: p.policy, Mlock: p.mlock,
-		Throttle: throttle, Sink: logSink{lw}, Stop: &stop, Open: p.open,
-		OnInterval: func(st harness.IntervalStats) {
-			pr.Interval(st)
-			tel.write(telemetryOf(st))
-		},
-	})
-	close(quit)
-	sigWG.Wait()
-	pr.Done()
-	if rep == nil {
-		return withCode(exitError, runErr)
-	}
-	if tel.err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("%s: %w", result.TelemetryFile, tel.err))
-	}
-
-	m := buildMeta(e, p, b, fp, rep)
-	if s, _ := sigName.Load().(string); s != "" && rep.Stopped {
-		m.Health.Healthy = false
-		m.Health.Reasons = append(m.Health.Reasons, fmt.Sprintf("interrupted by %s after %s", s, m.End.Sub(m.Start).Round(time.Millisecond)))
-	}
-	if err := result.WriteMeta(p.out, m); err != nil {
-		return withCode(exitError, errors.Join(runErr, err))
-	}
-	if runErr != nil {
-		return withCode(exitError, fmt.Errorf("%w (partial result of %d samples written to %s)", runErr, rep.Samples, p.out))
+	if err != nil && !errors.Is(err, errInterrupted) {
+		return withCode(exitError, fmt.Errorf("%w (partial result of %d samples written to %s)", err, m.Counts.Samples, p.out))
 	}
 	s := m.Summary
 	fmt.Fprintf(e.stdout, "%s: %d samples in %d intervals  p50 %s  p99 %s  p99.9 %s  max %s",
@@ -494,7 +398,7 @@ func executePlan(e *env, p *runPlan, f runFlags) error {
 		fmt.Fprintf(e.stdout, "  missed %d  dropped %d", m.Counts.Missed, m.Counts.Dropped)
 	}
 	fmt.Fprintf(e.stdout, "  → %s\n", p.out)
-	if rep.Stopped {
+	if err != nil {
 		return withCode(exitInconclusive, fmt.Errorf("run interrupted; partial result written to %s", p.out))
 	}
 	return nil
@@ -505,34 +409,6 @@ func firstCPU(cpus []int) []int {
 		return nil
 	}
 	return cpus[:1]
-}
-
-// telemetryOf turns the harness's interval statistics into a telemetry line, adding the
-// process-wide readings the harness does not take (RSS, load).
-func telemetryOf(st harness.IntervalStats) result.Telemetry {
-	t := result.Telemetry{
-		Time: st.End.UTC().Format(time.RFC3339Nano), Interval: st.Index,
-		VolCtxSw: st.Thread.VolCtxSw, InvolCtxSw: st.Thread.InvolCtxSw,
-		MinorFaults: st.Thread.MinorFaults, MajorFaults: st.Thread.MajorFaults,
-		GCCycles: uint32(st.GCCycles), RSSBytes: rssBytes(),
-	}
-	if la, err := host.NewFS("/").ReadLoadAvg(); err == nil {
-		t.Load1 = la.Load1
-	}
-	return t
-}
-
-func rssBytes() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
 }
 
 func buildMeta(e *env, p *runPlan, b *openedBackend, fp result.Fingerprint, rep *harness.Report) *result.Meta {
