@@ -355,8 +355,7 @@ func ciCompare(cfg *config.Config, name string, base, cand *result.Result, polic
 	if err != nil {
 		return nil, err
 	}
-	return gate.CompareResults(base, cand, rules, gate.Options{Inconclusive: policy, DefaultRules: isDefault,
-		Tool: gate.Tool{Name: "tailgate", Version: version, Commit: commit}})
+	return gate.CompareResults(base, cand, rules, gateOptions(policy, isDefault, false))
 }
 
 // ciMeasure measures suite name into dir, resuming a killed run of the same commit, profile

@@ -180,11 +180,17 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return gate.Compare(base, cand, rules, gate.Options{
-		IgnorePins: f.ignorePins, Inconclusive: policy, DefaultRules: isDefault,
+	return gate.Compare(base, cand, rules, gateOptions(policy, isDefault, f.ignorePins))
+}
+
+// gateOptions are the gate's options for every command that gates (compare, report, ci): the
+// same pWCET analysis and tool identity everywhere.
+func gateOptions(policy gate.InconclusivePolicy, defaultRules, ignorePins bool) gate.Options {
+	return gate.Options{
+		IgnorePins: ignorePins, Inconclusive: policy, DefaultRules: defaultRules,
 		PWCET: wcet.GateFunc(wcet.Options{}),
 		Tool:  gate.Tool{Name: "tailgate", Version: version, Commit: commit},
-	})
+	}
 }
 
 // compareRules picks the rules: --threshold flags, else the suite's thresholds in the

@@ -218,11 +218,7 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		in.rep, err = gate.CompareResults(in.base, in.cand, rules, gate.Options{
-			IgnorePins: f.ignorePins, Inconclusive: policy, DefaultRules: isDefault,
-			PWCET: wcet.GateFunc(wcet.Options{}),
-			Tool:  gate.Tool{Name: "tailgate", Version: version, Commit: commit},
-		})
+		in.rep, err = gate.CompareResults(in.base, in.cand, rules, gateOptions(policy, isDefault, f.ignorePins))
 		if err != nil {
 			return nil, err
 		}
