@@ -365,7 +365,11 @@ func openBackend(e *env, p *runPlan, ortFlag string) (*openedBackend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &openedBackend{Backend: b, inputs: b.Inputs(), modelSHA: b.ModelSHA256(), ortVersion: lib.Version, ortSHA: lib.SHA256}, nil
+	fed := make([]result.InputSpec, 0, len(b.Inputs()))
+	for _, in := range b.Inputs() {
+		fed = append(fed, result.InputSpec{Name: in.Name, Type: in.Type, Shape: in.Shape, Fill: in.Fill})
+	}
+	return &openedBackend{Backend: b, inputs: fed, modelSHA: b.ModelSHA256(), ortVersion: lib.Version, ortSHA: lib.SHA256}, nil
 }
 
 // logSink adapts result.LogWriter to the harness's Sink.

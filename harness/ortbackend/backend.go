@@ -14,7 +14,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness/inputs"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	ort "github.com/yalue/onnxruntime_go"
@@ -35,7 +34,7 @@ type Backend struct {
 	opts    Options
 	model   []IOInfo
 	outputs []IOInfo
-	fed     []result.InputSpec
+	fed     []Fed
 	sha     string
 }
 
@@ -155,7 +154,16 @@ func (b *Backend) Close() error {
 }
 
 // Inputs returns what is fed to each model input, in the model's order, for meta.json.
-func (b *Backend) Inputs() []result.InputSpec { return b.fed }
+func (b *Backend) Inputs() []Fed { return b.fed }
+
+// Fed records one model input as it is fed: the caller copies it into its result's metadata
+// (the harness does not depend on the result format).
+type Fed struct {
+	Name  string
+	Type  string
+	Shape []int64
+	Fill  string
+}
 
 // ModelSHA256 returns the hex SHA-256 of the model file.
 func (b *Backend) ModelSHA256() string { return b.sha }
@@ -229,7 +237,7 @@ func (b *Backend) prepareInputs(plan []planned) error {
 		if p.fill.Kind == inputs.FillRandom || p.fill.Kind == inputs.FillAdversarial {
 			fill += fmt.Sprintf(" seed=%d", b.opts.Seed)
 		}
-		b.fed = append(b.fed, result.InputSpec{Name: p.info.Name, Type: p.info.Type.String(), Shape: p.shape, Fill: fill})
+		b.fed = append(b.fed, Fed{Name: p.info.Name, Type: p.info.Type.String(), Shape: p.shape, Fill: fill})
 	}
 	return nil
 }
