@@ -1,0 +1,45 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLayers keeps the packages in the brief's order: harness < baseline < gate < runner < cmd.
+// A package may import its own layer and the layers below, never one above.
+func TestLayers(t *testing.T) {
+	const mod = "github.com/tailgate-ci/tailgate/"
+	rank := map[string]int{"fixtures": 0, "harness": 0, "baseline": 1, "gate": 2, "runner": 3, "cmd": 4}
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, mod+"...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	layer := func(pkg string) (string, bool) {
+		top, _, _ := strings.Cut(strings.TrimPrefix(pkg, mod), "/")
+		_, ok := rank[top]
+		return top, ok
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		from, ok := layer(f[0])
+		if !ok {
+			t.Errorf("package %s is outside the brief's folders", f[0])
+			continue
+		}
+		for _, imp := range f[1:] {
+			if !strings.HasPrefix(imp, mod) {
+				continue
+			}
+			to, _ := layer(imp)
+			checked++
+			if rank[to] > rank[from] {
+				t.Errorf("%s imports %s: %s may not import %s", f[0], imp, from, to)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no imports between the project's packages were checked")
+	}
+}
