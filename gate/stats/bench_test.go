@@ -1,7 +1,10 @@
 package stats
 
 import (
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -29,7 +32,7 @@ func nightlyPair(b *testing.B) (*Sample, *Sample) {
 		gen := func(seed uint64, scale float64) *Sample {
 			s := &Sample{}
 			spec := synth.Spec{Process: synth.AR1, Seed: seed, Intervals: nightlyIntervals, PerIntvl: nightlyPer, Scale: scale}
-			if err := synth.Each(spec, s.AddPacked); err != nil {
+			if err := synth.Each(spec, s.Add); err != nil {
 				nightly.err = err
 			}
 			return s
@@ -68,6 +71,17 @@ func BenchmarkCompare48h(b *testing.B) {
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapInuse)/1e6, "heapMB")
 	b.ReportMetric(float64(base.Bytes()+cand.Bytes())/1e6, "sampleMB")
+	// Peak resident memory of the whole test process so far (generation included): the upper
+	// bound on what gating the pair took.
+	if st, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(st), "\n") {
+			if kb, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				if v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB")), 64); err == nil {
+					b.ReportMetric(v/1e3, "peakRSS_MB")
+				}
+			}
+		}
+	}
 }
 
 // BenchmarkAdd48h reduces one 48-hour run's 17,280 dense interval histograms to a Sample: the

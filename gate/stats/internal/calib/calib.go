@@ -118,7 +118,7 @@ func pair(cfg Config, p synth.Process, sc Scenario, k int) (rule, sig, naive boo
 	gen := func(seed uint64, shift float64) (*stats.Sample, error) {
 		s := &stats.Sample{}
 		spec := synth.Spec{Process: p, Seed: seed, Intervals: sc.Intervals, PerIntvl: sc.PerIntvl, Scale: shift}
-		return s, synth.Each(spec, s.AddPacked)
+		return s, synth.Each(spec, s.Add)
 	}
 	seed := cfg.Seed + 2*uint64(k)
 	base, err := gen(seed, 1)

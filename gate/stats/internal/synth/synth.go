@@ -139,14 +139,16 @@ func record(h Recorder, v float64) {
 	_ = h.RecordValue(min(max(int64(v), 1), result.HighestNs))
 }
 
-// Each generates the run of spec interval by interval into one reused packed histogram (with
+// Each generates the run of spec interval by interval into one reused dense histogram (with
 // the result format's geometry) and hands each to add; it is overwritten after add returns.
-func Each(spec Spec, add func(*hdrhistogram.PackedHistogram) error) error {
+// Dense recording and one scan per interval beat inserting into a packed histogram sample by
+// sample several times over.
+func Each(spec Spec, add func(*hdrhistogram.Histogram) error) error {
 	g, err := New(spec)
 	if err != nil {
 		return err
 	}
-	h := hdrhistogram.NewPacked(result.LowestNs, result.HighestNs, result.SigFigs)
+	h := result.NewHistogram()
 	for g.Next(h) {
 		if err := add(h); err != nil {
 			return err
