@@ -1,5 +1,68 @@
 #!/usr/bin/env bash
-# make demo: the main job on the bundled fixture models.
+# make demo: the main job on the bundled fixture models, with the default local store.
+#   1. int8 vs fp32 side by side (an A/B comparison: pins ignored, nothing gated)
+#   2. the first vision-fp32 run becomes the stored baseline
+#   3. a PR run of the same model is gated against it (expect a pass)
+#   4. a PR that ships vision-slow.onnx (+16 % multiply-adds) is gated against it (expect a regression)
+# The demo fails if tailgate errors, or if the slow model passes where the unchanged one passed.
+# On a loaded machine the gate may answer "inconclusive" (it refuses to guess), and separate runs
+# can differ for reasons that are not the model (another process, the clock): that is what a
+# hardened board and `tailgate doctor` are for, and the demo says so rather than failing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./bin/tailgate version
+tg=./bin/tailgate
+out=${DEMO_OUT:-demo-out}
+dur=${DEMO_DURATION:-8s}
+cpu=$(( $(nproc) - 1 ))
+rm -rf "$out"
+mkdir -p "$out"
+store=$out/store   # a local folder store; the default outside the demo is .tailgate/
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { # run SUITE MODEL OUT
+  "$tg" run --suite "$1" --model "fixtures/models/$2.onnx" --input x=1x3x96x96 \
+    --duration "$dur" --warmup 1s --interval 500ms --cpus "$cpu" --quiet --out "$out/$3"
+}
+gate() { # gate NAME ARGS...: runs compare, prints its exit code, leaves it in $rc
+  local name=$1; shift
+  set +e; "$tg" compare "$@"; rc=$?; set -e
+  echo "exit $rc ($name)"
+}
+
+"$tg" version
+
+say "1. vision-int8 vs vision-fp32, side by side (A/B: --ignore-pins, nothing gated)"
+run vision vision-fp32 fp32 && run vision-int8 vision-int8 int8
+gate "A/B" "$out/fp32" "$out/int8" --ignore-pins \
+  --threshold 'p50 < +5%' --threshold 'p99 < +5%' --threshold 'p99.9 < +10%'
+case $rc in 0|1|4) ;; *) echo "demo: compare failed" >&2; exit 1 ;; esac
+
+say "2. the first vision-fp32 run becomes the baseline"
+"$tg" baseline promote "$out/fp32" --store "$store" --force --reason "demo bootstrap"
+"$tg" baseline list --store "$store"
+
+say "3. a PR run of the same model, gated against the stored baseline"
+run vision vision-fp32 pr-same
+gate "same model" "$out/pr-same" --store "$store"
+same=$rc
+case $rc in
+  0) echo "pass, as expected" ;;
+  4) echo "inconclusive: the gate could not decide on this machine" ;;
+  1) echo "the unchanged model 'regressed': this machine's load changed between the two runs (see 'tailgate doctor')" ;;
+  *) echo "demo: tailgate failed (exit $rc)" >&2; exit 1 ;;
+esac
+
+say "4. a PR that ships vision-slow.onnx, gated against the stored baseline"
+run vision vision-slow pr-slow
+gate "slow model" "$out/pr-slow" --store "$store"
+case $rc in
+  1) echo "regression caught, as expected" ;;
+  4) echo "inconclusive: too noisy here to call it; the gate refuses to guess" ;;
+  0) if [ "$same" = 0 ]; then echo "demo: vision-slow passed on a machine steady enough to pass the unchanged model" >&2; exit 1; fi
+     echo "vision-slow passed: this machine was too unsteady between runs to judge (see step 3)" ;;
+  *) echo "demo: tailgate failed (exit $rc)" >&2; exit 1 ;;
+esac
+say "5. the picture: percentile curves, intervals over time, pWCET, as one HTML file"
+"$tg" report "$out/pr-slow" --store "$store" --html "$out/report.html" --format markdown > "$out/report.md"
+echo "wrote $out/report.html and $out/report.md"
+say "done: results, the store and the reports are under $out/"
