@@ -17,6 +17,7 @@ func TestFalseAlarmsAndPower(t *testing.T) {
 	scs := []Scenario{
 		{Name: "A/A p99 @ 20k", Stat: stats.P(99), Limit: 0.05, Conf: 0.99, Intervals: 50, PerIntvl: 400, Shift: 1},
 		{Name: "+20% p99 @ 20k", Stat: stats.P(99), Limit: 0.05, Conf: 0.99, Intervals: 50, PerIntvl: 400, Shift: 1.2},
+		{Name: "+40% p99 @ 20k", Stat: stats.P(99), Limit: 0.05, Conf: 0.99, Intervals: 50, PerIntvl: 400, Shift: 1.4},
 	}
 	cfg := Config{Pairs: 60, Seed: 1000, Options: stats.Options{Resamples: 1000}}
 	outs, err := Run(cfg, synth.Processes, scs)
@@ -36,13 +37,18 @@ func TestFalseAlarmsAndPower(t *testing.T) {
 				}
 				return
 			}
-			// The autocorrelated process drifts by about 5 % between runs of this length: a
-			// +20 % shift is within what it does on its own, so only +40 % must be caught.
-			if o.Process == synth.AR1 && o.Scenario.Shift < 1.4 {
-				return
+			// The autocorrelated process drifts by about 5 % between runs of this length and
+			// 50 intervals leave 9 blocks: a +20 % shift is within what it does on its own, so
+			// only +40 % must be caught, and three times in four.
+			want := 0.9
+			if o.Process == synth.AR1 {
+				if o.Scenario.Shift < 1.4 {
+					return
+				}
+				want = 0.75
 			}
-			if o.Rule < o.Pairs*9/10 {
-				t.Errorf("%s: rule detected %d of %d; want ≥ 90%%", o.Scenario.Name, o.Rule, o.Pairs)
+			if float64(o.Rule) < want*float64(o.Pairs) {
+				t.Errorf("%s: rule detected %d of %d; want ≥ %.0f%%", o.Scenario.Name, o.Rule, o.Pairs, 100*want)
 			}
 		})
 	}
