@@ -9,7 +9,7 @@ ORT_LIB = $(CURDIR)/.cache/onnxruntime/1.30.0/$(shell uname -m | sed -e s/x86_64
 # Debian packages the tests use: real git, HdrHistogram's Java log processor, stress-ng.
 TEST_DEBS := git libhdrhistogram-java default-jre-headless stress-ng
 
-.PHONY: all build ort demo test test-deps vet bench calibrate fuzz dist arm64-deps test-arm64 test-all clean
+.PHONY: all build ort demo test test-deps vet lint-actions bench bench-gate calibrate e2e test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
 
 all: build
 
@@ -31,7 +31,12 @@ test-deps: ort
 vet:
 	$(GO) vet ./...
 
-test: test-deps vet
+# The workflows users copy must lint clean (actionlint from the Go module proxy).
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+lint-actions:
+	$(GO) run $(ACTIONLINT) -shellcheck= .github/workflows/*.yml
+
+test: test-deps vet lint-actions
 	ONNXRUNTIME_LIB=$(ORT_LIB) $(GO) test -count=1 -timeout 40m ./...
 
 demo: build ort
@@ -40,9 +45,45 @@ demo: build ort
 bench: build ort
 	ONNXRUNTIME_LIB=$(ORT_LIB) ./.ci/bench.sh
 
+# Every parser of outside data under the fuzzer, FUZZTIME each (go test -fuzz takes one target at a time).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	./baseline:FuzzParseHistoryLine ./baseline:FuzzValidateName \
+	./baseline/result:FuzzParseLog ./baseline/result:FuzzParseMeta ./baseline/result:FuzzEncode \
+	./cmd/tailgate:FuzzParseRate ./fixtures/onnxbuild:FuzzInspect ./gate:FuzzParseRule ./gate/stats:FuzzPoint \
+	./harness/inputs:FuzzParseNPY ./harness/inputs:FuzzParseSpec ./harness/sched:FuzzParse \
+	./harness/synthetic:FuzzParse ./runner/ci:FuzzRecover ./runner/config:FuzzParse \
+	./runner/host:FuzzParseCPUList ./runner/host:FuzzParseCmdline ./runner/host:FuzzParseInterrupts \
+	./runner/publish:FuzzParseEvent ./runner/publish:FuzzParseReport
 fuzz:
-	$(GO) test ./baseline/result -run '^$$' -fuzz FuzzParseLog -fuzztime 30s
-	$(GO) test ./baseline/result -run '^$$' -fuzz FuzzParseMeta -fuzztime 30s
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "== $$pkg $$fn"; $(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME); done
+
+# Statistical calibration with known truths: gate A/A false alarms and power, the stats package's
+# calibration program, pWCET accuracy and coverage. Minutes, not seconds.
+calibrate:
+	TAILGATE_CALIBRATE=200 $(GO) test -count=1 -v -timeout 60m ./gate -run TestGateCalibration
+	$(GO) run ./gate/stats/internal/calibrate
+	TAILGATE_CALIBRATE=1 $(GO) test -count=1 -v -timeout 60m ./gate/wcet -run 'TestCalibrate|TestCoverage'
+
+# The fixture models through run + compare on the real runtime; needs a quiet CPU.
+e2e: ort
+	TAILGATE_E2E=1 ONNXRUNTIME_LIB=$(ORT_LIB) $(GO) test -count=1 -v ./cmd/tailgate -run TestCompareEndToEnd
+
+# Long crash-safety and concurrency runs of the stores (100 folder + 30 git SIGKILL rounds).
+test-long:
+	TAILGATE_LONG_TESTS=1 $(GO) test -count=1 -timeout 30m -run 'Crash|Concurrent' ./baseline
+
+# Gating a pair of 48-hour nightly logs end to end (written once into .cache/g48).
+bench-gate: build
+	mkdir -p .cache/g48 && [ -f .cache/g48/cand/meta.json ] || TAILGATE_WRITE_48H=$(CURDIR)/.cache/g48 $(GO) test -count=1 -timeout 20m ./gate -run TestWrite48h
+	/usr/bin/time -v $(BIN) compare .cache/g48/base .cache/g48/cand > /dev/null 2> .cache/g48/time.txt || true
+	grep -E 'Elapsed|Maximum resident' .cache/g48/time.txt
+	$(GO) test ./gate/stats ./gate -run '^$$' -bench '48h' -benchtime 2x -benchmem
+
+# Regenerate the fixture models (the tests require the committed ones to be byte-identical).
+fixtures:
+	$(GO) run ./fixtures/gen
 
 # Release tarballs for linux/arm64 (Pi 5) and linux/amd64 with SHA256SUMS; reproducible.
 dist: arm64-deps

@@ -31,5 +31,17 @@ $GO build -tags cref -o "$bin" ./harness/internal/cref/crefbench
 	-iterations "$N" -rounds 8 -warmup 50 -cpu "$CPU" -fifo "$FIFO"
 "$bin" -lib "$ONNXRUNTIME_LIB" -model fixtures/models/tinylm.onnx \
 	-iterations "$N" -rounds 8 -warmup 100 -cpu "$CPU" -fifo "$FIFO"
+
+echo
+echo "== (c) the rest of the measuring path: one inference through ortbackend, the interval-log encoder"
+echo "      (ours vs hdrhistogram-go's writer), telemetry and metrics per interval"
+$GO test ./harness/ortbackend -run '^$' -bench 'BenchmarkRunVisionFP32$|BenchmarkRunVisionInt8$|BenchmarkRunTinyLM$' -benchmem -benchtime 300x | grep -E '^Benchmark'
+$GO test ./baseline/result -run '^$' -bench 'BenchmarkLogWrite' -benchmem -benchtime 1s | grep -E '^Benchmark'
+$GO test ./runner/telemetry ./runner/metrics -run '^$' -bench . -benchmem -benchtime 500x | grep -E '^Benchmark'
+
+echo
+echo "== (d) the gate: a pair of 48-hour nightly runs (17,280 intervals each), runs already in memory"
+$GO test ./gate/stats -run '^$' -bench 'Compare48h' -benchmem -benchtime 2x | grep -E '^Benchmark'
+
 echo
 echo "uptime: $(uptime)   (ratios are only meaningful on a quiet machine)"
