@@ -54,6 +54,8 @@ type ciFlags struct {
 	pr, confirm                         int
 	allowUnhealthy, dryRun, noPublish   bool
 	quiet                               bool
+	// check overrides the config's github.check when --check is given.
+	check *bool
 }
 
 // suiteOutcome is one suite's gate report and what ci did with it.
@@ -92,11 +94,15 @@ func ciCmd(e *env, args []string) error {
 	fs.BoolVar(&f.noPublish, "no-publish", false, "do not publish to GitHub")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	addORTFlag(fs, &f.ortLib)
+	check := fs.Bool("check", false, "also create a check run per config (default: the config's github.check)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
 		}
 		return withCode(exitError, err)
+	}
+	if fs.Changed("check") {
+		f.check = check
 	}
 	var errs []error
 	if fs.NArg() > 0 {
@@ -706,6 +712,9 @@ func ciPublish(e *env, f ciFlags, cfg *config.Config, act publish.ActionsEnv, ou
 	}
 	if c := cfg.GitHub.Check; c != nil {
 		opts.Check = *c
+	}
+	if f.check != nil {
+		opts.Check = *f.check
 	}
 	opts.Policy = publish.Policy(policy)
 	plan, err := publish.BuildPlan(in, target, opts)
