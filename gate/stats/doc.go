@@ -18,8 +18,9 @@
 // narrow and a gate built on it cries wolf. Everything here rests on blocks of consecutive
 // interval histograms, treated as independent of each other: the block length is the larger of
 // Politis and White's automatic length (2004, corrected 2009) for the per-interval medians and
-// 99th percentiles, and ⌈√n⌉ for n intervals (drift that hides in per-interval noise still
-// dominates a whole run's variance), capped so that at least MinBlocks blocks remain.
+// 99th percentiles, and ⌈n^(2/3)⌉ for n intervals (drift that hides in per-interval noise still
+// dominates a whole run's variance; see AutoBlockLen), capped so that at least MinBlocks blocks
+// remain.
 //
 // A quantile's interval is Woodruff's: the share of samples at or below the point estimate is
 // a ratio of block sums, its standard error se_F comes from the spread of those sums, and the

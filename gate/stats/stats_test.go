@@ -267,23 +267,43 @@ func TestAddRejectsMismatchedGeometry(t *testing.T) {
 }
 
 func TestAutoBlockLen(t *testing.T) {
-	iid := mustSample(t, lognormalIntervals(6, 400, 200, 2e6, 0.3, 1))
-	if l := AutoBlockLen(iid); l != 20 { // the √n floor: independent intervals need no longer blocks
-		t.Errorf("AutoBlockLen(iid, 400 intervals) = %d, want 20", l)
-	}
-	// A slow sine drift of the whole distribution: strongly dependent intervals.
-	var hs []*hdrhistogram.Histogram
-	rng := rand.New(rand.NewPCG(7, 8))
-	for i := range 400 {
+	for _, tc := range []struct {
+		intervals, want int
+	}{{5, 1}, {50, 6}, {400, 50}, {1000, 100}} { // ⌈n^(2/3)⌉, at most n/MinBlocks
+		s := &Sample{}
 		h := result.NewHistogram()
-		scale := 1 + 0.2*math.Sin(float64(i)/40)
-		for range 200 {
-			_ = h.RecordValue(int64(scale * 2e6 * math.Exp(0.05*rng.NormFloat64())))
+		rng := rand.New(rand.NewPCG(6, uint64(tc.intervals)))
+		for range tc.intervals {
+			h.Reset()
+			for range 50 {
+				_ = h.RecordValue(int64(2e6 * math.Exp(0.3*rng.NormFloat64())))
+			}
+			if err := s.Add(h); err != nil {
+				t.Fatal(err)
+			}
 		}
-		hs = append(hs, h)
+		if l := AutoBlockLen(s); l != tc.want {
+			t.Errorf("AutoBlockLen(%d independent intervals) = %d, want %d", tc.intervals, l, tc.want)
+		}
 	}
-	if l := AutoBlockLen(mustSample(t, hs)); l <= 20 || l > 400/MinBlocks {
-		t.Errorf("AutoBlockLen(drifting) = %d, want above the √n floor and at most n/MinBlocks", l)
+}
+
+func TestPolitisWhite(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	iid := make([]float64, 2000)
+	ar := make([]float64, 2000)
+	for i := range iid {
+		iid[i] = rng.NormFloat64()
+		if i > 0 {
+			ar[i] = 0.9*ar[i-1] + rng.NormFloat64()
+		}
+	}
+	if l := politisWhite(iid); l > 3 {
+		t.Errorf("politisWhite(iid) = %d, want ≤ 3", l)
+	}
+	// For AR(1) with φ = 0.9, G/g(0) = 2φ/(1−φ²) and b = (1.5·(G/g)²)^(1/3)·n^(1/3) ≈ 65.
+	if l := politisWhite(ar); l < 40 || l > 100 {
+		t.Errorf("politisWhite(AR(1) 0.9) = %d, want about 65", l)
 	}
 }
 

@@ -4,6 +4,7 @@
 // significance test alone and a plain ratio rule said "regression", with 95 % bounds.
 //
 //	go run ./gate/stats/internal/calibrate [-pairs 200] [-seed 1] [-method woodruff|bootstrap]
+//	    [-blocklen L] [-process ar1-lognormal] [-scenario 0]
 package main
 
 import (
@@ -23,8 +24,18 @@ func main() {
 	workers := flag.Int("workers", 0, "parallel pairs (0: one per CPU)")
 	method := flag.String("method", "woodruff", "quantile interval: woodruff or bootstrap")
 	resamples := flag.Int("resamples", stats.DefaultResamples, "bootstrap resamples (means, and -method bootstrap)")
+	blockLen := flag.Int("blocklen", 0, "intervals per block (0: chosen from the data)")
+	only := flag.String("process", "", "run only this process (default: all)")
+	scenario := flag.Int("scenario", -1, "run only scenario i of the long list (default: all)")
 	flag.Parse()
-	o := stats.Options{Resamples: *resamples}
+	o := stats.Options{Resamples: *resamples, BlockLen: *blockLen}
+	procs, scs := synth.Processes, calib.Long
+	if *only != "" {
+		procs = []synth.Process{synth.Process(*only)}
+	}
+	if *scenario >= 0 && *scenario < len(scs) {
+		scs = scs[*scenario : *scenario+1]
+	}
 	switch *method {
 	case "woodruff":
 		o.Method = stats.Woodruff
@@ -35,7 +46,7 @@ func main() {
 		os.Exit(2)
 	}
 	start := time.Now()
-	outs, err := calib.Run(calib.Config{Pairs: *pairs, Seed: *seed, Workers: *workers, Options: o}, synth.Processes, calib.Long)
+	outs, err := calib.Run(calib.Config{Pairs: *pairs, Seed: *seed, Workers: *workers, Options: o}, procs, scs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "calibrate:", err)
 		os.Exit(1)
