@@ -36,8 +36,10 @@ ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 lint-actions:
 	$(GO) run $(ACTIONLINT) -shellcheck= .github/workflows/*.yml
 
+# -p 1: one package at a time, so the tests that time real models do not share the CPUs with
+# another package's statistics tests.
 test: test-deps vet lint-actions
-	ONNXRUNTIME_LIB=$(ORT_LIB) $(GO) test -count=1 -timeout 40m ./...
+	ONNXRUNTIME_LIB=$(ORT_LIB) $(GO) test -p 1 -count=1 -timeout 40m ./...
 
 demo: build ort
 	./.ci/demo.sh

@@ -725,10 +725,10 @@ func ciPublish(e *env, f ciFlags, cfg *config.Config, act publish.ActionsEnv, ou
 		plan.Print(e.stdout)
 		return nil
 	}
-	if act.StepSummary != "" {
-		if err := publish.AppendStepSummary(act.StepSummary, publish.RenderComment(in, publish.RenderOptions{SHA: target.SHA})); err != nil {
-			return fmt.Errorf("$GITHUB_STEP_SUMMARY: %w", err)
-		}
+	body := publish.RenderComment(in, publish.RenderOptions{SHA: target.SHA})
+	outputs := gateOutputs(in, in.CodeWith(opts.Policy), body)
+	if err := errors.Join(writeActionsFiles(e, act, body, outputs, publish.Annotations(in))...); err != nil {
+		return err
 	}
 	for _, s := range plan.Skipped {
 		fmt.Fprintf(e.stderr, "tailgate ci: publish skipped %s\n", s)

@@ -116,11 +116,7 @@ func publishCmd(e *env, args []string) error {
 	}
 	gateCode := in.CodeWith(policy)
 	body := publish.RenderComment(in, publish.RenderOptions{SHA: target.SHA})
-	outputs := []publish.Output{
-		{Name: "verdict", Value: in.Verdict()},
-		{Name: "exit-code", Value: fmt.Sprint(gateCode)},
-		{Name: "report", Value: body},
-	}
+	outputs := gateOutputs(in, gateCode, body)
 	annotations := publish.Annotations(in)
 
 	if f.dryRun {
@@ -132,6 +128,34 @@ func publishCmd(e *env, args []string) error {
 
 	// The runner's files come first: they need no network, and a failing GitHub must not
 	// also cost the job summary.
+	errs := writeActionsFiles(e, act, body, outputs, annotations)
+	if plan.Comment != nil || len(plan.Statuses) > 0 || len(plan.Checks) > 0 {
+		if err := sendPlan(e, f, act, plan); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, s := range plan.Skipped {
+		fmt.Fprintf(e.stderr, "tailgate publish: skipped %s\n", s)
+	}
+	if err := errors.Join(errs...); err != nil {
+		// A failed publish is an error, and never better than the gate's own verdict.
+		return withCode(publish.Worst(gateCode, exitError), err)
+	}
+	return gateResult(gateCode, in, "published")
+}
+
+// gateOutputs are the step outputs of a publish: the verdict, the exit code and the report.
+func gateOutputs(in publish.Input, code int, body string) []publish.Output {
+	return []publish.Output{
+		{Name: "verdict", Value: in.Verdict()},
+		{Name: "exit-code", Value: fmt.Sprint(code)},
+		{Name: "report", Value: body},
+	}
+}
+
+// writeActionsFiles writes what the Actions runner reads: the annotations (on stdout, inside
+// Actions only), the job summary and the step outputs. It returns every error.
+func writeActionsFiles(e *env, act publish.ActionsEnv, body string, outputs []publish.Output, annotations []string) []error {
 	var errs []error
 	if act.InActions {
 		for _, a := range annotations {
@@ -148,19 +172,7 @@ func publishCmd(e *env, args []string) error {
 			errs = append(errs, fmt.Errorf("$GITHUB_OUTPUT: %w", err))
 		}
 	}
-	if plan.Comment != nil || len(plan.Statuses) > 0 || len(plan.Checks) > 0 {
-		if err := sendPlan(e, f, act, plan); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for _, s := range plan.Skipped {
-		fmt.Fprintf(e.stderr, "tailgate publish: skipped %s\n", s)
-	}
-	if err := errors.Join(errs...); err != nil {
-		// A failed publish is an error, and never better than the gate's own verdict.
-		return withCode(publish.Worst(gateCode, exitError), err)
-	}
-	return gateResult(gateCode, in, "published")
+	return errs
 }
 
 // gateResult carries the gate's verdict out as the exit code once publishing is done.
