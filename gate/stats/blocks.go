@@ -1,7 +1,6 @@
 package stats
 
 import (
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -47,27 +46,15 @@ func (s *Sample) blockSet(l int) *blockSet {
 		var b block
 		for i := start; i < end; i++ {
 			// forEach, unrolled: this loop touches every stored bucket of the run.
-			d := s.data[s.off[i]:s.off[i+1]]
+			d := s.interval(i)
 			var idx int32
 			first := true
 			for len(d) > 0 {
-				var delta, c uint64
-				if d[0] < 0x80 {
-					delta, d = uint64(d[0]), d[1:]
-				} else {
-					var k int
-					delta, k = binary.Uvarint(d)
-					d = d[k:]
-				}
-				if d[0] < 0x80 {
-					c, d = uint64(d[0]), d[1:]
-				} else {
-					var k int
-					c, k = binary.Uvarint(d)
-					d = d[k:]
-				}
-				idx += int32(delta)
-				dense[idx] += int64(c)
+				var delta int32
+				var c int64
+				delta, c, d = nextEntry(d)
+				idx += delta
+				dense[idx] += c
 				if first {
 					lo, first = min(lo, idx), false
 				}

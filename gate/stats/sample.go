@@ -22,9 +22,11 @@ import (
 type Sample struct {
 	geom    geometry
 	packed  *hdrhistogram.PackedHistogram
-	data    []byte  // per interval: uvarint(index delta), uvarint(count) pairs
-	off     []int   // start of interval i in data; len = intervals+1 once non-empty
-	count   []int64 // samples per interval
+	chunks  [][]byte // encoded intervals (see appendEntry), never split across chunks
+	loc     []span   // where interval i lives in chunks
+	scratch []byte   // the interval being encoded
+	started bool     // geometry known
+	count   []int64  // samples per interval
 	sum     []float64
 	p50     []float64 // per-interval median, for the block-length choice
 	p99     []float64 // per-interval 99th percentile, likewise
@@ -75,13 +77,12 @@ func (s *Sample) AddPacked(p *hdrhistogram.PackedHistogram) error {
 	if p == nil {
 		return errors.New("nil histogram")
 	}
-	if s.off == nil {
+	if !s.started {
 		g, err := newGeometry(p.LowestTrackableValue(), p.HighestTrackableValue(), p.SignificantFigures())
 		if err != nil {
 			return err
 		}
-		s.geom = g
-		s.off = append(s.off, 0)
+		s.geom, s.started = g, true
 		s.min = math.MaxInt64
 	} else if p.LowestTrackableValue() != s.geom.lowestTrackable || p.SignificantFigures() != s.geom.sigFigs {
 		return fmt.Errorf("histogram geometry (lowest %d, %d significant figures) differs from the sample's (lowest %d, %d)",
@@ -96,16 +97,13 @@ func (s *Sample) AddPacked(p *hdrhistogram.PackedHistogram) error {
 		cum      int64
 		sum      float64
 		q50, q99 float64
-		buf      [2 * binary.MaxVarintLen64]byte
 		firstIdx int32 = -1
 		lastIdx  int32
 	)
 	for v, c := range p.ForEachBucket {
 		// v is the bottom of its bucket.
 		idx := s.geom.index(v)
-		k := binary.PutUvarint(buf[:], uint64(idx-prev))
-		k += binary.PutUvarint(buf[k:], uint64(c))
-		s.data = append(s.data, buf[:k]...)
+		s.scratch = appendEntry(s.scratch, idx-prev, c)
 		prev = idx
 		sz := s.geom.size(idx)
 		sum += float64(c) * float64(v+sz>>1)
@@ -121,7 +119,7 @@ func (s *Sample) AddPacked(p *hdrhistogram.PackedHistogram) error {
 		}
 		lastIdx = idx
 	}
-	s.off = append(s.off, len(s.data))
+	s.store()
 	s.count = append(s.count, n)
 	s.sum = append(s.sum, sum)
 	if n > 0 {
@@ -161,19 +159,82 @@ func (s *Sample) Min() int64 {
 
 // Bytes returns the memory the compact intervals take, for capacity planning and benchmarks.
 func (s *Sample) Bytes() int {
-	return cap(s.data) + 8*cap(s.off) + 8*cap(s.count) + 8*cap(s.sum) + 8*cap(s.p50) + 8*cap(s.p99)
+	n := 12*cap(s.loc) + 8*cap(s.count) + 8*cap(s.sum) + 8*cap(s.p50) + 8*cap(s.p99)
+	for _, c := range s.chunks {
+		n += cap(c)
+	}
+	return n
+}
+
+// span locates one encoded interval.
+type span struct{ chunk, start, end uint32 }
+
+// chunkSize is the size of the blocks encoded intervals are stored in. Chunks rather than one
+// growing slice: appending to a 60 MB slice would briefly need 180 MB.
+const chunkSize = 1 << 20
+
+// appendEntry encodes one populated bucket: uvarint(count<<1) when it directly follows the
+// previous one (delta 1, the common case inside the body of a distribution, one byte for a count
+// below 64), else uvarint(count<<1|1) and uvarint(delta).
+func appendEntry(b []byte, delta int32, c int64) []byte {
+	if delta == 1 {
+		return binary.AppendUvarint(b, uint64(c)<<1)
+	}
+	b = binary.AppendUvarint(b, uint64(c)<<1|1)
+	return binary.AppendUvarint(b, uint64(delta))
+}
+
+// nextEntry decodes one entry from d: the index delta, the count and the rest of d.
+func nextEntry(d []byte) (delta int32, c int64, rest []byte) {
+	var v uint64
+	if d[0] < 0x80 {
+		v, d = uint64(d[0]), d[1:]
+	} else {
+		var k int
+		v, k = binary.Uvarint(d)
+		d = d[k:]
+	}
+	if v&1 == 0 {
+		return 1, int64(v >> 1), d
+	}
+	if d[0] < 0x80 {
+		return int32(d[0]), int64(v >> 1), d[1:]
+	}
+	dl, k := binary.Uvarint(d)
+	return int32(dl), int64(v >> 1), d[k:]
+}
+
+// store moves the scratch encoding of the interval just added into the chunks.
+func (s *Sample) store() {
+	n := len(s.scratch)
+	last := len(s.chunks) - 1
+	if last < 0 || len(s.chunks[last])+n > cap(s.chunks[last]) {
+		s.chunks = append(s.chunks, make([]byte, 0, max(chunkSize, n)))
+		last++
+	}
+	c := s.chunks[last]
+	start := len(c)
+	s.chunks[last] = append(c, s.scratch...)
+	s.loc = append(s.loc, span{uint32(last), uint32(start), uint32(start + n)})
+	s.scratch = s.scratch[:0]
+}
+
+// interval returns the encoding of interval i.
+func (s *Sample) interval(i int) []byte {
+	l := s.loc[i]
+	return s.chunks[l.chunk][l.start:l.end]
 }
 
 // forEach calls fn for each populated bucket of interval i, in increasing index order.
 func (s *Sample) forEach(i int, fn func(idx int32, c int64)) {
-	d := s.data[s.off[i]:s.off[i+1]]
+	d := s.interval(i)
 	var idx int32
 	for len(d) > 0 {
-		delta, k := binary.Uvarint(d)
-		c, k2 := binary.Uvarint(d[k:])
-		d = d[k+k2:]
-		idx += int32(delta)
-		fn(idx, int64(c))
+		var delta int32
+		var c int64
+		delta, c, d = nextEntry(d)
+		idx += delta
+		fn(idx, c)
 	}
 }
 
