@@ -205,18 +205,18 @@ func spread(s *Sample, st Stat, point, conf float64, o Options, stream uint64) s
 }
 
 // Ratio is the relative change candidate/baseline of a statistic: Point is the ratio of the
-// point estimates, [Lo, Hi] its two-sided bootstrap interval at Conf. PSlower is the one-sided
-// p-value of "the candidate is not slower" (ratio ≤ 1), PFaster that of "not faster" (ratio ≥ 1):
-// a small PSlower is evidence of a regression, a small PFaster of an improvement. Resamples
-// whose ratio is exactly 1 (quantiles are bucketed) count against both, which keeps the test
-// conservative.
+// point estimates, [Lo, Hi] its two-sided interval at Conf (Student's t on the log scale, with
+// the runs' standard errors combined). PSlower is the one-sided p-value of "the candidate is
+// not slower" (ratio ≤ 1), PFaster that of "not faster" (ratio ≥ 1): a small PSlower is evidence
+// of a regression, a small PFaster of an improvement. Lo > 1 exactly when PSlower < (1−Conf)/2,
+// and Hi < 1 exactly when PFaster < (1−Conf)/2. Base and Cand are the runs' own estimates.
 type Ratio struct {
 	Point, Lo, Hi, Conf float64
 	PSlower, PFaster    float64
 	Base, Cand          Estimate
 }
 
-// Compare bootstraps base and cand independently and returns the ratio cand/base of st with
+// Compare treats base and cand as independent runs and returns the ratio cand/base of st with
 // its interval at conf and one-sided p-values. A regression beyond a relative limit L is
 // material when Point > 1+L and significant when Lo > 1 (equivalently, at one-sided level
 // (1−conf)/2, PSlower below it). Fields are NaN when either sample is empty.
