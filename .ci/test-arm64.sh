@@ -4,7 +4,7 @@
 #
 # ONNX Runtime's CPU detection (cpuinfo) parses /proc/cpuinfo at load time and crashes on the
 # x86 host's text, so the test runs in a private mount namespace with a Raspberry Pi 5
-# (Cortex-A76) /proc/cpuinfo bound over the real one. That needs root (unshare -m).
+# (Cortex-A76) /proc/cpuinfo bound over the real one. That needs root (unshare -m; sudo if not root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ORT_ARCH=arm64 ./.ci/ort.sh >/dev/null
@@ -40,5 +40,5 @@ rc=\$?
 set -e
 case \$rc in 0|1|4) echo "compare exit \$rc (emulated timings are not gated)";; *) echo "compare failed: exit \$rc" >&2; exit 1;; esac
 STEPS
-unshare -m bash "$work/steps.sh"
+if [ "$(id -u)" = 0 ]; then unshare -m bash "$work/steps.sh"; else sudo unshare -m bash "$work/steps.sh"; fi
 echo "test-arm64: ok"
