@@ -107,3 +107,29 @@ func BenchmarkAdd48h(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAddPacked48h is BenchmarkAdd48h for a reader that decodes each interval straight
+// into a packed histogram (hdrhistogram.DecodePacked): no dense 33k-bucket scan per interval.
+func BenchmarkAddPacked48h(b *testing.B) {
+	spec := synth.Spec{Process: synth.AR1, Seed: 9, Intervals: 32, PerIntvl: nightlyPer}
+	g, err := synth.New(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var pool []*hdrhistogram.PackedHistogram
+	for h := result.NewHistogram(); g.Next(h); h.Reset() {
+		p := hdrhistogram.NewPacked(result.LowestNs, result.HighestNs, result.SigFigs)
+		p.MergeFrom(h)
+		pool = append(pool, p)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		s := &Sample{}
+		for i := range nightlyIntervals {
+			if err := s.AddPacked(pool[i%len(pool)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

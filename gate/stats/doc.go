@@ -27,9 +27,11 @@
 // interval is the merged histogram's quantiles at q ∓ t·se_F, with Student's t on blocks−1
 // degrees of freedom. The block bootstrap of the quantile itself (Method Bootstrap: blocks drawn
 // with replacement, the quantile of each resample) is kept for comparison: its spread rests on
-// the few order statistics next to the quantile and is too noisy to divide by, which showed as
-// A/A false alarms at two to four times the nominal rate in calibration. Means and miss rates
-// use the block bootstrap (2,000 resamples by default), seeded and deterministic.
+// the few order statistics next to the quantile, so its standard error is noisy, while
+// Woodruff's rests on the 2·t·se_F·n order statistics between its bounds, needs no resampling
+// and is deterministic (`go run ./gate/stats/internal/calibrate -method bootstrap` compares
+// them). Means and miss rates use the block bootstrap (2,000 resamples by default), seeded and
+// deterministic.
 //
 // A bootstrap resample of a quantile costs O(blocks × log window), not a merge of histograms:
 // every block is reduced to cumulative counts at the populated buckets of a window that holds

@@ -181,9 +181,9 @@ type spreadOf struct {
 // bootstrap replicates. Quantiles use, by default, Woodruff's interval with a block variance:
 // the share of samples at or below the point estimate is a mean over blocks, so its standard
 // error se_F is that of a block mean; the interval is the merged histogram's quantiles at
-// q ∓ t·se_F. The bootstrap distribution of a quantile itself rests on the few order statistics
-// next to it, so its spread is too noisy to divide by (A/A false alarms of 2–3 % at a nominal
-// 0.5 % in calibration); Woodruff's rests on 2·t·se_F·n of them.
+// q ∓ t·se_F. The bootstrap distribution of a quantile itself rests on the few order
+// statistics next to it, so its spread is a noisy thing to divide by; Woodruff's rests on the
+// 2·t·se_F·n order statistics between its bounds.
 func spread(s *Sample, st Stat, point, conf float64, o Options, stream uint64) spreadOf {
 	bs := s.blockSet(o.BlockLen)
 	nu := float64(len(bs.blocks) - 1)
