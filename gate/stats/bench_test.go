@@ -84,52 +84,49 @@ func BenchmarkCompare48h(b *testing.B) {
 	}
 }
 
-// BenchmarkAdd48h reduces one 48-hour run's 17,280 dense interval histograms to a Sample: the
-// cost a reader pays per run while decoding the log, on top of decoding.
-func BenchmarkAdd48h(b *testing.B) {
-	pool := make([]*hdrhistogram.Histogram, 0, 32)
-	spec := synth.Spec{Process: synth.AR1, Seed: 9, Intervals: 32, PerIntvl: nightlyPer}
-	g, err := synth.New(spec)
+// intervalPool returns 32 distinct dense intervals of the nightly process, which the Add
+// benchmarks cycle through 17,280 times.
+func intervalPool(b *testing.B) []*hdrhistogram.Histogram {
+	g, err := synth.New(synth.Spec{Process: synth.AR1, Seed: 9, Intervals: 32, PerIntvl: nightlyPer})
 	if err != nil {
 		b.Fatal(err)
 	}
+	var pool []*hdrhistogram.Histogram
 	for h := result.NewHistogram(); g.Next(h); h = result.NewHistogram() {
 		pool = append(pool, h)
 	}
+	return pool
+}
+
+// benchAdd times adding a 48-hour run's intervals to a fresh Sample.
+func benchAdd(b *testing.B, add func(s *Sample, i int) error) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		s := &Sample{}
 		for i := range nightlyIntervals {
-			if err := s.Add(pool[i%len(pool)]); err != nil {
+			if err := add(s, i); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
 }
 
+// BenchmarkAdd48h reduces one 48-hour run's 17,280 dense interval histograms to a Sample: the
+// cost a reader pays per run while decoding the log, on top of decoding.
+func BenchmarkAdd48h(b *testing.B) {
+	pool := intervalPool(b)
+	benchAdd(b, func(s *Sample, i int) error { return s.Add(pool[i%len(pool)]) })
+}
+
 // BenchmarkAddPacked48h is BenchmarkAdd48h for a reader that decodes each interval straight
 // into a packed histogram (hdrhistogram.DecodePacked): no dense 33k-bucket scan per interval.
 func BenchmarkAddPacked48h(b *testing.B) {
-	spec := synth.Spec{Process: synth.AR1, Seed: 9, Intervals: 32, PerIntvl: nightlyPer}
-	g, err := synth.New(spec)
-	if err != nil {
-		b.Fatal(err)
-	}
 	var pool []*hdrhistogram.PackedHistogram
-	for h := result.NewHistogram(); g.Next(h); h.Reset() {
+	for _, h := range intervalPool(b) {
 		p := hdrhistogram.NewPacked(result.LowestNs, result.HighestNs, result.SigFigs)
 		p.MergeFrom(h)
 		pool = append(pool, p)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		s := &Sample{}
-		for i := range nightlyIntervals {
-			if err := s.AddPacked(pool[i%len(pool)]); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	benchAdd(b, func(s *Sample, i int) error { return s.AddPacked(pool[i%len(pool)]) })
 }
