@@ -65,7 +65,7 @@ fuzz:
 # calibration program, pWCET accuracy and coverage. Minutes, not seconds.
 calibrate:
 	TAILGATE_CALIBRATE=200 $(GO) test -count=1 -v -timeout 60m ./gate -run TestGateCalibration
-	$(GO) run ./gate/stats/internal/calibrate
+	$(GO) run ./gate/stats/internal/calibrate -pairs 200
 	TAILGATE_CALIBRATE=1 $(GO) test -count=1 -v -timeout 60m ./gate/wcet -run 'TestCalibrate|TestCoverage'
 
 # The fixture models through run + compare on the real runtime; needs a quiet CPU.
