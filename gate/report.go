@@ -60,13 +60,14 @@ func Worse(a, b Verdict) Verdict {
 // incomparable, regression, inconclusive, pass) and not numerically: a regression in one suite
 // must not be outranked by another suite's inconclusive 4. An unknown code counts as an error.
 func WorseExit(a, b int) int {
-	if exitVerdict(b).severity() > exitVerdict(a).severity() {
+	if ExitVerdict(b).severity() > ExitVerdict(a).severity() {
 		return b
 	}
 	return a
 }
 
-func exitVerdict(code int) Verdict {
+// ExitVerdict is the verdict an exit code stands for; an unknown code is an error.
+func ExitVerdict(code int) Verdict {
 	switch code {
 	case ExitPass:
 		return VerdictPass

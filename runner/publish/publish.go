@@ -11,26 +11,27 @@ package publish
 
 import (
 	"fmt"
-	"github.com/tailgate-ci/tailgate/gate"
 	"strings"
+
+	"github.com/tailgate-ci/tailgate/gate"
 )
 
-// Verdicts a suite can carry, as the gate names them.
+// Verdicts a suite can carry: the gate's, as strings.
 const (
-	VerdictPass         = "pass"
-	VerdictRegression   = "regression"
-	VerdictInconclusive = "inconclusive"
-	VerdictIncomparable = "incomparable"
-	VerdictError        = "error"
+	VerdictPass         = string(gate.VerdictPass)
+	VerdictRegression   = string(gate.VerdictRegression)
+	VerdictInconclusive = string(gate.VerdictInconclusive)
+	VerdictIncomparable = string(gate.VerdictIncomparable)
+	VerdictError        = string(gate.VerdictError)
 )
 
-// Exit codes, the same as the tailgate command's; the worst (highest) one wins.
+// Exit codes: the gate's, ranked by gate.WorseExit.
 const (
-	ExitPass         = 0
-	ExitRegression   = 1
-	ExitError        = 2
-	ExitIncomparable = 3
-	ExitInconclusive = 4
+	ExitPass         = gate.ExitPass
+	ExitRegression   = gate.ExitRegression
+	ExitError        = gate.ExitError
+	ExitIncomparable = gate.ExitIncomparable
+	ExitInconclusive = gate.ExitInconclusive
 )
 
 // Rule verdicts a [RuleLine] can carry.
@@ -129,19 +130,9 @@ func normVerdict(v string) string {
 	return VerdictError
 }
 
-// verdictCode is the exit code a verdict stands for.
+// verdictCode is the exit code a verdict stands for (an unknown one is an error).
 func verdictCode(v string) int {
-	switch normVerdict(v) {
-	case VerdictPass:
-		return ExitPass
-	case VerdictRegression:
-		return ExitRegression
-	case VerdictIncomparable:
-		return ExitIncomparable
-	case VerdictInconclusive:
-		return ExitInconclusive
-	}
-	return ExitError
+	return gate.Verdict(normVerdict(v)).ExitCode(gate.InconclusiveFail)
 }
 
 // Code is the suite's exit code: the worse of what the gate said and what the verdict means,
@@ -175,19 +166,7 @@ func (in Input) Code() int {
 }
 
 // Verdict is the overall verdict of the input, the one the worst suite carries.
-func (in Input) Verdict() string {
-	switch in.Code() {
-	case ExitPass:
-		return VerdictPass
-	case ExitRegression:
-		return VerdictRegression
-	case ExitIncomparable:
-		return VerdictIncomparable
-	case ExitInconclusive:
-		return VerdictInconclusive
-	}
-	return VerdictError
-}
+func (in Input) Verdict() string { return string(gate.ExitVerdict(in.Code())) }
 
 // Validate reports every problem with the input at once.
 func (in Input) Validate() error {
