@@ -22,6 +22,7 @@
 package wcet
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -93,30 +94,14 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Method == "" {
-		o.Method = DefaultMethod
-	}
-	if o.Alpha == 0 {
-		o.Alpha = DefaultAlpha
-	}
-	if o.Confidence == 0 {
-		o.Confidence = DefaultConfidence
-	}
-	if o.Bootstrap == 0 {
-		o.Bootstrap = DefaultBootstrap
-	}
-	if o.Seed == 0 {
-		o.Seed = DefaultSeed
-	}
-	if o.MinBlocks == 0 {
-		o.MinBlocks = DefaultMinBlocks
-	}
-	if o.MinBlockFill == 0 {
-		o.MinBlockFill = DefaultMinBlockFill
-	}
-	if o.TailSize == 0 {
-		o.TailSize = DefaultTailSize
-	}
+	o.Method = cmp.Or(o.Method, DefaultMethod)
+	o.Alpha = cmp.Or(o.Alpha, DefaultAlpha)
+	o.Confidence = cmp.Or(o.Confidence, DefaultConfidence)
+	o.Bootstrap = cmp.Or(o.Bootstrap, DefaultBootstrap)
+	o.Seed = cmp.Or(o.Seed, DefaultSeed)
+	o.MinBlocks = cmp.Or(o.MinBlocks, DefaultMinBlocks)
+	o.MinBlockFill = cmp.Or(o.MinBlockFill, DefaultMinBlockFill)
+	o.TailSize = cmp.Or(o.TailSize, DefaultTailSize)
 	return o
 }
 
