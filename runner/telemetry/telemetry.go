@@ -12,18 +12,20 @@
 package telemetry
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness"
@@ -50,7 +52,8 @@ type Options struct {
 	// CPUs are the measured CPUs: their frequency and interrupts are sampled, and the sampling
 	// thread stays off them.
 	CPUs []int
-	// Throttle overrides the throttle source; nil picks host.FindThrottleSource below Root.
+	// Throttle overrides the throttle source; nil reads the sysfs get_throttled node or the
+	// rpi_volt alarm below Root, else (live host) whatever host.FindThrottleSource finds.
 	Throttle host.ThrottleSource
 	// Out receives one JSON line per interval; when it is an *os.File it is fsynced per line,
 	// like latency.hlog, so a crash loses at most the open interval. Nil writes nothing.
@@ -58,26 +61,39 @@ type Options struct {
 	// FreqTolerance overrides DefaultFreqTolerance when positive.
 	FreqTolerance float64
 	// OnSample, if set, is called on the sampling goroutine with each line (e.g. Prometheus).
+	// The line is lent, so that sampling allocates nothing while the GC is off: its maps,
+	// pointers and Time are overwritten by the next sample. Clone what must outlive the call.
 	OnSample func(result.Telemetry)
 	// IndexOffset is added to interval numbers: a resumed run continues the numbering.
 	IndexOffset int
 }
 
 // Sampler turns the harness's per-interval statistics into telemetry lines and a health
-// verdict.
+// verdict. After the first few intervals sampling, encoding and writing a line allocate
+// nothing (the GC is off while timing, so garbage would pile up for the whole run).
 type Sampler struct {
-	o   Options
-	fs  host.FS
-	thr host.ThrottleSource
+	o     Options
+	probe *host.Probe
+	rss   *host.RSS
+	thr   host.ThrottleSource // nil: the probe's own node, if any
+	keys  []string            // JSON map key of each measured CPU
+	order []int               // CPU indexes in the JSON encoder's (sorted string) key order
 
-	freq0   map[int]int64
+	freq0   []int64 // per measured CPU; 0: not read yet
 	thr0    host.Throttled
 	thrOK   bool
-	irqLast map[int]uint64
+	irqLast []uint64
+	irqNow  []uint64
+	irqOK   bool
+
+	cur  line
+	buf  []byte           // the encoded line, reused
+	view result.Telemetry // lent to OnSample, maps reused
+	tbuf []byte           // view.Time's bytes
 
 	mu       sync.Mutex
 	reasons  []string
-	seen     map[string]bool
+	seen     map[noteKey]bool
 	lines    int
 	dropped  int
 	writeErr error
@@ -87,124 +103,285 @@ type Sampler struct {
 	done chan struct{}
 }
 
+// noteKey names a health reason, so repeating it costs a map lookup and no formatting.
+type noteKey struct {
+	kind string
+	n    uint64
+}
+
+// line is one interval's readings in fixed storage: result.Telemetry's maps and pointers would
+// allocate per sample.
+type line struct {
+	end                  time.Time
+	interval             int
+	temp                 float64
+	tempOK               bool
+	freq                 []int64 // per measured CPU
+	freqOK               []bool
+	thr                  uint32
+	thrOK                bool
+	irq                  []int64 // per measured CPU
+	irqOK                bool
+	vol, invol, min, maj int64
+	load1                float64
+	gc                   uint32
+	rss                  int64
+}
+
 // New reads the starting state the run is judged against: the measured CPUs' frequencies,
 // the throttle word and the interrupt counters.
 func New(o Options) (*Sampler, error) {
 	if o.FreqTolerance <= 0 {
 		o.FreqTolerance = DefaultFreqTolerance
 	}
-	s := &Sampler{o: o, fs: host.NewFS(o.Root), freq0: map[int]int64{}, seen: map[string]bool{}}
+	var cpus []int // deduplicated: a CPU named twice is one column
+	for _, c := range o.CPUs {
+		if !slices.Contains(cpus, c) {
+			cpus = append(cpus, c)
+		}
+	}
+	o.CPUs = cpus
+	n := len(cpus)
+	s := &Sampler{o: o, seen: map[noteKey]bool{}, freq0: make([]int64, n),
+		irqLast: make([]uint64, n), irqNow: make([]uint64, n),
+		cur: line{freq: make([]int64, n), freqOK: make([]bool, n), irq: make([]int64, n)}}
+	var errs []error
+	fs := host.NewFS(o.Root)
+	p, err := fs.OpenProbe(cpus) // usable even on error: what failed to open reads as unavailable
+	if err != nil {
+		errs = append(errs, err)
+	}
+	s.probe = p
+	if r, err := host.OpenRSS(); err == nil {
+		s.rss = r
+	}
+	for _, c := range cpus {
+		s.keys = append(s.keys, strconv.Itoa(c))
+	}
+	s.order = make([]int, n)
+	for i := range s.order {
+		s.order[i] = i
+	}
+	sort.Slice(s.order, func(a, b int) bool { return s.keys[s.order[a]] < s.keys[s.order[b]] })
+	s.view.FreqKHz = make(map[string]int64, n)
+	s.view.IRQs = make(map[string]int64, n)
+
 	s.thr = o.Throttle
-	if s.thr == nil {
-		if t, ok := host.FindThrottleSource(s.fs); ok {
+	if s.thr == nil && !p.HasThrottle() {
+		if t, ok := host.FindThrottleSource(fs); ok {
 			s.thr = t
 		}
 	}
-	var errs []error
-	for _, c := range o.CPUs {
-		f, err := s.fs.CurFreqKHz(c)
+	for i := range cpus {
+		f, err := p.CurFreqKHz(i)
 		switch {
 		case err == nil:
-			s.freq0[c] = f
+			s.freq0[i] = f
 		case !errors.Is(err, host.ErrUnavailable):
 			errs = append(errs, err)
 		}
 	}
-	if s.thr != nil {
-		t, err := s.thr.Throttled()
+	if s.thr != nil || p.HasThrottle() {
+		t, err := s.throttled()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("throttle word (%s): %w", s.thr.Source(), err))
+			errs = append(errs, fmt.Errorf("throttle word (%s): %w", s.throttleSource(), err))
 		} else {
 			s.thr0, s.thrOK = t, true
 			if now := t & host.NowMask; now != 0 {
-				s.note("throttle-start", fmt.Sprintf("throttle word %s when the run started (%s)", t, strings.Join(now.Reasons(), ", ")))
+				s.note(noteKey{"throttle-start", 0}, fmt.Sprintf("throttle word %s when the run started (%s)", t, strings.Join(now.Reasons(), ", ")))
 			}
 		}
 	}
-	if len(o.CPUs) > 0 {
-		if irq, err := s.fs.InterruptsPerCPU(o.CPUs); err == nil {
-			s.irqLast = irq
-		}
+	if n > 0 {
+		s.irqOK = p.InterruptsPerCPU(s.irqLast) == nil
 	}
 	return s, errors.Join(errs...)
 }
 
-// note records a health reason once per key, so a six-hour throttled night yields one reason,
-// not two thousand.
-func (s *Sampler) note(key, reason string) {
-	if s.seen[key] {
-		return
+func (s *Sampler) throttled() (host.Throttled, error) {
+	if s.thr != nil {
+		return s.thr.Throttled()
 	}
-	s.seen[key] = true
-	s.reasons = append(s.reasons, reason)
+	return s.probe.Throttled()
 }
 
+func (s *Sampler) throttleSource() string {
+	if s.thr != nil {
+		return s.thr.Source()
+	}
+	return s.probe.ThrottleSource()
+}
+
+// first marks a health reason seen and reports whether it is new, so a six-hour throttled
+// night yields one reason, not two thousand, and formats it once.
+func (s *Sampler) first(k noteKey) bool {
+	if s.seen[k] {
+		return false
+	}
+	s.seen[k] = true
+	return true
+}
+
+func (s *Sampler) note(k noteKey, reason string) {
+	if s.first(k) {
+		s.reasons = append(s.reasons, reason)
+	}
+}
+
+func (s *Sampler) stamp() string { return s.cur.end.Format(time.RFC3339Nano) }
+
 // Sample takes one interval's readings and returns its telemetry line, updating the health
-// verdict. It is what the sampling goroutine runs; tests call it directly.
+// verdict. The line is the caller's to keep (it allocates); the sampling goroutine uses the
+// allocation-free path underneath.
 func (s *Sampler) Sample(st harness.IntervalStats) result.Telemetry {
+	s.sample(st)
+	return s.cur.telemetry(s.keys)
+}
+
+// sample reads one interval into s.cur and updates the health verdict.
+func (s *Sampler) sample(st harness.IntervalStats) {
 	t0 := time.Now()
 	idx := st.Index + s.o.IndexOffset
-	t := result.Telemetry{
-		Time: st.End.UTC().Format(time.RFC3339Nano), Interval: idx,
-		VolCtxSw: st.Thread.VolCtxSw, InvolCtxSw: st.Thread.InvolCtxSw,
-		MinorFaults: st.Thread.MinorFaults, MajorFaults: st.Thread.MajorFaults,
-		GCCycles: uint32(min(st.GCCycles, math.MaxUint32)), RSSBytes: RSSBytes(),
+	l := &s.cur
+	l.end, l.interval = st.End.UTC(), idx
+	l.vol, l.invol, l.min, l.maj = st.Thread.VolCtxSw, st.Thread.InvolCtxSw, st.Thread.MinorFaults, st.Thread.MajorFaults
+	l.gc = uint32(min(st.GCCycles, math.MaxUint32))
+	l.rss = 0
+	if s.rss != nil {
+		l.rss, _ = s.rss.Bytes()
 	}
-	if c, _, err := s.fs.CPUTempC(); err == nil {
-		t.TempC = &c
-	}
-	if la, err := s.fs.ReadLoadAvg(); err == nil {
-		t.Load1 = la.Load1
-	}
+	var err error
+	l.temp, err = s.probe.CPUTempC()
+	l.tempOK = err == nil
+	l.load1, _ = s.probe.Load1()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, c := range s.o.CPUs {
-		f, err := s.fs.CurFreqKHz(c)
+	for i, c := range s.o.CPUs {
+		f, err := s.probe.CurFreqKHz(i)
+		l.freq[i], l.freqOK[i] = f, err == nil
 		if err != nil {
 			continue
 		}
-		if t.FreqKHz == nil {
-			t.FreqKHz = map[string]int64{}
-		}
-		t.FreqKHz[strconv.Itoa(c)] = f
-		f0, ok := s.freq0[c]
-		if !ok {
-			s.freq0[c] = f
+		f0 := s.freq0[i]
+		if f0 == 0 {
+			s.freq0[i] = f
 			continue
 		}
-		if f0 > 0 && math.Abs(float64(f-f0))/float64(f0) > s.o.FreqTolerance {
-			s.note(fmt.Sprintf("freq-%d", c), fmt.Sprintf("cpu%d frequency changed %d→%d MHz at interval %d (%s)", c, f0/1000, f/1000, idx, t.Time))
+		if math.Abs(float64(f-f0))/float64(f0) > s.o.FreqTolerance && s.first(noteKey{"freq", uint64(c)}) {
+			s.reasons = append(s.reasons, fmt.Sprintf("cpu%d frequency changed %d→%d MHz at interval %d (%s)", c, f0/1000, f/1000, idx, s.stamp()))
 		}
 	}
-	if s.thr != nil {
-		if w, err := s.thr.Throttled(); err == nil {
-			v := uint32(w)
-			t.Throttled = &v
-			if now := w & host.NowMask; now != 0 {
-				s.note("throttle-now-"+now.String(), fmt.Sprintf("throttle word %s at interval %d (%s): %s", w, idx, t.Time, strings.Join(now.Reasons(), ", ")))
+	l.thrOK = false
+	if s.thr != nil || s.probe.HasThrottle() {
+		if w, err := s.throttled(); err == nil {
+			l.thr, l.thrOK = uint32(w), true
+			if now := w & host.NowMask; now != 0 && s.first(noteKey{"throttle-now", uint64(now)}) {
+				s.reasons = append(s.reasons, fmt.Sprintf("throttle word %s at interval %d (%s): %s", w, idx, s.stamp(), strings.Join(now.Reasons(), ", ")))
 			}
 			if s.thrOK {
-				if fresh := (w &^ s.thr0) & host.OccurredMask; fresh != 0 {
-					s.note("throttle-occurred-"+fresh.String(), fmt.Sprintf("throttle word %s at interval %d (%s): %s since the run started", w, idx, t.Time, strings.Join(fresh.Reasons(), ", ")))
+				if fresh := (w &^ s.thr0) & host.OccurredMask; fresh != 0 && s.first(noteKey{"throttle-occurred", uint64(fresh)}) {
+					s.reasons = append(s.reasons, fmt.Sprintf("throttle word %s at interval %d (%s): %s since the run started", w, idx, s.stamp(), strings.Join(fresh.Reasons(), ", ")))
 				}
 			}
 		}
 	}
-	if s.irqLast != nil {
-		if irq, err := s.fs.InterruptsPerCPU(s.o.CPUs); err == nil {
-			t.IRQs = make(map[string]int64, len(irq))
-			for c, n := range irq {
-				t.IRQs[strconv.Itoa(c)] = int64(n - s.irqLast[c])
+	l.irqOK = false
+	if s.irqOK && len(s.o.CPUs) > 0 {
+		if err := s.probe.InterruptsPerCPU(s.irqNow); err == nil {
+			for i := range s.irqNow {
+				l.irq[i] = int64(s.irqNow[i] - s.irqLast[i])
 			}
-			s.irqLast = irq
+			s.irqLast, s.irqNow = s.irqNow, s.irqLast
+			l.irqOK = true
 		}
 	}
-	if st.GCCycles > 0 {
-		s.note("gc", fmt.Sprintf("%d GC cycle(s) while timing, first at interval %d", st.GCCycles, idx))
+	if st.GCCycles > 0 && s.first(noteKey{"gc", 0}) {
+		s.reasons = append(s.reasons, fmt.Sprintf("%d GC cycle(s) while timing, first at interval %d", st.GCCycles, idx))
 	}
 	s.lines++
 	s.sampleNs += int64(time.Since(t0))
+}
+
+// telemetry returns the line as an owned result.Telemetry.
+func (l *line) telemetry(keys []string) result.Telemetry {
+	t := result.Telemetry{Time: l.end.Format(time.RFC3339Nano), Interval: l.interval,
+		VolCtxSw: l.vol, InvolCtxSw: l.invol, MinorFaults: l.min, MajorFaults: l.maj,
+		Load1: l.load1, GCCycles: l.gc, RSSBytes: l.rss}
+	if l.tempOK {
+		c := l.temp
+		t.TempC = &c
+	}
+	if l.thrOK {
+		w := l.thr
+		t.Throttled = &w
+	}
+	for i, k := range keys {
+		if l.freqOK[i] {
+			if t.FreqKHz == nil {
+				t.FreqKHz = make(map[string]int64, len(keys))
+			}
+			t.FreqKHz[k] = l.freq[i]
+		}
+	}
+	if l.irqOK && len(keys) > 0 {
+		t.IRQs = make(map[string]int64, len(keys))
+		for i, k := range keys {
+			t.IRQs[k] = l.irq[i]
+		}
+	}
 	return t
+}
+
+// lend fills s.view from s.cur without allocating (after the first call): maps are cleared
+// and refilled, pointers point into s.cur and Time's bytes are reused.
+func (s *Sampler) lend() result.Telemetry {
+	l, v := &s.cur, &s.view
+	s.tbuf = l.end.AppendFormat(s.tbuf[:0], time.RFC3339Nano)
+	v.Time = unsafe.String(unsafe.SliceData(s.tbuf), len(s.tbuf))
+	v.Interval, v.VolCtxSw, v.InvolCtxSw, v.MinorFaults, v.MajorFaults = l.interval, l.vol, l.invol, l.min, l.maj
+	v.Load1, v.GCCycles, v.RSSBytes = l.load1, l.gc, l.rss
+	v.TempC, v.Throttled = nil, nil
+	if l.tempOK {
+		v.TempC = &l.temp
+	}
+	if l.thrOK {
+		v.Throttled = &l.thr
+	}
+	clear(v.FreqKHz)
+	clear(v.IRQs)
+	for i, k := range s.keys {
+		if l.freqOK[i] {
+			v.FreqKHz[k] = l.freq[i]
+		}
+		if l.irqOK {
+			v.IRQs[k] = l.irq[i]
+		}
+	}
+	return *v
+}
+
+// Clone returns a copy of t that shares nothing with it, for keeping a line OnSample lent.
+// Empty maps become nil, so a clone equals the line as result.ReadTelemetry reads it back.
+func Clone(t result.Telemetry) result.Telemetry {
+	t.Time = strings.Clone(t.Time)
+	if t.TempC != nil {
+		c := *t.TempC
+		t.TempC = &c
+	}
+	if t.Throttled != nil {
+		w := *t.Throttled
+		t.Throttled = &w
+	}
+	t.FreqKHz, t.IRQs, t.Extra = cloneMap(t.FreqKHz), cloneMap(t.IRQs), cloneMap(t.Extra)
+	return t
+}
+
+// cloneMap copies m; empty is nil, as a line read back from telemetry.jsonl has it.
+func cloneMap[V any](m map[string]V) map[string]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
 }
 
 // Start starts the sampling goroutine: its thread is locked and pinned away from the measured
@@ -218,19 +395,24 @@ func (s *Sampler) Start() {
 		defer runtime.UnlockOSThread()
 		_, _ = sched.PinAwayFrom(s.o.CPUs) // best effort: a 1-CPU box has nowhere else
 		for st := range s.ch {
-			t := s.Sample(st)
-			if err := s.write(t); err != nil {
-				s.mu.Lock()
-				if s.writeErr == nil {
-					s.writeErr = err
-				}
-				s.mu.Unlock()
-			}
-			if s.o.OnSample != nil {
-				s.o.OnSample(t)
-			}
+			s.step(st)
 		}
 	}()
+}
+
+// step samples, writes and hands on one interval: the sampling goroutine's whole work.
+func (s *Sampler) step(st harness.IntervalStats) {
+	s.sample(st)
+	if err := s.write(); err != nil {
+		s.mu.Lock()
+		if s.writeErr == nil {
+			s.writeErr = err
+		}
+		s.mu.Unlock()
+	}
+	if s.o.OnSample != nil {
+		s.o.OnSample(s.lend())
+	}
 }
 
 // OnInterval hands one interval to the sampler without blocking; it is the harness's
@@ -246,8 +428,8 @@ func (s *Sampler) OnInterval(st harness.IntervalStats) {
 	}
 }
 
-// Close waits for the queued intervals to be sampled and written and returns the first
-// write error.
+// Close waits for the queued intervals to be sampled and written, closes the files the
+// sampler keeps open, and returns the first write error.
 func (s *Sampler) Close() error {
 	if s.ch != nil {
 		close(s.ch)
@@ -257,20 +439,22 @@ func (s *Sampler) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dropped > 0 {
-		s.note("dropped", fmt.Sprintf("%d interval(s) not sampled: the sampler fell behind", s.dropped))
+		s.note(noteKey{"dropped", 0}, fmt.Sprintf("%d interval(s) not sampled: the sampler fell behind", s.dropped))
+	}
+	// Read-only files: closing cannot lose anything. A Sample after Close reads nothing.
+	_ = s.probe.Close()
+	if s.rss != nil {
+		_ = s.rss.Close()
 	}
 	return s.writeErr
 }
 
-func (s *Sampler) write(t result.Telemetry) error {
+func (s *Sampler) write() error {
 	if s.o.Out == nil {
 		return nil
 	}
-	b, err := json.Marshal(t)
-	if err != nil {
-		return err
-	}
-	if _, err := s.o.Out.Write(append(b, '\n')); err != nil {
+	s.buf = s.cur.appendJSON(s.buf[:0], s.keys, s.order)
+	if _, err := s.o.Out.Write(s.buf); err != nil {
 		return fmt.Errorf("%s: %w", result.TelemetryFile, err)
 	}
 	if f, ok := s.o.Out.(*os.File); ok {

@@ -1,8 +1,11 @@
 package telemetry_test
 
 import (
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,16 +178,10 @@ func TestSamplerWritesFsyncedLines(t *testing.T) {
 }
 
 // BenchmarkSample is the telemetry's cost per interval on the live host (paid on a
-// housekeeping CPU, once per interval).
+// housekeeping CPU, once per interval): reading, health checks, encoding the line and lending
+// it to OnSample. The line goes to io.Discard: the fsync is the disk's cost, not ours.
 func BenchmarkSample(b *testing.B) {
-	s, err := telemetry.New(telemetry.Options{CPUs: []int{0, 1}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		s.Sample(stats(i % 60))
-	}
+	benchStep(b, "", []int{0, 1})
 }
 
 // BenchmarkSamplePi is the same on the captured Pi 5 tree (thermal zone, cpufreq, throttle node).
@@ -193,12 +190,134 @@ func BenchmarkSamplePi(b *testing.B) {
 	if err := os.CopyFS(dst, os.DirFS(filepath.Join("..", "..", "fixtures", "hosts", "pi5-rt"))); err != nil {
 		b.Fatal(err)
 	}
-	s, err := telemetry.New(telemetry.Options{Root: dst, CPUs: []int{3}})
+	benchStep(b, dst, []int{3})
+}
+
+func benchStep(b *testing.B, root string, cpus []int) {
+	s, err := telemetry.New(telemetry.Options{Root: root, CPUs: cpus, Out: io.Discard, OnSample: func(result.Telemetry) {}})
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer s.Close()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		s.Sample(stats(i % 60))
+		telemetry.Step(s, stats(i%60))
+	}
+}
+
+// TestStepAllocatesNothing is the point of the sampler's design: with the GC off for a whole
+// nightly, sampling, encoding, fsyncing and lending a line must leave no garbage.
+func TestStepAllocatesNothing(t *testing.T) {
+	for _, tt := range []struct {
+		name, root string
+		cpus       []int
+	}{
+		{"pi5-rt", copyHost(t, "pi5-rt"), []int{3, 2}},
+		{"x86-here", copyHost(t, "x86-here"), []int{0, 1}},
+		{"live", "", []int{0, 1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := os.Create(filepath.Join(t.TempDir(), result.TelemetryFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var seen int
+			s, err := telemetry.New(telemetry.Options{Root: tt.root, CPUs: tt.cpus, Out: f,
+				OnSample: func(tl result.Telemetry) { seen += len(tl.IRQs) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			i := 0
+			n := testing.AllocsPerRun(100, func() {
+				telemetry.Step(s, stats(i%60))
+				i++
+			})
+			if n != 0 {
+				t.Errorf("%v allocations per interval, want 0", n)
+			}
+			if seen != len(tt.cpus)*i {
+				t.Errorf("OnSample saw %d interrupt entries over %d lines, want %d each", seen, i, len(tt.cpus))
+			}
+		})
+	}
+}
+
+// TestWrittenLinesRoundTrip runs the sampling goroutine on a fixture tree that changes
+// mid-run and on the live host; the file read back with the result package's strict reader
+// holds exactly the lines OnSample was lent (cloned), and those equal what the allocating
+// Sample returns for the same readings.
+func TestWrittenLinesRoundTrip(t *testing.T) {
+	for _, tt := range []struct {
+		name, root string
+		cpus       []int
+	}{
+		{"pi5-rt", copyHost(t, "pi5-rt"), []int{3, 10, 2}},
+		{"x86-here", copyHost(t, "x86-here"), []int{1}},
+		{"live", "", []int{0}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			f, err := os.Create(filepath.Join(dir, result.TelemetryFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var lent []result.Telemetry
+			s, err := telemetry.New(telemetry.Options{Root: tt.root, CPUs: tt.cpus, Out: f,
+				OnSample: func(tl result.Telemetry) { lent = append(lent, telemetry.Clone(tl)) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 6 {
+				if i == 3 && tt.root != "" {
+					write(t, tt.root, "proc/loadavg", "7.25 1.00 0.50 3/300 4242")
+					if tt.name == "pi5-rt" {
+						write(t, tt.root, freqNode, "1500000")
+						write(t, tt.root, throttleNode, "50005")
+					}
+				}
+				st := stats(i)
+				st.GCCycles = uint64(i / 5)
+				telemetry.Step(s, st)
+			}
+			one := telemetry.Sample(s, stats(5)) // compared below with the last line written
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			lines, err := result.ReadTelemetry(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(lines, lent) {
+				t.Fatalf("read back:\n%+v\nlent:\n%+v", lines, lent)
+			}
+			if tt.root != "" && lines[3].Load1 != 7.25 {
+				t.Errorf("load1 after the change = %v", lines[3].Load1)
+			}
+			if tt.name == "pi5-rt" {
+				if l := lines[4]; l.FreqKHz["3"] != 1500000 || *l.Throttled != 0x50005 || len(l.FreqKHz) != 2 || len(l.IRQs) != 3 {
+					t.Errorf("line after the change %+v", l)
+				}
+				got, want := telemetry.FromTelemetry(lines, 0), s.Reasons()
+				slices.Sort(got)
+				slices.Sort(want)
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("FromTelemetry:\n%q\nsampler:\n%q", got, want)
+				}
+			}
+			// The allocating Sample gives the same line for the same readings (the
+			// interrupt delta aside: it is taken against the previous reading).
+			last := lines[5]
+			one.IRQs, last.IRQs, one.RSSBytes, last.RSSBytes, one.GCCycles, last.GCCycles = nil, nil, 0, 0, 0, 0
+			if tt.root == "" {
+				one.TempC, last.TempC, one.Load1, last.Load1 = nil, nil, 0, 0
+				one.FreqKHz, last.FreqKHz = nil, nil
+			}
+			if !reflect.DeepEqual(one, last) {
+				t.Errorf("Sample:\n%+v\nwritten:\n%+v", one, last)
+			}
+		})
 	}
 }
