@@ -130,6 +130,7 @@ func ciCmd(e *env, args []string) error {
 	if len(errs) > 0 {
 		return withCode(exitError, errors.Join(errs...))
 	}
+	ciFromConfig(fs, &f, cfg.CI)
 	names := f.suites
 	if len(names) == 0 {
 		names = cfg.SuiteNames()
@@ -204,6 +205,24 @@ func ciCmd(e *env, args []string) error {
 	return nil
 }
 
+// ciFromConfig fills the flags the command line did not set from the config's ci: section.
+func ciFromConfig(fs *pflag.FlagSet, f *ciFlags, c config.CI) {
+	if c.Confirm != nil && !fs.Changed("confirm") {
+		f.confirm = *c.Confirm
+	}
+	if c.DefaultBranch != "" && !fs.Changed("default-branch") {
+		f.defaultBranch = c.DefaultBranch
+	}
+	if c.TrustedLabel != "" && !fs.Changed("trusted-label") {
+		f.trustedLabel = c.TrustedLabel
+	}
+}
+
+// ciRerun measures a confirmation run. It is a variable for one reason: a test must be able to
+// make the rerun differ from the first run, which on a board is the machine's doing (a cron
+// job, a thermal event) and cannot be summoned on demand.
+var ciRerun = ciMeasure
+
 // ciDoctor checks the host and the pins. Only failing pins stop the run (exit 3): a host check
 // that fails (no PREEMPT_RT, say) makes noisier numbers, which the gate's intervals absorb.
 func ciDoctor(e *env, f ciFlags, cfg *config.Config) (int, error) {
@@ -262,7 +281,7 @@ func ciSuite(e *env, f ciFlags, cfg *config.Config, st baseline.Store, name stri
 	if f.profile == "nightly" && rep.Verdict == gate.VerdictRegression {
 		for i := 1; i <= f.confirm; i++ {
 			cdir := ci.RunDir(f.work, name, f.profile, g.Commit, i)
-			again, err := ciMeasure(e, f, cfg, name, cdir, g)
+			again, err := ciRerun(e, f, cfg, name, cdir, g)
 			if err != nil {
 				out.err = fmt.Errorf("confirmation run %d: %w", i, err)
 				return out
@@ -277,6 +296,11 @@ func ciSuite(e *env, f ciFlags, cfg *config.Config, st baseline.Store, name stri
 				crep.Verdict = gate.Worse(crep.Verdict, gate.VerdictInconclusive)
 				crep.ExitCode = crep.Verdict.ExitCode(policy)
 				crep.Notes = append(crep.Notes, fmt.Sprintf("the first run regressed (%s); confirmation run %d did not", rep.Headline, i))
+				if crep.Verdict == gate.VerdictInconclusive {
+					// The rerun's own headline would read "pass" beside exit 4 (in the PR comment and
+					// the commit status too): say why the suite is inconclusive instead.
+					crep.Headline = unconfirmedHeadline(name, rep.Headline, i)
+				}
 				rep = crep
 				break
 			}
@@ -332,6 +356,21 @@ func ciSuite(e *env, f ciFlags, cfg *config.Config, st baseline.Store, name stri
 		}
 	}
 	return out
+}
+
+// unconfirmedHeadline is the headline of a nightly regression that confirmation run i did not
+// reproduce, within the gate's headline limit.
+func unconfirmedHeadline(suite, first string, i int) string {
+	s := fmt.Sprintf("%s inconclusive: confirmation run %d did not reproduce the regression (%s)", suite, i,
+		strings.TrimPrefix(first, suite+" "))
+	if len(s) <= gate.HeadlineMax {
+		return s
+	}
+	r := []rune(s)
+	for len(string(r)) > gate.HeadlineMax-len("…)") {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…)"
 }
 
 // ciBaseline reads the stored baseline of the candidate's suite and environment; none is not an

@@ -44,6 +44,7 @@ type Config struct {
 	Pins    Pins              `yaml:"pins"`
 	Store   Store             `yaml:"store"`
 	GitHub  GitHub            `yaml:"github"`
+	CI      CI                `yaml:"ci"`
 
 	// Path is the file it was read from; Digest the SHA-256 of its bytes (meta.json's
 	// config_digest).
@@ -198,6 +199,46 @@ type GitHub struct {
 	Check   *bool `yaml:"check"`
 }
 
+// CI holds the settings of `tailgate ci` that belong to the project rather than to one
+// invocation; the command's flags of the same names override them. Empty (or nil) means the
+// flag's default.
+type CI struct {
+	// Confirm is how many confirmation reruns a nightly regression gets before it fails
+	// (--confirm); a pointer because 0 (fail at once) is a setting, not an absence.
+	Confirm *int `yaml:"confirm"`
+	// DefaultBranch is the branch whose passing runs are promoted (--default-branch): a branch
+	// name such as main, not a ref.
+	DefaultBranch string `yaml:"default_branch"`
+	// TrustedLabel is the label that lets a fork's pull request run on the board
+	// (--trusted-label).
+	TrustedLabel string `yaml:"trusted_label"`
+}
+
+// validate checks the ci section; line gives the line of a key below ci: (or of ci: itself).
+func (c CI) validate(line func(key string) int) []lineError {
+	var errs []lineError
+	if c.Confirm != nil && *c.Confirm < 0 {
+		errs = append(errs, lineError{line("confirm"), fmt.Sprintf("ci.confirm: %d is negative (0 fails a nightly regression at once)", *c.Confirm)})
+	}
+	if b := c.DefaultBranch; b != "" {
+		// A ref here would never equal a run's branch (the policy strips refs/heads/ from the
+		// run's ref), so every promotion would be refused without a word.
+		if strings.HasPrefix(b, "refs/") || strings.ContainsAny(b, " \t~^:?*[\\") || strings.TrimSpace(b) != b {
+			errs = append(errs, lineError{line("default_branch"), fmt.Sprintf("ci.default_branch: %q is not a branch name (want e.g. main, without refs/heads/)", b)})
+		}
+	}
+	if l := c.TrustedLabel; l != "" && strings.TrimSpace(l) == "" {
+		errs = append(errs, lineError{line("trusted_label"), "ci.trusted_label: blank"})
+	}
+	return errs
+}
+
+// lineError is a validation problem and the line it is on.
+type lineError struct {
+	line int
+	msg  string
+}
+
 // Load reads and validates a configuration file.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
@@ -266,6 +307,9 @@ func Parse(name string, b []byte) (*Config, error) {
 		}
 	default:
 		bad(topLine(&root, "store"), "store: unknown kind %q (want fs or git)", c.Store.Kind)
+	}
+	for _, le := range c.CI.validate(func(key string) int { return keyLine(&root, "ci", key) }) {
+		bad(le.line, "%s", le.msg)
 	}
 	for suite, sum := range c.Pins.ModelSHA256 {
 		if _, ok := c.Suites[suite]; !ok {
@@ -475,6 +519,26 @@ func topLine(root *yaml.Node, key string) int {
 			if m.Content[i].Value == key {
 				return m.Content[i].Line
 			}
+		}
+	}
+	return 1
+}
+
+// keyLine is the line of key inside the top-level mapping section, else of section, else 1.
+func keyLine(root *yaml.Node, section, key string) int {
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		m := root.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value != section {
+				continue
+			}
+			v := m.Content[i+1]
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				if v.Content[j].Value == key {
+					return v.Content[j].Line
+				}
+			}
+			return m.Content[i].Line
 		}
 	}
 	return 1

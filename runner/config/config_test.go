@@ -31,6 +31,9 @@ func TestLoadGood(t *testing.T) {
 	if c.Store.Kind != "git" || c.Store.Branch != "tailgate-data" || c.GitHub.Check == nil || *c.GitHub.Check {
 		t.Errorf("store %+v github %+v", c.Store, c.GitHub)
 	}
+	if c.CI.Confirm == nil || *c.CI.Confirm != 2 || c.CI.DefaultBranch != "trunk" || c.CI.TrustedLabel != "board-ok" {
+		t.Errorf("ci %+v", c.CI)
+	}
 	if len(c.Digest) != 64 {
 		t.Errorf("digest %q", c.Digest)
 	}
@@ -74,6 +77,16 @@ suites:
 store: { kind: s3 }
 `, []string{"t.yaml:3: suite a: model: required", "t.yaml:3: suite a: sched:", "t.yaml:3: suite a: warmup:",
 			"t.yaml:6: suite b: synthetic:", "t.yaml:6: suite b: rate:", "t.yaml:6: suite b: inputs:", "t.yaml:12: store: unknown kind"}},
+		{"ci: every problem with its line", `version: 1
+suites: {a: {model: m}}
+ci:
+  confirm: -1
+  default_branch: refs/heads/main
+  trusted_label: " "
+`, []string{"t.yaml:4: ci.confirm: -1 is negative", "t.yaml:5: ci.default_branch: \"refs/heads/main\" is not a branch name",
+			"t.yaml:6: ci.trusted_label: blank"}},
+		{"ci: unknown key", "version: 1\nsuites: {a: {model: m}}\nci:\n  confrim: 2\n", []string{"t.yaml:4: field confrim not found"}},
+		{"ci: wrong type", "version: 1\nsuites: {a: {model: m}}\nci: { confirm: twice }\n", []string{"t.yaml:3:"}},
 		{"empty", "", []string{"empty configuration"}},
 		{"two documents", "version: 1\nsuites: {a: {model: m}}\n---\nversion: 1\n", []string{"more than one YAML document"}},
 		{"bad pin", "version: 1\nsuites: {a: {model: m}}\npins: { model_sha256: { b: xyz } }\n", []string{"no suite named \"b\"", "not a hex SHA-256"}},
@@ -115,10 +128,36 @@ func TestParseWarmupAndRate(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("version: 1\nsuites: {a: {model: m}}\n"))
 	f.Add([]byte("version: 1\nsuites:\n  a:\n    duration: {pr: 1s}\n    thresholds: [\"p99 < 1ms\"]\n"))
+	f.Add([]byte("version: 1\nsuites: {a: {model: m}}\nci: {confirm: 0, default_branch: main, trusted_label: ok}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Parse("f.yaml", b)
 		if err == nil && (c.Version != Version || len(c.Suites) == 0) {
 			t.Fatalf("accepted an invalid config: %+v", c)
 		}
 	})
+}
+
+// TestCIUnset: a config without ci: leaves every setting to the flags' defaults, and
+// confirm: 0 is kept apart from no confirm at all.
+func TestCIUnset(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		confirm    *int
+	}{
+		{"absent", "version: 1\nsuites: {a: {model: m}}\n", nil},
+		{"zero", "version: 1\nsuites: {a: {model: m}}\nci: {confirm: 0}\n", new(0)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("t.yaml", []byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (c.CI.Confirm == nil) != (tc.confirm == nil) || (tc.confirm != nil && *c.CI.Confirm != *tc.confirm) {
+				t.Errorf("confirm %v, want %v", c.CI.Confirm, tc.confirm)
+			}
+			if c.CI.DefaultBranch != "" || c.CI.TrustedLabel != "" {
+				t.Errorf("ci %+v", c.CI)
+			}
+		})
+	}
 }
