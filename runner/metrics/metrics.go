@@ -13,7 +13,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,8 +32,8 @@ const Namespace = "tailgate"
 // DefaultBuckets are the latency histogram's upper bounds in seconds: powers of two
 // nanoseconds from 2^10 (1.02 µs) to 2^33 (8.6 s), which covers a Pi's microsecond kernels and a
 // slow model's seconds alike. Powers of two are also HdrHistogram's own bucket boundaries, so
-// folding an interval histogram into them is exact (see ObserveInterval), except that a value
-// exactly on a bound counts under the next one.
+// folding an interval histogram into them is exact (see fold), except that a value exactly on
+// a bound counts under the next one.
 var DefaultBuckets = func() []float64 {
 	var out []float64
 	for k := 10; k <= 33; k++ {
@@ -40,12 +41,6 @@ var DefaultBuckets = func() []float64 {
 	}
 	return out
 }()
-
-// mirrorSigFigs is the precision of the coarse copy each interval is folded through: one
-// significant figure keeps its counts array to a few hundred entries (the 3-figure interval
-// histogram has tens of thousands), and its equivalent-value ranges never straddle a power of
-// two, so bucket assignment stays exact.
-const mirrorSigFigs = 1
 
 // Options describe the run being exported.
 type Options struct {
@@ -64,9 +59,12 @@ type Exporter struct {
 	bounds  []int64 // bucket upper bounds in ns
 	latency *prometheus.Desc
 
-	mu     sync.Mutex
-	mirror *hdrhistogram.Histogram
-	counts []uint64 // per bucket (not cumulative)
+	mu sync.Mutex
+	// sparse is a copy of the last interval histogram that keeps its storage across intervals,
+	// so folding an interval in walks only its populated buckets and allocates nothing.
+	sparse *hdrhistogram.PackedHistogram
+	visit  func(value, count int64) bool // x.fold, bound once: a method value allocates
+	counts []uint64                      // per bucket (not cumulative)
 	count  uint64
 	sumNs  float64
 
@@ -78,6 +76,11 @@ type Exporter struct {
 	throttled, gc         prometheus.Gauge
 	ctxsw, faults         *prometheus.GaugeVec
 	healthy               prometheus.Gauge
+
+	// The labelled gauges set per interval, resolved once: WithLabelValues allocates.
+	p50, p99, pmax           prometheus.Gauge
+	vol, invol, minor, major prometheus.Gauge
+	freqByCPU, irqsByCPU     map[string]prometheus.Gauge
 }
 
 // New builds an exporter and its registry (the Go and process collectors included).
@@ -87,7 +90,9 @@ func New(o Options) *Exporter {
 	}
 	labels := prometheus.Labels{"suite": o.Suite, "profile": o.Profile}
 	x := &Exporter{o: o, reg: prometheus.NewRegistry(), counts: make([]uint64, len(o.Buckets)),
-		mirror: hdrhistogram.New(1, result.HighestNs, mirrorSigFigs)}
+		sparse:    hdrhistogram.NewPacked(result.LowestNs, result.HighestNs, result.SigFigs),
+		freqByCPU: map[string]prometheus.Gauge{}, irqsByCPU: map[string]prometheus.Gauge{}}
+	x.visit = x.fold
 	for _, b := range o.Buckets {
 		x.bounds = append(x.bounds, int64(b*1e9+0.5))
 	}
@@ -110,6 +115,9 @@ func New(o Options) *Exporter {
 	x.faults = prometheus.NewGaugeVec(f("interval_page_faults", "Page faults of the timing thread in the last interval."), []string{"kind"})
 	x.healthy = prometheus.NewGauge(f("healthy", "1 while no throttling, under-voltage or frequency change has been seen."))
 	x.healthy.Set(1)
+	x.p50, x.p99, x.pmax = x.quantile.WithLabelValues("0.5"), x.quantile.WithLabelValues("0.99"), x.quantile.WithLabelValues("1")
+	x.vol, x.invol = x.ctxsw.WithLabelValues("voluntary"), x.ctxsw.WithLabelValues("involuntary")
+	x.minor, x.major = x.faults.WithLabelValues("minor"), x.faults.WithLabelValues("major")
 	x.reg.MustRegister(x, x.iterations, x.intervals, x.progress, x.quantile, x.tempC, x.load1, x.rss,
 		x.freq, x.irqs, x.throttled, x.gc, x.ctxsw, x.faults, x.healthy,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
@@ -134,7 +142,8 @@ func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 }
 
 // ObserveInterval folds one finished interval histogram (nanoseconds) into the latency
-// histogram. It runs on the harness's writer goroutine, once per interval and class.
+// histogram. It runs on the harness's writer goroutine, once per interval and class, while
+// the GC is off: after the first intervals it allocates nothing.
 func (x *Exporter) ObserveInterval(h *hdrhistogram.Histogram) {
 	n := h.TotalCount()
 	if n == 0 {
@@ -142,22 +151,28 @@ func (x *Exporter) ObserveInterval(h *hdrhistogram.Histogram) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	// Distribution walks every index up to the maximum and allocates a bar for each: walking
-	// the coarse mirror keeps that to a few kilobytes per interval (the GC is off while timing).
-	x.mirror.Reset()
-	x.mirror.Merge(h)
-	for _, bar := range x.mirror.Distribution() {
-		if bar.Count == 0 {
-			continue
-		}
-		// The bar's values are at most bar.To; the first bound at or above it holds them.
-		i := sort.Search(len(x.bounds), func(i int) bool { return x.bounds[i] >= bar.To })
-		if i < len(x.bounds) {
-			x.counts[i] += uint64(bar.Count)
-		}
+	if x.sparse.LowestTrackableValue() != h.LowestTrackableValue() || x.sparse.HighestTrackableValue() != h.HighestTrackableValue() ||
+		x.sparse.SignificantFigures() != h.SignificantFigures() {
+		// Same geometry, so MergeFrom copies counts index for index instead of re-recording.
+		x.sparse = hdrhistogram.NewPacked(h.LowestTrackableValue(), h.HighestTrackableValue(), int(h.SignificantFigures()))
 	}
+	x.sparse.Reset()
+	x.sparse.MergeFrom(h)
+	x.sparse.ForEachBucket(x.visit)
 	x.count += uint64(n)
-	x.sumNs += h.Mean() * float64(n)
+	x.sumNs += x.sparse.Mean() * float64(n)
+}
+
+// fold adds one populated bucket of the interval to the first bound above its lowest value.
+// No equivalence range straddles a power of two, so for power-of-two bounds that is the bound
+// its highest value falls under: the fold is exact, except that a value exactly on a bound
+// (the lowest of its range) counts under the next one.
+func (x *Exporter) fold(lowest, count int64) bool {
+	i, _ := slices.BinarySearch(x.bounds, lowest+1)
+	if i < len(x.bounds) {
+		x.counts[i] += uint64(count)
+	}
+	return true
 }
 
 // OnInterval records an interval's progress and quantiles (the harness's OnInterval hook).
@@ -171,13 +186,14 @@ func (x *Exporter) OnInterval(st harness.IntervalStats) {
 		x.progress.Set(min(1, float64(st.Total)/float64(x.o.Iterations)))
 	}
 	if st.Samples > 0 {
-		x.quantile.WithLabelValues("0.5").Set(float64(st.P50) / 1e9)
-		x.quantile.WithLabelValues("0.99").Set(float64(st.P99) / 1e9)
-		x.quantile.WithLabelValues("1").Set(float64(st.Max) / 1e9)
+		x.p50.Set(float64(st.P50) / 1e9)
+		x.p99.Set(float64(st.P99) / 1e9)
+		x.pmax.Set(float64(st.Max) / 1e9)
 	}
 }
 
-// OnTelemetry records a telemetry line (the sampler's OnSample hook).
+// OnTelemetry records a telemetry line (the sampler's OnSample hook). It keeps nothing of
+// the line, which the sampler lends, and allocates nothing once each CPU has been seen.
 func (x *Exporter) OnTelemetry(t result.Telemetry) {
 	if t.TempC != nil {
 		x.tempC.Set(*t.TempC)
@@ -185,19 +201,31 @@ func (x *Exporter) OnTelemetry(t result.Telemetry) {
 	x.load1.Set(t.Load1)
 	x.rss.Set(float64(t.RSSBytes))
 	for c, f := range t.FreqKHz {
-		x.freq.WithLabelValues(c).Set(float64(f) * 1e3)
+		gauge(x.freqByCPU, x.freq, c).Set(float64(f) * 1e3)
 	}
 	for c, n := range t.IRQs {
-		x.irqs.WithLabelValues(c).Set(float64(n))
+		gauge(x.irqsByCPU, x.irqs, c).Set(float64(n))
 	}
 	if t.Throttled != nil {
 		x.throttled.Set(float64(*t.Throttled))
 	}
 	x.gc.Set(float64(t.GCCycles))
-	x.ctxsw.WithLabelValues("voluntary").Set(float64(t.VolCtxSw))
-	x.ctxsw.WithLabelValues("involuntary").Set(float64(t.InvolCtxSw))
-	x.faults.WithLabelValues("minor").Set(float64(t.MinorFaults))
-	x.faults.WithLabelValues("major").Set(float64(t.MajorFaults))
+	x.vol.Set(float64(t.VolCtxSw))
+	x.invol.Set(float64(t.InvolCtxSw))
+	x.minor.Set(float64(t.MinorFaults))
+	x.major.Set(float64(t.MajorFaults))
+}
+
+// gauge returns the cached child of vec for cpu, resolving it on first sight. The key is
+// cloned because the line it came from is lent.
+func gauge(cache map[string]prometheus.Gauge, vec *prometheus.GaugeVec, cpu string) prometheus.Gauge {
+	g, ok := cache[cpu]
+	if !ok {
+		cpu = strings.Clone(cpu)
+		g = vec.WithLabelValues(cpu)
+		cache[cpu] = g
+	}
+	return g
 }
 
 // SetHealthy sets the health gauge.

@@ -199,3 +199,26 @@ func BenchmarkObserveInterval(b *testing.B) {
 		x.ObserveInterval(h)
 	}
 }
+
+// TestPerIntervalAllocatesNothing: the writer goroutine folds every interval in and the
+// sampler hands over every telemetry line while the GC is off.
+func TestPerIntervalAllocatesNothing(t *testing.T) {
+	h := result.NewHistogram()
+	for i := range 1000 {
+		_ = h.RecordValue(int64(200000 + 37*i))
+	}
+	_ = h.RecordValue(3_000_000_000)
+	x := metrics.New(metrics.Options{Suite: "s", Duration: time.Minute})
+	temp, thr := 51.5, uint32(0x50000)
+	line := result.Telemetry{TempC: &temp, Throttled: &thr, FreqKHz: map[string]int64{"2": 2400000, "3": 2400000},
+		IRQs: map[string]int64{"2": 1000, "3": 12}, RSSBytes: 1 << 24}
+	st := harness.IntervalStats{Samples: 1001, Elapsed: time.Second, P50: 218000, P99: 236000, Max: 3_000_000_000}
+	n := testing.AllocsPerRun(50, func() {
+		x.ObserveInterval(h)
+		x.OnInterval(st)
+		x.OnTelemetry(line)
+	})
+	if n != 0 {
+		t.Errorf("%v allocations per interval, want 0", n)
+	}
+}
