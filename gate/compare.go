@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -480,7 +481,7 @@ func (c *comparison) relative(i int, row *RuleResult) bool {
 		if len(short) > 0 {
 			row.Need = c.cand.need(need)
 			row.Verdict = RuleInconclusive
-			row.Reason = fmt.Sprintf("need %s samples%s for %s at %g (%s)", groupInt(need), approx(row.Need), row.Metric, r.Confidence, strings.Join(short, ", "))
+			row.Reason = fmt.Sprintf("need %s samples%s for %s at %g (%s)", GroupDigits(need), approx(row.Need), row.Metric, r.Confidence, strings.Join(short, ", "))
 			return false
 		}
 	} else {
@@ -585,7 +586,7 @@ func (c *comparison) certify(r Rule, row *RuleResult, v, q float64, inclusive bo
 		row.Need = c.cand.need(need)
 		row.Verdict = RuleInconclusive
 		row.Reason = fmt.Sprintf("%s is %s but %d samples with %d beyond %s cannot certify it at %g: need %s samples%s",
-			row.Metric, show(v), n, t, FormatNs(bound), r.Confidence, groupInt(need), approx(row.Need))
+			row.Metric, show(v), n, t, FormatNs(bound), r.Confidence, GroupDigits(need), approx(row.Need))
 		return
 	}
 	row.Verdict = RulePass
@@ -668,13 +669,15 @@ func approx(n *Need) string {
 	return " (≈ " + FormatDuration(n.Duration) + " at the observed rate)"
 }
 
-// groupInt renders 46050 as "46,050".
-func groupInt(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + groupInt(-n)
-	}
+// GroupDigits renders n with thousands separators, as sample counts are read: 46050 as
+// "46,050".
+func GroupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
 	var b strings.Builder
+	if n < 0 {
+		b.WriteByte('-')
+		s = s[1:]
+	}
 	for i, ch := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
 			b.WriteByte(',')

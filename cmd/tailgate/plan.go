@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/stats"
 )
 
@@ -106,7 +107,7 @@ func planCmd(e *env, args []string) error {
 	} else {
 		fmt.Fprintf(w, "exceedances %d (the bound is the %s-largest sample)\n", f.exceedances, ordinal(f.exceedances+1))
 	}
-	fmt.Fprintf(w, "samples     %s\n", groupDigits(need))
+	fmt.Fprintf(w, "samples     %s\n", gate.GroupDigits(need))
 	if rate > 0 {
 		secs := float64(need) / rate
 		fmt.Fprintf(w, "rate        %s/s (%s)\n", strconv.FormatFloat(rate, 'f', -1, 64), rateFrom)
@@ -168,18 +169,5 @@ func ordinal(n int64) string {
 			suffix = "rd"
 		}
 	}
-	return groupDigits(n) + suffix
-}
-
-// groupDigits writes n with thousands separators: 46,050.
-func groupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return gate.GroupDigits(n) + suffix
 }
