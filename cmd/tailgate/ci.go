@@ -330,7 +330,13 @@ func ciSuite(e *env, f ciFlags, cfg *config.Config, st baseline.Store, name stri
 		return out
 	}
 	if f.profile == "nightly" {
-		if err := st.Append(baseline.NightlyEntry(m, info.ID, baseRun, string(rep.Verdict), time.Now())); err != nil {
+		night := string(rep.Verdict)
+		if base == nil && promotable != "" {
+			// The first night of an environment is compared with nothing: it is the baseline
+			// to be, not an incomparable night.
+			night = "bootstrap"
+		}
+		if err := st.Append(baseline.NightlyEntry(m, info.ID, baseRun, night, time.Now())); err != nil {
 			out.err = fmt.Errorf("history: %w", err)
 			out.code = publish.Worst(out.code, exitError)
 		}

@@ -119,7 +119,7 @@ func TestCIConfirmNightly(t *testing.T) {
 		promoted bool
 		says     []string // in stdout+stderr
 	}{
-		{name: "bootstrap", d: "1ms", code: exitPass, verdict: "incomparable", promoted: true, says: []string{"became the baseline"}},
+		{name: "bootstrap", d: "1ms", code: exitPass, verdict: "bootstrap", promoted: true, says: []string{"became the baseline"}},
 		{name: "pass", d: "1ms", code: exitPass, verdict: "pass", promoted: true, says: []string{"is now the baseline"}},
 		{name: "confirmed regression", d: "2ms", code: exitRegression, reruns: 1, verdict: "regression",
 			says: []string{"confirmation run 1 regressed too", "synth: synth regression: p50 < +50%"}},
