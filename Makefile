@@ -56,6 +56,7 @@ FUZZ_TARGETS := \
 	./harness/inputs:FuzzParseNPY ./harness/inputs:FuzzParseSpec ./harness/sched:FuzzParse \
 	./harness/synthetic:FuzzParse ./runner/ci:FuzzRecover ./runner/config:FuzzParse \
 	./runner/host:FuzzParseCPUList ./runner/host:FuzzParseCmdline ./runner/host:FuzzParseInterrupts \
+	./runner/host:FuzzSumInterrupts ./runner/host:FuzzParseDecimal \
 	./runner/publish:FuzzParseEvent ./runner/publish:FuzzParseReport
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
