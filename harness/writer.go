@@ -34,6 +34,8 @@ type writer struct {
 	err    error
 
 	merged  *hdrhistogram.Histogram
+	gc      *runtimeCounter
+	heap    *runtimeCounter
 	lastGC  uint64
 	lastThr ThreadStats
 	thr     *threadStatsReader
@@ -57,7 +59,8 @@ func (w *writer) loop() {
 	w.thr, _ = openThreadStats(w.tid)
 	defer w.thr.Close()
 	w.lastThr, _ = w.thr.read()
-	w.heapBase = heapBytes()
+	w.gc, w.heap = newRuntimeCounter(gcCyclesMetric), newRuntimeCounter(heapObjectsMetric)
+	w.heapBase = w.heap.read()
 	for {
 		if b := w.l.full.Swap(nil); b != nil {
 			w.handle(b)
@@ -101,7 +104,7 @@ func (w *writer) handle(b *buffer) {
 	}
 	w.rep.Intervals++
 	w.total += b.count
-	gc := gcCycles()
+	gc := w.gc.read()
 	thr, _ := w.thr.read()
 	st := IntervalStats{
 		Index: b.index, Start: start, End: end, Elapsed: time.Duration(b.endNs - w.startNs),
@@ -126,33 +129,39 @@ func (w *writer) collectIfOverBudget() {
 	if w.o.GCBudget <= 0 {
 		return
 	}
-	if h := heapBytes(); h > w.heapBase && h-w.heapBase > uint64(w.o.GCBudget) {
+	if h := w.heap.read(); h > w.heapBase && h-w.heapBase > uint64(w.o.GCBudget) {
 		runtime.GC()
 		w.rep.ForcedGCs++
-		w.heapBase = heapBytes()
+		w.heapBase = w.heap.read()
 	}
 }
 
-// heapBytes reads the bytes of heap objects, live and dead, without stopping the world.
-func heapBytes() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return s[0].Value.Uint64()
+// runtimeCounter reads one uint64 value of runtime/metrics without stopping the world (unlike
+// runtime.ReadMemStats, which would preempt the timing goroutine mid-sample). It keeps its
+// sample, so reading it once per interval while the GC is off allocates nothing.
+type runtimeCounter struct{ s []metrics.Sample }
+
+func newRuntimeCounter(name string) *runtimeCounter {
+	return &runtimeCounter{s: []metrics.Sample{{Name: name}}}
 }
 
-// gcCycles reads the number of completed GC cycles without stopping the world (unlike
-// runtime.ReadMemStats, which would preempt the timing goroutine mid-sample).
-func gcCycles() uint64 {
-	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
+func (c *runtimeCounter) read() uint64 {
+	metrics.Read(c.s)
+	if c.s[0].Value.Kind() != metrics.KindUint64 {
 		return 0
 	}
-	return s[0].Value.Uint64()
+	return c.s[0].Value.Uint64()
 }
+
+// The counters the harness reads: heap objects (live and dead) for the GC budget, completed
+// GC cycles for the report and telemetry.
+const (
+	heapObjectsMetric = "/memory/classes/heap/objects:bytes"
+	gcCyclesMetric    = "/gc/cycles/total:gc-cycles"
+)
+
+// gcCycles reads the number of completed GC cycles once (it allocates its sample).
+func gcCycles() uint64 { return newRuntimeCounter(gcCyclesMetric).read() }
 
 // threadStatsReader reads a thread's context switches and page faults from procfs. It keeps
 // both files open and re-reads them from offset 0 into one buffer, so reading, once per
