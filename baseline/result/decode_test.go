@@ -490,3 +490,43 @@ func BenchmarkScanLog48h(b *testing.B) {
 		})
 	}
 }
+
+// FuzzScanLogBuckets reads arbitrary logs both ways: ScanLogBuckets must accept exactly the
+// logs ScanLog accepts, with the same intervals, and fail at the same line.
+func FuzzScanLogBuckets(f *testing.F) {
+	enc, _ := NewEncoder(DefaultLogCompression)
+	var log []byte
+	log = append(log, "#[StartTime: 1795478400.000 (seconds since epoch)]\n"...)
+	for i, tag := range []string{"", "a", "a"} {
+		log, _ = enc.appendIntervalLine(log, tag, 0, int64(i)*1000, int64(i+1)*1000, latencyHist(uint64(i), 20*i, 1e6))
+	}
+	f.Add(log)
+	f.Add([]byte("0.0,1.0,2.0,HISTFAAAAA==\n"))
+	f.Add([]byte("Tag=x,1,2,3,\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		type iv struct {
+			tag        string
+			start, end int64
+			total, max int64
+		}
+		var dense, sparse []iv
+		_, derr := ScanLog("f", bytes.NewReader(data), func(i Interval) error {
+			dense = append(dense, iv{i.Tag, i.Start.UnixMilli(), i.End.UnixMilli(), i.Hist.TotalCount(), i.Hist.Max()})
+			return nil
+		})
+		_, serr := ScanLogBuckets("f", bytes.NewReader(data), func(i IntervalBuckets) error {
+			sparse = append(sparse, iv{i.Tag, i.Start.UnixMilli(), i.End.UnixMilli(), i.Buckets.Total, i.Buckets.Max()})
+			return nil
+		})
+		if (derr == nil) != (serr == nil) {
+			t.Fatalf("ScanLog: %v\nScanLogBuckets: %v", derr, serr)
+		}
+		// Both stop at the same line: the same intervals before it.
+		if fmt.Sprint(dense) != fmt.Sprint(sparse) {
+			t.Fatalf("ScanLog read %v\nScanLogBuckets read %v", dense, sparse)
+		}
+		if derr != nil && strings.SplitN(derr.Error(), ":", 3)[1] != strings.SplitN(serr.Error(), ":", 3)[1] {
+			t.Fatalf("different lines: %v / %v", derr, serr)
+		}
+	})
+}
