@@ -251,8 +251,9 @@ func NewRun(r *result.Result) (*Run, error) {
 // LoadRun reads a result directory one interval at a time, keeping only the compact Sample: a
 // 48-hour nightly log, gigabytes as dense histograms, fits in tens of megabytes. Each line is
 // decoded by result.ScanLogBuckets into reused sparse buckets that go straight into the
-// Sample, so no histogram is built (about 0.4 s for a 48-hour log). Its Result is nil, so analyses that need every interval (pwcet) cannot use it; use
-// result.Read and NewRun for those. Like result.Read it checks the log against meta.json's count.
+// Sample, so no histogram is built (under a second for a 48-hour log). Its Result is nil, so
+// analyses that need every interval (pwcet) cannot use it; use result.Read and NewRun for
+// those. Like result.Read it checks the log against meta.json's count.
 func LoadRun(dir string) (*Run, error) {
 	m, err := result.ReadMeta(dir)
 	if err != nil {
