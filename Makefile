@@ -52,6 +52,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS := \
 	./baseline:FuzzParseHistoryLine ./baseline:FuzzValidateName \
 	./baseline/result:FuzzParseLog ./baseline/result:FuzzParseMeta ./baseline/result:FuzzEncode \
+	./baseline/result:FuzzDecodeCompressed ./baseline/result:FuzzScanLogBuckets \
 	./cmd/tailgate:FuzzParseRate ./fixtures/onnxbuild:FuzzInspect ./gate:FuzzParseRule ./gate/stats:FuzzPoint \
 	./harness/inputs:FuzzParseNPY ./harness/inputs:FuzzParseSpec ./harness/sched:FuzzParse \
 	./harness/synthetic:FuzzParse ./runner/ci:FuzzRecover ./runner/config:FuzzParse \
@@ -60,7 +61,7 @@ FUZZ_TARGETS := \
 	./runner/publish:FuzzParseEvent ./runner/publish:FuzzParseReport
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
-	  echo "== $$pkg $$fn"; $(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME); done
+	  echo "== $$pkg $$fn"; $(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; done
 
 # Statistical calibration with known truths: gate A/A false alarms and power, the stats package's
 # calibration program, pWCET accuracy and coverage. Minutes, not seconds.
@@ -82,7 +83,7 @@ bench-gate: build
 	mkdir -p .cache/g48 && [ -f .cache/g48/cand/meta.json ] || TAILGATE_WRITE_48H=$(CURDIR)/.cache/g48 $(GO) test -count=1 -timeout 20m ./gate -run TestWrite48h
 	/usr/bin/time -v $(BIN) compare .cache/g48/base .cache/g48/cand > /dev/null 2> .cache/g48/time.txt || true
 	grep -E 'Elapsed|Maximum resident' .cache/g48/time.txt
-	$(GO) test ./gate/stats ./gate -run '^$$' -bench '48h' -benchtime 2x -benchmem
+	TAILGATE_48H=$(CURDIR)/.cache/g48 $(GO) test ./baseline/result ./gate/stats ./gate -run '^$$' -bench '48h' -benchtime 2x -benchmem
 
 # Regenerate the fixture models (the tests require the committed ones to be byte-identical).
 fixtures:
