@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/tailgate-ci/tailgate/gate"
 )
 
 // MaxCommentBytes is GitHub's limit on an issue comment body (65,536 characters). Bodies are
@@ -123,7 +125,7 @@ func samples(s Suite) string {
 	if s.BaselineSamples == 0 && s.CandidateSamples == 0 {
 		return "–"
 	}
-	return groupDigits(s.BaselineSamples) + " → " + groupDigits(s.CandidateSamples)
+	return gate.GroupDigits(s.BaselineSamples) + " → " + gate.GroupDigits(s.CandidateSamples)
 }
 
 func renderSuite(s Suite, charts bool, maxRows int) string {
@@ -227,7 +229,7 @@ func renderDetails(md string, max int) string {
 	if max < 0 || len(whole) <= max {
 		return whole
 	}
-	note := fmt.Sprintf("\n\n_… report truncated (%s of %s bytes shown) to stay under GitHub's comment size limit; the full report is in the run's artifacts._", "%d", groupDigits(int64(len(md))))
+	note := fmt.Sprintf("\n\n_… report truncated (%s of %s bytes shown) to stay under GitHub's comment size limit; the full report is in the run's artifacts._", "%d", gate.GroupDigits(int64(len(md))))
 	room := max - len(open) - len(close) - len(note) - 16
 	if room <= 0 {
 		return ""
@@ -297,24 +299,4 @@ func cell(s string) string {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
-}
-
-// groupDigits writes n with thousands separators, as sample counts are read.
-func groupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

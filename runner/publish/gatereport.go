@@ -106,7 +106,7 @@ func ruleLine(r gate.RuleResult) RuleLine {
 		l.Change += "(limit " + r.Limit + ")"
 	}
 	if r.Need != nil {
-		need := fmt.Sprintf("needs %s samples", groupDigits(r.Need.Samples))
+		need := fmt.Sprintf("needs %s samples", gate.GroupDigits(r.Need.Samples))
 		if r.Need.Duration > 0 {
 			need += " (~" + gate.FormatDuration(r.Need.Duration) + ")"
 		}
