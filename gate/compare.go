@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate/stats"
 )
@@ -232,9 +233,27 @@ type Run struct {
 	Sample *stats.Sample
 	// Span is the summed length of the intervals, for the sample rate.
 	Span time.Duration
-	// Result is the whole result when it was read into memory (pwcet needs the intervals); it
-	// may be nil.
+	// Result is the whole result when it was read into memory; it may be nil. Nothing in the
+	// gate needs it: Maxima and Tails carry what the pWCET analysis reads.
 	Result *result.Result
+	// Maxima holds, per interval in the order added, what extreme-value analysis needs of it (a
+	// few dozen bytes instead of a 270 KB histogram).
+	Maxima []IntervalMax
+	// Tags are the interval tags in the order first seen; IntervalMax.Tag indexes it.
+	Tags []string
+	// Tails holds, per entry of Tags, that tag's intervals merged into one histogram (270 KB
+	// each, whatever the run's length): the peaks-over-threshold pWCET fits its upper tail.
+	Tails []*hdrhistogram.Histogram
+}
+
+// IntervalMax is one interval reduced to its block maximum: its start, tag, sample count and the
+// HdrHistogram bucket its largest value fell in, [MaxLow, Max], with Max as the histogram
+// reports it (the top of that bucket). An empty interval has Count 0 and Max 0.
+type IntervalMax struct {
+	StartMs     int64
+	Count       int64
+	MaxLow, Max int64
+	Tag         int32
 }
 
 // NewRun prepares a result read with result.Read.
@@ -251,9 +270,9 @@ func NewRun(r *result.Result) (*Run, error) {
 // LoadRun reads a result directory one interval at a time, keeping only the compact Sample: a
 // 48-hour nightly log, gigabytes as dense histograms, fits in tens of megabytes. Each line is
 // decoded by result.ScanLogBuckets into reused sparse buckets that go straight into the
-// Sample, so no histogram is built (under a second for a 48-hour log). Its Result is nil, so
-// analyses that need every interval (pwcet) cannot use it; use result.Read and NewRun for
-// those. Like result.Read it checks the log against meta.json's count.
+// Sample, so no histogram is built per interval (under a second for a 48-hour log). Its Result
+// is nil; the pWCET analysis reads Maxima and Tails instead. Like result.Read it checks the log
+// against meta.json's count.
 func LoadRun(dir string) (*Run, error) {
 	m, err := result.ReadMeta(dir)
 	if err != nil {
@@ -277,13 +296,68 @@ func LoadRun(dir string) (*Run, error) {
 
 // Add appends one interval, in time order.
 func (r *Run) Add(iv result.Interval) error {
-	return r.added(iv.Start, iv.End, r.sample().Add(iv.Hist))
+	if err := r.sample().Add(iv.Hist); err != nil {
+		return err
+	}
+	h := iv.Hist
+	tag, tail := r.tail(iv.Tag, h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures())
+	if dropped := tail.Merge(h); dropped != 0 {
+		return fmt.Errorf("%d samples above the highest trackable value %d", dropped, tail.HighestTrackableValue())
+	}
+	low, top := MaxBucket(h)
+	r.Maxima = append(r.Maxima, IntervalMax{StartMs: iv.Start.UnixMilli(), Count: h.TotalCount(), MaxLow: low, Max: top, Tag: tag})
+	return r.added(iv.Start, iv.End, nil)
 }
 
 // AddBuckets appends one interval as result.ScanLogBuckets reads it, in time order: the
-// streaming path, which never builds a histogram.
+// streaming path, which never builds a histogram per interval.
 func (r *Run) AddBuckets(iv result.IntervalBuckets) error {
-	return r.added(iv.Start, iv.End, r.sample().AddBuckets(iv.Buckets))
+	b := iv.Buckets
+	if err := r.sample().AddBuckets(b); err != nil {
+		return err
+	}
+	tag, tail := r.tail(iv.Tag, b.Lowest, b.Highest, b.SigFigs)
+	for i, c := range b.Count {
+		if err := tail.RecordValues(b.Value(i), c); err != nil {
+			return err
+		}
+	}
+	m := IntervalMax{StartMs: iv.Start.UnixMilli(), Count: b.Total, Max: b.Max(), Tag: tag}
+	if n := len(b.Index); n > 0 {
+		m.MaxLow = b.Value(n - 1)
+	}
+	r.Maxima = append(r.Maxima, m)
+	return r.added(iv.Start, iv.End, nil)
+}
+
+// tail returns the index of tag in r.Tags and its merged histogram, creating both with the given
+// geometry (the first interval's of that tag, as a merge of the intervals would have it).
+func (r *Run) tail(tag string, lowest, highest, sigFigs int64) (int32, *hdrhistogram.Histogram) {
+	for i, t := range r.Tags {
+		if t == tag {
+			return int32(i), r.Tails[i]
+		}
+	}
+	h := hdrhistogram.New(lowest, highest, int(sigFigs))
+	r.Tags, r.Tails = append(r.Tags, tag), append(r.Tails, h)
+	return int32(len(r.Tags) - 1), h
+}
+
+// MaxBucket is the value range of the bucket holding h's maximum, as IntervalMax records it.
+// Buckets are power-of-two wide
+// and aligned, so the lower end is the maximum with its low bits cleared, for the widest
+// alignment HdrHistogram still calls equivalent (the library does not export the bucket bounds).
+func MaxBucket(h *hdrhistogram.Histogram) (low, top int64) {
+	top = h.Max()
+	low = top
+	for s := int64(2); s > 0 && s <= top; s *= 2 {
+		c := top &^ (s - 1)
+		if !h.ValuesAreEquivalent(c, top) {
+			break
+		}
+		low = c
+	}
+	return low, top
 }
 
 // sample returns r.Sample, creating it for a Run built field by field.

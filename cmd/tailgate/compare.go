@@ -110,7 +110,7 @@ func compareCmd(e *env, args []string) error {
 
 // compareDirs reads the results and gates them; without baseDir the baseline comes from
 // --store, or there is none and only absolute rules apply. Results are streamed (a 48-hour log
-// stays in tens of megabytes) unless a pwcet rule needs every interval in memory.
+// stays in tens of megabytes), pwcet rules included: the run keeps its block maxima as it reads.
 func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.InconclusivePolicy) (*gate.Report, error) {
 	candMeta, err := result.ReadMeta(candDir)
 	if err != nil {
@@ -130,20 +130,7 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 	if err != nil {
 		return nil, err
 	}
-	whole := false
-	for _, r := range rules {
-		whole = whole || r.Metric.Kind == gate.PWCET
-	}
-	load := func(dir string) (*gate.Run, error) {
-		if !whole {
-			return gate.LoadRun(dir)
-		}
-		r, err := result.Read(dir)
-		if err != nil {
-			return nil, err
-		}
-		return gate.NewRun(r)
-	}
+	load := gate.LoadRun
 	// Decoding a log is most of the work; the two sides load in parallel.
 	var (
 		cand, base       *gate.Run

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/wcet"
 )
 
@@ -65,15 +66,16 @@ func wcetCmd(e *env, args []string) error {
 		return withCode(exitError, errors.Join(errs...))
 	}
 	dir := fs.Arg(0)
-	r, err := result.Read(dir)
+	// Streamed: a 48-hour log is analysed from its block maxima without a histogram per interval.
+	run, err := gate.LoadRun(dir)
 	if err != nil {
 		return withCode(exitError, err)
 	}
-	ivs, err := wcet.BlocksOf(r, *tag)
+	blocks, err := wcet.BlocksOfRun(run, *tag, opts.Method == wcet.GPD)
 	if err != nil {
 		return withCode(exitError, err)
 	}
-	a, err := wcet.Analyze(ivs, opts)
+	a, err := wcet.AnalyzeBlocks(blocks, opts)
 	if err != nil {
 		return withCode(exitError, err)
 	}
@@ -87,7 +89,7 @@ func wcetCmd(e *env, args []string) error {
 		return withCode(exitError, err)
 	}
 	if *svg != "" {
-		b, err := a.SVG(fmt.Sprintf("pWCET exceedance: %s", r.Meta.Suite), ps)
+		b, err := a.SVG(fmt.Sprintf("pWCET exceedance: %s", run.Meta.Suite), ps)
 		if err != nil {
 			return withCode(exitError, fmt.Errorf("--svg %s: %w", *svg, err))
 		}

@@ -1,7 +1,9 @@
 package wcet
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -68,27 +70,87 @@ func tagList(tags []string) string {
 	return strings.Join(q, ", ")
 }
 
+// BlocksOfRun returns a run's Blocks, as recorded while its intervals were added (streamed by
+// gate.LoadRun or added from a result in memory), selected and merged per time slot exactly as
+// BlocksOf does, so the analysis of either is the same. withMerged also builds the merged
+// histogram the GPD method needs.
+func BlocksOfRun(run *gate.Run, tag string, withMerged bool) (Blocks, error) {
+	if run == nil || len(run.Maxima) == 0 {
+		return Blocks{}, fmt.Errorf("wcet: no result intervals")
+	}
+	var b Blocks
+	if tag != AllTags {
+		ti := slices.Index(run.Tags, tag)
+		if ti < 0 {
+			tags := slices.Clone(run.Tags)
+			sort.Strings(tags)
+			return Blocks{}, fmt.Errorf("result %s: no intervals tagged %q (tags: %s)", run.Dir, tag, tagList(tags))
+		}
+		for _, m := range run.Maxima {
+			if m.Tag == int32(ti) {
+				b.Count, b.MaxLow, b.Max = append(b.Count, m.Count), append(b.MaxLow, m.MaxLow), append(b.Max, m.Max)
+			}
+		}
+		if withMerged {
+			b.Merged = run.Tails[ti]
+		}
+		return b, nil
+	}
+	type slot struct {
+		start, n, low, top int64
+	}
+	var slots []*slot
+	byStart := map[int64]*slot{}
+	for _, m := range run.Maxima {
+		s, ok := byStart[m.StartMs]
+		if !ok {
+			s = &slot{start: m.StartMs}
+			byStart[m.StartMs] = s
+			slots = append(slots, s)
+		}
+		s.n += m.Count
+		// The merged slot's maximum is the largest of its intervals' (each the top of its
+		// bucket, and the buckets line up); an empty interval has none.
+		if m.Count > 0 && m.Max > s.top {
+			s.low, s.top = m.MaxLow, m.Max
+		}
+	}
+	sort.SliceStable(slots, func(i, j int) bool { return slots[i].start < slots[j].start })
+	b = Blocks{Count: make([]int64, len(slots)), MaxLow: make([]int64, len(slots)), Max: make([]int64, len(slots))}
+	for i, s := range slots {
+		b.Count[i], b.MaxLow[i], b.Max[i] = s.n, s.low, s.top
+	}
+	if withMerged {
+		// BlocksOf merges slots into result.NewHistogram()s, so their merge has that geometry.
+		b.Merged = result.NewHistogram()
+		for _, t := range run.Tails {
+			b.Merged.Merge(t)
+		}
+	}
+	return b, nil
+}
+
 // GateFunc returns the gate's pwcet(P) < D evaluator: it analyses the candidate's intervals
 // (every tag merged per time slot) once per run with opts, whatever the rule's probability,
 // and answers with the upper confidence bound at the rule's confidence, so a pass means the
-// bound holds at that confidence, not just that a point estimate fell below the limit.
+// bound holds at that confidence, not just that a point estimate fell below the limit. It reads
+// the Maxima and Tails the run recorded while its intervals were added, so a streamed 48-hour
+// run needs no histogram per interval.
 // Wire it as gate.Options{PWCET: wcet.GateFunc(wcet.Options{})}.
 func GateFunc(opts Options) gate.PWCETFunc {
 	var mu sync.Mutex
 	cache := map[*gate.Run]*Analysis{}
+	gpd := cmp.Or(opts.Method, DefaultMethod) == GPD
 	return func(cand *gate.Run, prob, confidence float64) (gate.PWCETEstimate, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		a, ok := cache[cand]
 		if !ok {
-			if cand == nil || cand.Result == nil {
-				return gate.PWCETEstimate{}, fmt.Errorf("the candidate's intervals were not read into memory")
-			}
-			ivs, err := BlocksOf(cand.Result, AllTags)
+			b, err := BlocksOfRun(cand, AllTags, gpd)
 			if err != nil {
 				return gate.PWCETEstimate{}, err
 			}
-			if a, err = Analyze(ivs, opts); err != nil {
+			if a, err = AnalyzeBlocks(b, opts); err != nil {
 				return gate.PWCETEstimate{}, err
 			}
 			cache[cand] = a

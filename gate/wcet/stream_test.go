@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/gatetest"
 	"github.com/tailgate-ci/tailgate/gate/wcet"
 )
@@ -143,6 +145,42 @@ func histogramOutcomes(t *testing.T, dirs map[string]string) map[string]outcome 
 	return out
 }
 
+// runOutcomes analyses each case from a gate.Run: streamed by gate.LoadRun when stream is set,
+// else read with result.Read and added with gate.NewRun.
+func runOutcomes(t *testing.T, dirs map[string]string, stream bool) map[string]outcome {
+	t.Helper()
+	out := map[string]outcome{}
+	for name, dir := range dirs {
+		var run *gate.Run
+		var err error
+		if stream {
+			run, err = gate.LoadRun(dir)
+		} else {
+			var r *result.Result
+			if r, err = result.Read(dir); err == nil {
+				run, err = gate.NewRun(r)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tag := range streamTags[name] {
+			for _, m := range []wcet.Method{wcet.GEV, wcet.Gumbel, wcet.GPD} {
+				b, err := wcet.BlocksOfRun(run, tag, m == wcet.GPD)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, err := wcet.AnalyzeBlocks(b, wcet.Options{Method: m, Bootstrap: 39, MinBlocks: 20, TailSize: 300})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[fmt.Sprintf("%s/%q/%s", name, tag, m)] = outcomeOf(a)
+			}
+		}
+	}
+	return out
+}
+
 func marshal(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := json.MarshalIndent(v, "", " ")
@@ -171,5 +209,53 @@ func TestHistogramPathGolden(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("analyses differ from %s (rerun with -update only if the change is intended)", golden)
+	}
+}
+
+// TestStreamedSameAsHistograms runs the analysis of every case from a streamed run and from a run
+// added in memory, and requires the fits, test statistics and bounds of the histogram path,
+// number for number: the bootstrap consumes the same inputs in the same order.
+func TestStreamedSameAsHistograms(t *testing.T) {
+	dirs := streamCases(t)
+	want := histogramOutcomes(t, dirs)
+	for _, stream := range []bool{true, false} {
+		t.Run(fmt.Sprintf("stream=%v", stream), func(t *testing.T) {
+			got := runOutcomes(t, dirs, stream)
+			if len(got) != len(want) {
+				t.Fatalf("%d analyses, want %d", len(got), len(want))
+			}
+			for k, w := range want {
+				if g, w := marshal(t, got[k]), marshal(t, w); !bytes.Equal(g, w) {
+					t.Errorf("%s: streamed analysis differs:\n%s\nwant\n%s", k, g, w)
+				}
+			}
+		})
+	}
+}
+
+// TestBlocksOfRunErrors checks the errors name the result and the tags it has.
+func TestBlocksOfRunErrors(t *testing.T) {
+	d := t.TempDir()
+	writeTagged(t, d, 5, 12)
+	run, err := gate.LoadRun(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = wcet.BlocksOfRun(run, "missing", false)
+	if err == nil || !strings.Contains(err.Error(), d) || !strings.Contains(err.Error(), `"large", "odd", "small"`) {
+		t.Errorf("unknown tag: error %v", err)
+	}
+	if _, err := wcet.BlocksOfRun(&gate.Run{}, wcet.AllTags, false); err == nil {
+		t.Error("a run without intervals: no error")
+	}
+	if _, err := wcet.AnalyzeBlocks(wcet.Blocks{Count: []int64{1}}, wcet.Options{}); err == nil {
+		t.Error("blocks of unequal lengths: no error")
+	}
+	b, err := wcet.BlocksOfRun(run, wcet.AllTags, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wcet.AnalyzeBlocks(b, wcet.Options{Method: wcet.GPD}); err == nil || !strings.Contains(err.Error(), "merged histogram") {
+		t.Errorf("gpd without the merged histogram: error %v", err)
 	}
 }

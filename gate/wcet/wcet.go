@@ -31,6 +31,7 @@ import (
 	"sort"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/gate"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -186,20 +187,58 @@ type block struct {
 
 func (b block) mid() float64 { return (b.lo + b.hi) / 2 }
 
+// Blocks is a run reduced to what the analysis reads, whichever way it was read: per block
+// (an interval, or a time slot of every tag merged; see BlocksOf) its sample count and the
+// HdrHistogram bucket [MaxLow[i], Max[i]] its maximum fell in (Max as the histogram reports it),
+// and every block merged into one histogram for the peaks-over-threshold fit. BlocksOfRun builds
+// it from a streamed run without a histogram per interval; HistogramBlocks from histograms.
+type Blocks struct {
+	Count, MaxLow, Max []int64
+	// Merged is every block merged; only the GPD method reads it, and it may be nil otherwise.
+	Merged *hdrhistogram.Histogram
+}
+
+// HistogramBlocks reduces interval histograms, in time order, to Blocks; withMerged also merges
+// them for the GPD method (a 270 KB histogram, which the block-maxima methods do not need).
+func HistogramBlocks(ivs []*hdrhistogram.Histogram, withMerged bool) Blocks {
+	b := Blocks{Count: make([]int64, len(ivs)), MaxLow: make([]int64, len(ivs)), Max: make([]int64, len(ivs))}
+	for i, h := range ivs {
+		b.Count[i] = h.TotalCount()
+		b.MaxLow[i], b.Max[i] = gate.MaxBucket(h)
+	}
+	if withMerged {
+		b.Merged = mergeAll(ivs)
+	}
+	return b
+}
+
 // Analyze fits the tail of a run given as its interval histograms in time order and tests the
-// fit. It returns an error only for invalid options; every property of the data, including
-// too few intervals, is in the Analysis (Valid false, with the reason).
+// fit; see AnalyzeBlocks.
 func Analyze(ivs []*hdrhistogram.Histogram, opts Options) (*Analysis, error) {
+	return AnalyzeBlocks(HistogramBlocks(ivs, cmp.Or(opts.Method, DefaultMethod) == GPD), opts)
+}
+
+// AnalyzeBlocks fits the tail of a run given as its Blocks and tests the fit. It returns an
+// error for invalid options and for Blocks without the merged histogram the GPD method needs;
+// every property of the data, including too few intervals, is in the Analysis (Valid false,
+// with the reason).
+func AnalyzeBlocks(in Blocks, opts Options) (*Analysis, error) {
 	opts = opts.withDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("wcet: %w", err)
 	}
+	if len(in.MaxLow) != len(in.Count) || len(in.Max) != len(in.Count) {
+		return nil, fmt.Errorf("wcet: blocks have %d counts, %d bucket lows and %d maxima", len(in.Count), len(in.MaxLow), len(in.Max))
+	}
+	if opts.Method == GPD && in.Merged == nil {
+		return nil, fmt.Errorf("wcet: the gpd method needs the merged histogram of the blocks")
+	}
 	a := &Analysis{Method: opts.Method, Confidence: opts.Confidence, Bootstrap: opts.Bootstrap, Seed: opts.Seed}
-	a.blocks, a.Dropped, a.RefBlockSamples = blocksOf(ivs, opts.MinBlockFill)
+	a.blocks, a.Dropped, a.RefBlockSamples = blocksOf(in, opts.MinBlockFill)
 	a.Blocks = len(a.blocks)
-	for _, h := range ivs {
-		a.Samples += h.TotalCount()
-		a.MaxObservedNs = max(a.MaxObservedNs, h.Max())
+	for i, n := range in.Count {
+		a.Samples += n
+		a.MaxObservedNs = max(a.MaxObservedNs, in.Max[i])
 	}
 	if a.Blocks < opts.MinBlocks {
 		a.Reason = fmt.Sprintf("inconclusive: need at least %d block maxima (intervals), have %d; record more or shorter intervals", opts.MinBlocks, a.Blocks)
@@ -220,7 +259,7 @@ func Analyze(ivs []*hdrhistogram.Histogram, opts Options) (*Analysis, error) {
 	var ad Test
 	var err error
 	if opts.Method == GPD {
-		a.merged = mergeAll(ivs)
+		a.merged = in.Merged
 		ad, err = a.fitGPDTail(opts, rng)
 	} else {
 		ad, err = a.fitGEVMaxima(opts, maxima, rng)
@@ -247,45 +286,27 @@ func Analyze(ivs []*hdrhistogram.Histogram, opts Options) (*Analysis, error) {
 
 // blocksOf extracts the block maxima, leaving out empty blocks and blocks smaller than fill
 // times the median block.
-func blocksOf(ivs []*hdrhistogram.Histogram, fill float64) (out []block, dropped int, ref float64) {
+func blocksOf(in Blocks, fill float64) (out []block, dropped int, ref float64) {
 	var counts []float64
-	for _, h := range ivs {
-		if n := h.TotalCount(); n > 0 {
+	for _, n := range in.Count {
+		if n > 0 {
 			counts = append(counts, float64(n))
 		}
 	}
 	if len(counts) == 0 {
-		return nil, len(ivs), 0
+		return nil, len(in.Count), 0
 	}
 	sorted := slices.Clone(counts)
 	sort.Float64s(sorted)
 	ref = stat.Quantile(0.5, stat.Empirical, sorted, nil)
-	for _, h := range ivs {
-		n := h.TotalCount()
+	for i, n := range in.Count {
 		if n == 0 || float64(n) < fill*ref {
 			dropped++
 			continue
 		}
-		lo, hi := maxBucket(h)
-		out = append(out, block{lo: lo, hi: hi, n: n})
+		out = append(out, block{lo: float64(in.MaxLow[i]), hi: float64(in.Max[i]), n: n})
 	}
 	return out, dropped, ref
-}
-
-// maxBucket is the value range of the histogram bucket holding the maximum. Buckets are
-// power-of-two wide and aligned, so the lower end is the maximum with its low bits cleared,
-// for the widest alignment HdrHistogram still calls equivalent.
-func maxBucket(h *hdrhistogram.Histogram) (lo, hi float64) {
-	top := h.Max()
-	low := top
-	for s := int64(2); s > 0 && s <= top; s *= 2 {
-		c := top &^ (s - 1)
-		if !h.ValuesAreEquivalent(c, top) {
-			break
-		}
-		low = c
-	}
-	return float64(low), float64(top)
 }
 
 func mergeAll(ivs []*hdrhistogram.Histogram) *hdrhistogram.Histogram {
