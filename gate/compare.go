@@ -234,16 +234,46 @@ type Run struct {
 	// Span is the summed length of the intervals, for the sample rate.
 	Span time.Duration
 	// Result is the whole result when it was read into memory; it may be nil. Nothing in the
-	// gate needs it: Maxima and Tails carry what the pWCET analysis reads.
+	// gate needs it: Maxima and Tail carry what the pWCET analysis reads.
 	Result *result.Result
 	// Maxima holds, per interval in the order added, what extreme-value analysis needs of it (a
 	// few dozen bytes instead of a 270 KB histogram).
 	Maxima []IntervalMax
 	// Tags are the interval tags in the order first seen; IntervalMax.Tag indexes it.
 	Tags []string
-	// Tails holds, per entry of Tags, that tag's intervals merged into one histogram (270 KB
-	// each, whatever the run's length): the peaks-over-threshold pWCET fits its upper tail.
-	Tails []*hdrhistogram.Histogram
+	// tails holds, per entry of Tags, that tag's intervals merged (see Tail).
+	tails []tagTail
+}
+
+// tagTail is one tag's intervals merged: streamed intervals as dense counts by bucket index (an
+// addition per bucket, where recording into a histogram would add a quarter second to reading a
+// 48-hour log), intervals added as histograms merged into one.
+type tagTail struct {
+	lowest, highest, sigFigs int64
+	counts                   []int64
+	hist                     *hdrhistogram.Histogram
+}
+
+// Tail returns the intervals of tag Tags[i] merged into one new histogram (270 KB, whatever the
+// run's length), with the geometry of that tag's first interval: the peaks-over-threshold pWCET
+// fits its upper tail.
+func (r *Run) Tail(i int) *hdrhistogram.Histogram {
+	t := r.tails[i]
+	h := hdrhistogram.New(t.lowest, t.highest, int(t.sigFigs))
+	if t.hist != nil {
+		h.Merge(t.hist)
+	}
+	b := result.Buckets{Lowest: t.lowest, Highest: t.highest, SigFigs: t.sigFigs}
+	for idx, c := range t.counts {
+		if c > 0 {
+			b.Index, b.Count = append(b.Index, int32(idx)), append(b.Count, c)
+		}
+	}
+	for k, c := range b.Count {
+		// Cannot fail: the counts were checked against the geometry as they were added.
+		_ = h.RecordValues(b.Value(k), c)
+	}
+	return h
 }
 
 // IntervalMax is one interval reduced to its block maximum: its start, tag, sample count and the
@@ -271,7 +301,7 @@ func NewRun(r *result.Result) (*Run, error) {
 // 48-hour nightly log, gigabytes as dense histograms, fits in tens of megabytes. Each line is
 // decoded by result.ScanLogBuckets into reused sparse buckets that go straight into the
 // Sample, so no histogram is built per interval (under a second for a 48-hour log). Its Result
-// is nil; the pWCET analysis reads Maxima and Tails instead. Like result.Read it checks the log
+// is nil; the pWCET analysis reads Maxima and Tail instead. Like result.Read it checks the log
 // against meta.json's count.
 func LoadRun(dir string) (*Run, error) {
 	m, err := result.ReadMeta(dir)
@@ -301,8 +331,11 @@ func (r *Run) Add(iv result.Interval) error {
 	}
 	h := iv.Hist
 	tag, tail := r.tail(iv.Tag, h.LowestTrackableValue(), h.HighestTrackableValue(), h.SignificantFigures())
-	if dropped := tail.Merge(h); dropped != 0 {
-		return fmt.Errorf("%d samples above the highest trackable value %d", dropped, tail.HighestTrackableValue())
+	if tail.hist == nil {
+		tail.hist = hdrhistogram.New(tail.lowest, tail.highest, int(tail.sigFigs))
+	}
+	if dropped := tail.hist.Merge(h); dropped != 0 {
+		return fmt.Errorf("%d samples above the highest trackable value %d", dropped, tail.highest)
 	}
 	low, top := MaxBucket(h)
 	r.Maxima = append(r.Maxima, IntervalMax{StartMs: iv.Start.UnixMilli(), Count: h.TotalCount(), MaxLow: low, Max: top, Tag: tag})
@@ -317,10 +350,12 @@ func (r *Run) AddBuckets(iv result.IntervalBuckets) error {
 		return err
 	}
 	tag, tail := r.tail(iv.Tag, b.Lowest, b.Highest, b.SigFigs)
-	for i, c := range b.Count {
-		if err := tail.RecordValues(b.Value(i), c); err != nil {
-			return err
-		}
+	if n := len(b.Index); n > 0 && int(b.Index[n-1]) >= len(tail.counts) {
+		// The Sample checked the indices against the geometry: this is bounded by it.
+		tail.counts = append(tail.counts, make([]int64, int(b.Index[n-1])+1-len(tail.counts))...)
+	}
+	for i, idx := range b.Index {
+		tail.counts[idx] += b.Count[i]
 	}
 	m := IntervalMax{StartMs: iv.Start.UnixMilli(), Count: b.Total, Max: b.Max(), Tag: tag}
 	if n := len(b.Index); n > 0 {
@@ -330,17 +365,17 @@ func (r *Run) AddBuckets(iv result.IntervalBuckets) error {
 	return r.added(iv.Start, iv.End, nil)
 }
 
-// tail returns the index of tag in r.Tags and its merged histogram, creating both with the given
+// tail returns the index of tag in r.Tags and its merged intervals, creating both with the given
 // geometry (the first interval's of that tag, as a merge of the intervals would have it).
-func (r *Run) tail(tag string, lowest, highest, sigFigs int64) (int32, *hdrhistogram.Histogram) {
+func (r *Run) tail(tag string, lowest, highest, sigFigs int64) (int32, *tagTail) {
 	for i, t := range r.Tags {
 		if t == tag {
-			return int32(i), r.Tails[i]
+			return int32(i), &r.tails[i]
 		}
 	}
-	h := hdrhistogram.New(lowest, highest, int(sigFigs))
-	r.Tags, r.Tails = append(r.Tags, tag), append(r.Tails, h)
-	return int32(len(r.Tags) - 1), h
+	r.Tags = append(r.Tags, tag)
+	r.tails = append(r.tails, tagTail{lowest: lowest, highest: highest, sigFigs: sigFigs})
+	return int32(len(r.Tags) - 1), &r.tails[len(r.tails)-1]
 }
 
 // MaxBucket is the value range of the bucket holding h's maximum, as IntervalMax records it.

@@ -92,7 +92,7 @@ func BlocksOfRun(run *gate.Run, tag string, withMerged bool) (Blocks, error) {
 			}
 		}
 		if withMerged {
-			b.Merged = run.Tails[ti]
+			b.Merged = run.Tail(ti)
 		}
 		return b, nil
 	}
@@ -123,8 +123,8 @@ func BlocksOfRun(run *gate.Run, tag string, withMerged bool) (Blocks, error) {
 	if withMerged {
 		// BlocksOf merges slots into result.NewHistogram()s, so their merge has that geometry.
 		b.Merged = result.NewHistogram()
-		for _, t := range run.Tails {
-			b.Merged.Merge(t)
+		for i := range run.Tags {
+			b.Merged.Merge(run.Tail(i))
 		}
 	}
 	return b, nil
@@ -134,7 +134,7 @@ func BlocksOfRun(run *gate.Run, tag string, withMerged bool) (Blocks, error) {
 // (every tag merged per time slot) once per run with opts, whatever the rule's probability,
 // and answers with the upper confidence bound at the rule's confidence, so a pass means the
 // bound holds at that confidence, not just that a point estimate fell below the limit. It reads
-// the Maxima and Tails the run recorded while its intervals were added, so a streamed 48-hour
+// the Maxima and merged tails the run recorded while its intervals were added, so a streamed 48-hour
 // run needs no histogram per interval.
 // Wire it as gate.Options{PWCET: wcet.GateFunc(wcet.Options{})}.
 func GateFunc(opts Options) gate.PWCETFunc {
