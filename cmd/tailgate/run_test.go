@@ -31,12 +31,10 @@ func runForTest(t *testing.T, getenv func(string) string, args ...string) (int, 
 	return code, out.String(), errb.String()
 }
 
-func TestRunSyntheticWritesACompleteResult(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "r")
-	code, stdout, stderr := runForTest(t, func(k string) string {
-		return map[string]string{"GITHUB_REF": "refs/pull/42/merge", "GITHUB_SHA": "abc"}[k]
-	}, "--backend", "synthetic", "--synthetic", "lognormal:median=20us,sigma=0.2;ring:n=4096",
-		"--iterations", "5000", "--warmup", "100", "--interval", "20ms", "--out", dir, "--tag", "board=ci", "--seed", "7")
+// runAndRead runs `tailgate run` with args, requires exit 0 and reads the result it wrote to dir.
+func runAndRead(t *testing.T, dir string, getenv func(string) string, args ...string) *result.Result {
+	t.Helper()
+	code, stdout, stderr := runForTest(t, getenv, args...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -44,6 +42,15 @@ func TestRunSyntheticWritesACompleteResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+func TestRunSyntheticWritesACompleteResult(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r")
+	r := runAndRead(t, dir, func(k string) string {
+		return map[string]string{"GITHUB_REF": "refs/pull/42/merge", "GITHUB_SHA": "abc"}[k]
+	}, "--backend", "synthetic", "--synthetic", "lognormal:median=20us,sigma=0.2;ring:n=4096",
+		"--iterations", "5000", "--warmup", "100", "--interval", "20ms", "--out", dir, "--tag", "board=ci", "--seed", "7")
 	m := r.Meta
 	if m.Counts.Samples != 5000 || m.Counts.Warmup != 100 || m.Summary.Count != 5000 || m.Counts.Intervals != len(r.Log.Intervals) {
 		t.Errorf("counts %+v summary count %d, %d log intervals", m.Counts, m.Summary.Count, len(r.Log.Intervals))
@@ -73,9 +80,8 @@ func TestRunSyntheticWritesACompleteResult(t *testing.T) {
 			t.Errorf("telemetry line %+v", l)
 		}
 	}
-	// Same seed, same synthetic sequence: the ring is a pure function of spec and seed, so a
-	// second run is recorded with identical workload metadata.
-	code, _, stderr = runForTest(t, nil, "--backend", "synthetic", "--iterations", "10", "--out", dir)
+	// A second run into the same --out is refused: a result is never overwritten.
+	code, _, stderr := runForTest(t, nil, "--backend", "synthetic", "--iterations", "10", "--out", dir)
 	if code != exitError || !strings.Contains(stderr, "not empty") {
 		t.Errorf("writing into a non-empty --out: exit %d, %s", code, stderr)
 	}
@@ -109,9 +115,9 @@ suites:
     tags: { kind: smoke }
 `), 0o644)
 	out := filepath.Join(dir, "r")
-	code, stdout, stderr := runForTest(t, nil, "--config", cfg, "--suite", "synth", "--out", out, "--quiet")
+	code, _, stderr := runForTest(t, nil, "--config", cfg, "--suite", "synth", "--out", out, "--quiet")
 	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	r, err := result.Read(out)
 	if err != nil {
@@ -151,14 +157,7 @@ func TestRunORTModels(t *testing.T) {
 			for _, in := range tc.inputs {
 				args = append(args, "--input", in)
 			}
-			code, stdout, stderr := runForTest(t, getenv, args...)
-			if code != 0 {
-				t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
-			}
-			r, err := result.Read(out)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := runAndRead(t, out, getenv, args...)
 			m := r.Meta
 			if m.Counts.Samples != 50 || m.Env.ORTVersion != "1.30.0" || len(m.Env.ORTSHA256) != 64 || len(m.Env.ModelSHA256) != 64 || len(m.Workload.Inputs) == 0 {
 				t.Errorf("counts %+v env %+v inputs %+v", m.Counts, m.Env, m.Workload.Inputs)
@@ -246,16 +245,9 @@ func TestRunLogInteropWithJava(t *testing.T) {
 		t.Fatalf("this test needs libhdrhistogram-java (make test-deps installs it): %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "r")
-	code, stdout, stderr := runForTest(t, nil, "--backend", "synthetic",
+	r := runAndRead(t, out, nil, "--backend", "synthetic",
 		"--synthetic", "lognormal:median=30us,sigma=0.5;spike:p=0.01,x=20;ring:n=65536",
 		"--iterations", "20000", "--warmup", "0", "--interval", "50ms", "--out", out, "--quiet")
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
-	}
-	r, err := result.Read(out)
-	if err != nil {
-		t.Fatal(err)
-	}
 	prefix := filepath.Join(t.TempDir(), "java")
 	java := exec.Command("java", "-cp", jar, "org.HdrHistogram.HistogramLogProcessor",
 		"-i", filepath.Join(out, result.LatencyFile), "-o", prefix, "-csv", "-outputValueUnitRatio", "1")
@@ -321,15 +313,8 @@ func TestRunOpenLoopCountsDropsAndMisses(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r")
 	// 2ms of work per arrival at 1000 arrivals/s cannot keep up: with drop, about every other
 	// arrival is lost (more on a slower machine).
-	code, stdout, stderr := runForTest(t, nil, "--backend", "synthetic", "--synthetic", "const:d=2ms;ring:n=16",
+	r := runAndRead(t, out, nil, "--backend", "synthetic", "--synthetic", "const:d=2ms;ring:n=16",
 		"--rate", "1000/s", "--deadline", "1ms", "--overrun", "drop", "--iterations", "50", "--warmup", "0", "--out", out, "--quiet")
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
-	}
-	r, err := result.Read(out)
-	if err != nil {
-		t.Fatal(err)
-	}
 	m := r.Meta
 	if m.Workload.Mode != "open" || m.Workload.Rate != 1000 || m.Workload.Overrun != "drop" || m.Workload.Deadline != time.Millisecond {
 		t.Errorf("workload %+v", m.Workload)
@@ -337,7 +322,7 @@ func TestRunOpenLoopCountsDropsAndMisses(t *testing.T) {
 	if m.Counts.Dropped < 45 || m.Counts.Missed != 50 {
 		t.Errorf("counts %+v: want ≥45 dropped and all 50 samples over the 1ms deadline", m.Counts)
 	}
-	code, _, stderr = runForTest(t, nil, "--backend", "synthetic", "--overrun", "skip", "--out", t.TempDir())
+	code, _, stderr := runForTest(t, nil, "--backend", "synthetic", "--overrun", "skip", "--out", t.TempDir())
 	if code != exitError || !strings.Contains(stderr, "need --rate") {
 		t.Errorf("--overrun without --rate: exit %d %s", code, stderr)
 	}
