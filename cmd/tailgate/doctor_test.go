@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/tailgate-ci/tailgate/fixtures/golden"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/harness/ortlib/ortlibtest"
 	"github.com/tailgate-ci/tailgate/runner/doctor"
@@ -17,7 +17,6 @@ import (
 
 // update rewrites golden files under testdata/ instead of comparing (go test -update). Other
 // subcommands' golden tests in this package share it.
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 // runTailgate runs the CLI in-process and returns its exit code, stdout and stderr.
 func runTailgate(t *testing.T, environ map[string]string, args ...string) (int, string, string) {
@@ -32,24 +31,7 @@ func runTailgate(t *testing.T, environ map[string]string, args ...string) (int, 
 // is masked so the files survive toolchain updates.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	got = strings.ReplaceAll(got, runtime.Version(), "GOVERSION")
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/tailgate -run %s -update to create it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name), []byte(strings.ReplaceAll(got, runtime.Version(), "GOVERSION")))
 }
 
 func hostFixture(name string) string { return filepath.Join("..", "..", "fixtures", "hosts", name) }

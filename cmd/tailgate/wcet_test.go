@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailgate-ci/tailgate/fixtures/golden"
 	"github.com/tailgate-ci/tailgate/gate/gatetest"
 	"github.com/tailgate-ci/tailgate/gate/wcet"
 )
@@ -131,19 +132,5 @@ func checkSVG(t *testing.T, b []byte) {
 // wcetGolden compares got with the file at path; -update rewrites it.
 func wcetGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./cmd/tailgate -run TestWCETCommand -update creates it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (go test ./cmd/tailgate -run TestWCETCommand -update rewrites it); got:\n%s", path, got)
-	}
+	golden.Check(t, path, []byte(got))
 }

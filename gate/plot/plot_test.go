@@ -14,11 +14,11 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/fixtures/golden"
 	"gonum.org/v1/plot/vg"
 )
 
 var (
-	update = flag.Bool("update", false, "rewrite the golden SVG files under testdata/")
 	pngDir = flag.String("pngdir", "", "also write every test figure as PNG here, to look at")
 )
 
@@ -198,7 +198,7 @@ func TestPercentiles(t *testing.T) {
 		t.Errorf("series %+v", f.Series)
 	}
 	hasAll(t, f.Name, texts(t, svg), "percentile", "latency (ms)", "50%", "99%", "99.9%", "baseline", "candidate", "p99 ", "vision: baseline vs candidate")
-	golden(t, f.Name, svg)
+	goldenSVG(t, f.Name, svg)
 	if _, err := Percentiles("x", []Latency{{"a", hdrhistogram.New(1, 10, 3)}}); err == nil {
 		t.Error("no error for an empty histogram")
 	}
@@ -324,22 +324,9 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
+// goldenSVG compares a rendering with testdata/NAME.svg (-update rewrites it; look at it with
+// -pngdir first).
+func goldenSVG(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".svg")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the rendering; look at it with -pngdir and rerun with -update if the change is intended", path)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".svg"), got)
 }

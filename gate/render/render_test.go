@@ -3,7 +3,6 @@ package render_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,12 +11,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/fixtures/golden"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/gatetest"
 	"github.com/tailgate-ci/tailgate/gate/render"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+var update = golden.Update
 
 func body(tailScale float64) gatetest.Process {
 	return gatetest.Tail(gatetest.Lognormal(1e6, 0.05), 0.02, gatetest.Scale(gatetest.Lognormal(3e6, 0.1), tailScale))
@@ -36,7 +36,7 @@ func reports(t *testing.T) map[string]*gate.Report {
 			if err := render.JSON(&b, out[n]); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, n+".input.json", b.Bytes())
+			goldenFile(t, n+".input.json", b.Bytes())
 		}
 	}
 	out := map[string]*gate.Report{}
@@ -91,25 +91,9 @@ func compared(t *testing.T) map[string]*gate.Report {
 	return out
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func goldenFile(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./gate/render -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./gate/render -update rewrites it); got:\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 func TestGolden(t *testing.T) {
@@ -121,7 +105,7 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				ext := map[render.Format]string{render.FormatTable: "txt", render.FormatMarkdown: "md", render.FormatJSON: "json"}[f]
-				golden(t, name+"."+ext, b.Bytes())
+				goldenFile(t, name+"."+ext, b.Bytes())
 			})
 		}
 	}

@@ -3,22 +3,19 @@ package wcet_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/fixtures/golden"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/gatetest"
 	"github.com/tailgate-ci/tailgate/gate/wcet"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // writeTagged writes a seeded result whose time slots hold intervals of several tags with unequal
 // sample counts, one slot whose intervals are all empty, one tag missing from some slots and a
@@ -194,22 +191,7 @@ func marshal(t *testing.T, v any) []byte {
 // before the streamed input existed, so the refactoring under both paths changed nothing.
 func TestHistogramPathGolden(t *testing.T) {
 	got := marshal(t, histogramOutcomes(t, streamCases(t)))
-	golden := filepath.Join("testdata", "stream.golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("analyses differ from %s (rerun with -update only if the change is intended)", golden)
-	}
+	golden.Check(t, filepath.Join("testdata", "stream.golden.json"), got)
 }
 
 // TestStreamedSameAsHistograms runs the analysis of every case from a streamed run and from a run

@@ -24,7 +24,7 @@ func TestFormatOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "outputs.txt", got)
+	goldenFile(t, "outputs.txt", got)
 	// Parse it back the way the runner does: name<<DELIM, lines, DELIM.
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 	parsed := map[string]string{}
@@ -128,7 +128,7 @@ func TestAnnotations(t *testing.T) {
 		publish.Suite{Name: "evil", Verdict: "regression", Rules: []publish.RuleLine{{Rule: "p99 < +5%", Verdict: "fail", Change: "+50%\n::error::injected"}}},
 	)
 	got := strings.Join(publish.Annotations(in), "\n") + "\n"
-	golden(t, "annotations.txt", got)
+	goldenFile(t, "annotations.txt", got)
 	for _, l := range strings.Split(strings.TrimSpace(got), "\n") {
 		if !strings.HasPrefix(l, "::error title=tailgate/") && !strings.HasPrefix(l, "::warning title=tailgate/") {
 			t.Errorf("line %q is not an annotation", l)

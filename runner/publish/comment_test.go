@@ -1,18 +1,15 @@
 package publish_test
 
 import (
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tailgate-ci/tailgate/fixtures/golden"
 	"github.com/tailgate-ci/tailgate/runner/publish"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // sampleInput is a PR gate of two suites: one regressed with a rule of each kind, one passed.
 func sampleInput() publish.Input {
@@ -54,24 +51,9 @@ func sampleInput() publish.Input {
 	}
 }
 
-func golden(t *testing.T, name, got string) {
+func goldenFile(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the output (go test -update rewrites it); got:\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", name), []byte(got))
 }
 
 func TestRenderCommentGolden(t *testing.T) {
@@ -115,7 +97,7 @@ func TestRenderCommentGolden(t *testing.T) {
 			if !strings.HasPrefix(body, publish.Marker(in.Config)+"\n") {
 				t.Errorf("body does not start with the marker")
 			}
-			golden(t, tc.golden, body)
+			goldenFile(t, tc.golden, body)
 		})
 	}
 }
