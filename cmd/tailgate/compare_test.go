@@ -29,12 +29,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 func TestCompareCommand(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, s gatetest.Spec) string {
-		p := filepath.Join(dir, name)
-		if err := os.Mkdir(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		gatetest.Write(t, p, s)
-		return p
+		return gatetest.Write(t, filepath.Join(dir, name), s).Dir
 	}
 	base := write("base", gatetest.Spec{Suite: "synth", Intervals: 40, PerIv: 2000, Seed: 1, Process: tailProcess(1)})
 	same := write("same", gatetest.Spec{Suite: "synth", Intervals: 40, PerIv: 2000, Seed: 2, Process: tailProcess(1)})
@@ -118,12 +113,7 @@ func TestCompareStore(t *testing.T) {
 	dir := t.TempDir()
 	store := filepath.Join(dir, "store")
 	mk := func(name string, s gatetest.Spec) string {
-		p := filepath.Join(dir, name)
-		if err := os.Mkdir(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		gatetest.Write(t, p, s)
-		return p
+		return gatetest.Write(t, filepath.Join(dir, name), s).Dir
 	}
 	base := mk("base", gatetest.Spec{Suite: "synth", Intervals: 40, PerIv: 2000, Seed: 1, Process: tailProcess(1)})
 	slow := mk("slow", gatetest.Spec{Suite: "synth", Intervals: 40, PerIv: 2000, Seed: 2, Process: tailProcess(1.2)})

@@ -7,6 +7,7 @@ package gatetest
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -85,6 +86,9 @@ func Write(tb testing.TB, dir string, spec Spec) *result.Result {
 	}
 	if spec.Start.IsZero() {
 		spec.Start = time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(spec.Seed, 0x7a11))
 	w, err := result.CreateLog(filepath.Join(dir, result.LatencyFile), spec.Start)
