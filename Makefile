@@ -21,12 +21,7 @@ ort:
 	./.ci/ort.sh
 
 test-deps: ort
-	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages for the tests:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	./.ci/debs.sh $(TEST_DEBS)
 
 vet:
 	$(GO) vet ./...
@@ -94,11 +89,7 @@ dist: arm64-deps
 	./.ci/dist.sh
 
 arm64-deps:
-	@missing=""; for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	./.ci/debs.sh gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
 
 # The arm64 binary under qemu-user with the arm64 ONNX Runtime: version, two short runs, a compare.
 test-arm64: dist
