@@ -486,7 +486,7 @@ func (s *Sampler) Cost() time.Duration {
 // allowUnhealthy the run stays gateable and the override is recorded (Overridden).
 func Apply(h result.Health, reasons []string, allowUnhealthy bool) result.Health {
 	for _, r := range reasons {
-		if !contains(h.Reasons, r) {
+		if !slices.Contains(h.Reasons, r) {
 			h.Reasons = append(h.Reasons, r)
 		}
 	}
@@ -550,15 +550,6 @@ func FromTelemetry(lines []result.Telemetry, tolerance float64) []string {
 		}
 	}
 	return out
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // RSSBytes reads the process's resident set from /proc/self/statm (0 when unreadable).
