@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/tailgate-ci/tailgate/baseline/result"
@@ -216,13 +217,11 @@ func headline(rep *Report) string {
 func truncate(s string, n int) string {
 	const ell = "…"
 	cut := n - len(ell)
-	for cut > 0 && !utf8Start(s[cut]) {
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + ell
 }
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 // Run is one side of a comparison, prepared for evaluation: its meta and its interval
 // histograms as a stats.Sample, from which every estimate comes. NewRun builds it from a result read into memory, LoadRun
@@ -339,7 +338,8 @@ func (r *Run) Add(iv result.Interval) error {
 	}
 	low, top := MaxBucket(h)
 	r.Maxima = append(r.Maxima, IntervalMax{StartMs: iv.Start.UnixMilli(), Count: h.TotalCount(), MaxLow: low, Max: top, Tag: tag})
-	return r.added(iv.Start, iv.End, nil)
+	r.Span += iv.End.Sub(iv.Start)
+	return nil
 }
 
 // AddBuckets appends one interval as result.ScanLogBuckets reads it, in time order: the
@@ -362,7 +362,8 @@ func (r *Run) AddBuckets(iv result.IntervalBuckets) error {
 		m.MaxLow = b.Value(n - 1)
 	}
 	r.Maxima = append(r.Maxima, m)
-	return r.added(iv.Start, iv.End, nil)
+	r.Span += iv.End.Sub(iv.Start)
+	return nil
 }
 
 // tail returns the index of tag in r.Tags and its merged intervals, creating both with the given
@@ -379,9 +380,9 @@ func (r *Run) tail(tag string, lowest, highest, sigFigs int64) (int32, *tagTail)
 }
 
 // MaxBucket is the value range of the bucket holding h's maximum, as IntervalMax records it.
-// Buckets are power-of-two wide
-// and aligned, so the lower end is the maximum with its low bits cleared, for the widest
-// alignment HdrHistogram still calls equivalent (the library does not export the bucket bounds).
+// Buckets are power-of-two wide and aligned, so the lower end is the maximum with its low bits
+// cleared, for the widest alignment HdrHistogram still calls equivalent (the library does not
+// export the bucket bounds).
 func MaxBucket(h *hdrhistogram.Histogram) (low, top int64) {
 	top = h.Max()
 	low = top
@@ -401,15 +402,6 @@ func (r *Run) sample() *stats.Sample {
 		r.Sample = &stats.Sample{}
 	}
 	return r.Sample
-}
-
-// added counts an interval's length into Span once the Sample has taken it.
-func (r *Run) added(start, end time.Time, err error) error {
-	if err != nil {
-		return err
-	}
-	r.Span += end.Sub(start)
-	return nil
 }
 
 // CompareResults prepares two results read into memory and compares them; base may be nil.
