@@ -188,7 +188,7 @@ type loop struct {
 	swaps    int
 }
 
-// runLoop times up to n samples, or until the clock passes endNs or stop is set. It is the
+// run times up to n samples, or until the clock passes endNs or stop is set. It is the
 // measured path: no allocation, no locks, no channel operations, no I/O.
 func (l *loop) run(n int64, endNs int64) error {
 	for i := int64(0); i < n; i++ {
@@ -350,7 +350,7 @@ func Run(b Backend, o Options) (*Report, error) {
 		defer sched.Munlock()
 	}
 
-	w := &writer{l: l, o: o, rep: rep, classes: classes}
+	w := &writer{l: l, o: o, rep: rep}
 	var (
 		wg     sync.WaitGroup
 		runErr error
@@ -363,7 +363,6 @@ func Run(b Backend, o Options) (*Report, error) {
 		// runtime retires it when this goroutine ends instead of reusing it.
 		runtime.LockOSThread()
 		rep.Tid = sched.Tid()
-		w.tid = rep.Tid
 		if err := sched.Pin(o.CPUs); err != nil {
 			ready <- err
 			return
@@ -428,7 +427,7 @@ func (l *loop) timed(o Options, rep *Report, w *writer) error {
 	}
 	start := nanotime()
 	w.startNs, w.startWall = start, time.Now()
-	w.gc0 = gc0
+	w.lastGC = gc0
 	end := int64(math.MaxInt64)
 	if o.Duration > 0 {
 		end = start + int64(o.Duration)

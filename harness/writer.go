@@ -22,12 +22,9 @@ import (
 type writer struct {
 	l         *loop
 	o         Options
-	rep       *Report
-	classes   []string
-	tid       int
+	rep       *Report // Classes, Tid and the totals this writer folds into
 	startNs   int64
 	startWall time.Time
-	gc0       uint64
 
 	done   atomic.Bool
 	failed atomic.Bool
@@ -36,7 +33,7 @@ type writer struct {
 	merged  *hdrhistogram.Histogram
 	gc      *runtimeCounter
 	heap    *runtimeCounter
-	lastGC  uint64
+	lastGC  uint64 // GC cycles at the last interval (at the start of timing before the first)
 	lastThr ThreadStats
 	thr     *threadStatsReader
 	total   int64
@@ -55,8 +52,7 @@ func (w *writer) loop() {
 	runtime.LockOSThread()
 	_, _ = sched.PinAwayFrom(w.o.CPUs) // best effort: nothing else is left on a 1-CPU box
 	w.merged = NewHistogram()
-	w.lastGC = w.gc0
-	w.thr, _ = openThreadStats(w.tid)
+	w.thr, _ = openThreadStats(w.rep.Tid)
 	defer w.thr.Close()
 	w.lastThr, _ = w.thr.read()
 	w.gc, w.heap = newRuntimeCounter(gcCyclesMetric), newRuntimeCounter(heapObjectsMetric)
@@ -90,8 +86,8 @@ func (w *writer) handle(b *buffer) {
 	w.merged.Reset()
 	for k, h := range b.hists {
 		tag := ""
-		if len(w.classes) > 1 {
-			tag = w.classes[k]
+		if len(w.rep.Classes) > 1 {
+			tag = w.rep.Classes[k]
 		}
 		if err := w.o.Sink.WriteInterval(Interval{Index: b.index, Tag: tag, Start: start, End: end, Hist: h}); err != nil {
 			w.err = fmt.Errorf("writing interval %d: %w", b.index, err)
@@ -108,7 +104,7 @@ func (w *writer) handle(b *buffer) {
 	thr, _ := w.thr.read()
 	st := IntervalStats{
 		Index: b.index, Start: start, End: end, Elapsed: time.Duration(b.endNs - w.startNs),
-		Samples: b.count, Total: w.total, Tid: w.tid, GCCycles: gc - w.lastGC,
+		Samples: b.count, Total: w.total, Tid: w.rep.Tid, GCCycles: gc - w.lastGC,
 		Thread: ThreadStats{
 			VolCtxSw: thr.VolCtxSw - w.lastThr.VolCtxSw, InvolCtxSw: thr.InvolCtxSw - w.lastThr.InvolCtxSw,
 			MinorFaults: thr.MinorFaults - w.lastThr.MinorFaults, MajorFaults: thr.MajorFaults - w.lastThr.MajorFaults,
