@@ -1,8 +1,7 @@
 // Package ci owns the pieces of `tailgate ci` that outlive one process: the work folder of a
 // suite's run for one commit and profile, its checkpoint state, and the recovery of a run that
 // was killed (validating latency.hlog and telemetry.jsonl, cutting a torn last line, and saying
-// how much was measured so the run can append the rest). It also folds the suites' outcomes into
-// one exit code.
+// how much was measured so the run can append the rest).
 //
 // It does not measure (harness), compare (gate), store (baseline) or publish (runner/publish):
 // cmd/tailgate wires those around it.
