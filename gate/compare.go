@@ -224,17 +224,15 @@ func truncate(s string, n int) string {
 }
 
 // Run is one side of a comparison, prepared for evaluation: its meta and its interval
-// histograms as a stats.Sample, from which every estimate comes. NewRun builds it from a result read into memory, LoadRun
-// streams a result directory; any other caller sets Dir and Meta and calls Add per interval.
+// histograms as a stats.Sample, from which every estimate comes. NewRun builds it from a result
+// read into memory, LoadRun streams a result directory; any other caller sets Dir and Meta and
+// calls Add per interval.
 type Run struct {
 	Dir    string
 	Meta   *result.Meta
 	Sample *stats.Sample
 	// Span is the summed length of the intervals, for the sample rate.
 	Span time.Duration
-	// Result is the whole result when it was read into memory; it may be nil. Nothing in the
-	// gate needs it: Maxima and Tail carry what the pWCET analysis reads.
-	Result *result.Result
 	// Maxima holds, per interval in the order added, what extreme-value analysis needs of it (a
 	// few dozen bytes instead of a 270 KB histogram).
 	Maxima []IntervalMax
@@ -287,7 +285,7 @@ type IntervalMax struct {
 
 // NewRun prepares a result read with result.Read.
 func NewRun(r *result.Result) (*Run, error) {
-	run := &Run{Dir: r.Dir, Meta: r.Meta, Sample: &stats.Sample{}, Result: r}
+	run := &Run{Dir: r.Dir, Meta: r.Meta, Sample: &stats.Sample{}}
 	for i, iv := range r.Log.Intervals {
 		if err := run.Add(iv); err != nil {
 			return nil, fmt.Errorf("result %s: interval %d: %w", r.Dir, i, err)
@@ -299,9 +297,8 @@ func NewRun(r *result.Result) (*Run, error) {
 // LoadRun reads a result directory one interval at a time, keeping only the compact Sample: a
 // 48-hour nightly log, gigabytes as dense histograms, fits in tens of megabytes. Each line is
 // decoded by result.ScanLogBuckets into reused sparse buckets that go straight into the
-// Sample, so no histogram is built per interval (under a second for a 48-hour log). Its Result
-// is nil; the pWCET analysis reads Maxima and Tail instead. Like result.Read it checks the log
-// against meta.json's count.
+// Sample, so no histogram is built per interval (under a second for a 48-hour log). Like
+// result.Read it checks the log against meta.json's count.
 func LoadRun(dir string) (*Run, error) {
 	m, err := result.ReadMeta(dir)
 	if err != nil {
