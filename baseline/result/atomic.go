@@ -1,9 +1,6 @@
 package result
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 )
@@ -53,7 +50,3 @@ func SyncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
-
-func joinErrs(errs []error) error { return errors.Join(errs...) }

@@ -7,9 +7,11 @@
 package result
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -271,7 +273,7 @@ func ReadMeta(dir string) (*Meta, error) {
 // ParseMeta decodes meta.json bytes; name is used in errors.
 func ParseMeta(name string, b []byte) (*Meta, error) {
 	var m Meta
-	dec := json.NewDecoder(bytesReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -293,7 +295,7 @@ func ParseMeta(name string, b []byte) (*Meta, error) {
 		errs = append(errs, fmt.Errorf("end %s is before start %s", m.End, m.Start))
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s: %w", name, joinErrs(errs))
+		return nil, fmt.Errorf("%s: %w", name, errors.Join(errs...))
 	}
 	return &m, nil
 }
