@@ -288,7 +288,7 @@ func (b *Backend) outputShapes(so *ort.SessionOptions) ([][]int64, error) {
 			got := []int64(v.GetShape())
 			v.Destroy()
 			if c == 0 {
-				if len(shapes[i]) > 0 && !slices.Equal(got, shapes[i]) && !matches(shapes[i], got) {
+				if len(shapes[i]) > 0 && !matches(shapes[i], got) {
 					return nil, fmt.Errorf("output %q came out %s; the model declares %s", b.outputs[i].Name, inputs.FormatDims(got), inputs.FormatDims(shapes[i]))
 				}
 				shapes[i] = got
@@ -301,7 +301,8 @@ func (b *Backend) outputShapes(so *ort.SessionOptions) ([][]int64, error) {
 	return shapes, nil
 }
 
-// matches reports whether a concrete shape fits a declared one with dynamic (negative) dims.
+// matches reports whether a concrete shape fits a declared one, whose dynamic dims are negative
+// (an equal shape matches).
 func matches(declared, got []int64) bool {
 	if len(declared) != len(got) {
 		return false
