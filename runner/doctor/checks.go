@@ -298,8 +298,6 @@ func (d *doc) checkRTThrottling() Check {
 		Fix: "sudo sysctl -w kernel.sched_rt_runtime_us=-1 && echo 'kernel.sched_rt_runtime_us = -1' | sudo tee /etc/sysctl.d/90-tailgate.conf"}
 }
 
-func (d *doc) caps() (uint64, error) { return d.f.EffectiveCaps() }
-
 func (d *doc) checkMemlock() Check {
 	const id, title = "memlock", "memlock limit"
 	const fix = `for the runner's systemd unit: LimitMEMLOCK=infinity (or AmbientCapabilities=CAP_IPC_LOCK); for a login user: echo "$(id -un) - memlock unlimited" | sudo tee /etc/security/limits.d/90-tailgate.conf, then log in again`
@@ -314,7 +312,7 @@ func (d *doc) checkMemlock() Check {
 	if ml.Soft == host.Unlimited {
 		return pass(id, title, "RLIMIT_MEMLOCK unlimited: --mlock can lock the whole process")
 	}
-	if caps, err := d.caps(); err == nil && caps&(1<<host.CapIPCLock) != 0 {
+	if caps, err := d.f.EffectiveCaps(); err == nil && caps&(1<<host.CapIPCLock) != 0 {
 		return pass(id, title, fmt.Sprintf("RLIMIT_MEMLOCK %s but CAP_IPC_LOCK lifts it", bytesText(ml.Soft)))
 	}
 	return Check{ID: id, Title: title, Status: Warn,
@@ -335,7 +333,7 @@ func bytesText(n int64) string {
 func (d *doc) checkSysNice() Check {
 	const id, title = "cap_sys_nice", "CAP_SYS_NICE (SCHED_FIFO)"
 	const fix = `sudo setcap cap_sys_nice,cap_ipc_lock+ep "$(command -v tailgate)"; or in the runner's systemd unit: AmbientCapabilities=CAP_SYS_NICE CAP_IPC_LOCK`
-	caps, err := d.caps()
+	caps, err := d.f.EffectiveCaps()
 	if err != nil {
 		return Check{ID: id, Title: title, Status: Warn, Detail: err.Error(), Fix: fix}
 	}
