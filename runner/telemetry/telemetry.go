@@ -268,7 +268,7 @@ func (s *Sampler) sample(st harness.IntervalStats) {
 			continue
 		}
 		if math.Abs(float64(f-f0))/float64(f0) > s.o.FreqTolerance && s.first(noteKey{"freq", uint64(c)}) {
-			s.reasons = append(s.reasons, fmt.Sprintf("cpu%d frequency changed %d→%d MHz at interval %d (%s)", c, f0/1000, f/1000, idx, s.stamp()))
+			s.reasons = append(s.reasons, freqReason(s.keys[i], f0, f, idx, s.stamp()))
 		}
 	}
 	l.thrOK = false
@@ -276,11 +276,11 @@ func (s *Sampler) sample(st harness.IntervalStats) {
 		if w, err := s.throttled(); err == nil {
 			l.thr, l.thrOK = uint32(w), true
 			if now := w & host.NowMask; now != 0 && s.first(noteKey{"throttle-now", uint64(now)}) {
-				s.reasons = append(s.reasons, fmt.Sprintf("throttle word %s at interval %d (%s): %s", w, idx, s.stamp(), strings.Join(now.Reasons(), ", ")))
+				s.reasons = append(s.reasons, throttleNowReason(w, now, idx, s.stamp()))
 			}
 			if s.thrOK {
 				if fresh := (w &^ s.thr0) & host.OccurredMask; fresh != 0 && s.first(noteKey{"throttle-occurred", uint64(fresh)}) {
-					s.reasons = append(s.reasons, fmt.Sprintf("throttle word %s at interval %d (%s): %s since the run started", w, idx, s.stamp(), strings.Join(fresh.Reasons(), ", ")))
+					s.reasons = append(s.reasons, throttleOccurredReason(w, fresh, idx, s.stamp()))
 				}
 			}
 		}
@@ -482,6 +482,21 @@ func (s *Sampler) Cost() time.Duration {
 	return time.Duration(s.sampleNs / int64(s.lines))
 }
 
+// The health reasons the sampler finds live and FromTelemetry re-derives for a resumed run
+// read the same, so Apply, which drops repeated reasons, keeps one of each.
+
+func freqReason(cpu string, f0, f int64, interval int, stamp string) string {
+	return fmt.Sprintf("cpu%s frequency changed %d→%d MHz at interval %d (%s)", cpu, f0/1000, f/1000, interval, stamp)
+}
+
+func throttleNowReason(w, now host.Throttled, interval int, stamp string) string {
+	return fmt.Sprintf("throttle word %s at interval %d (%s): %s", w, interval, stamp, strings.Join(now.Reasons(), ", "))
+}
+
+func throttleOccurredReason(w, fresh host.Throttled, interval int, stamp string) string {
+	return fmt.Sprintf("throttle word %s at interval %d (%s): %s since the run started", w, interval, stamp, strings.Join(fresh.Reasons(), ", "))
+}
+
 // Apply folds the sampler's reasons into h: any reason makes the run unhealthy; with
 // allowUnhealthy the run stays gateable and the override is recorded (Overridden).
 func Apply(h result.Health, reasons []string, allowUnhealthy bool) result.Health {
@@ -523,10 +538,10 @@ func FromTelemetry(lines []result.Telemetry, tolerance float64) []string {
 				thr0 = t.Throttled
 			}
 			if now := w & host.NowMask; now != 0 {
-				add("now-"+now.String(), fmt.Sprintf("throttle word %s at interval %d (%s): %s", w, t.Interval, t.Time, strings.Join(now.Reasons(), ", ")))
+				add("now-"+now.String(), throttleNowReason(w, now, t.Interval, t.Time))
 			}
 			if fresh := (w &^ host.Throttled(*thr0)) & host.OccurredMask; fresh != 0 {
-				add("occ-"+fresh.String(), fmt.Sprintf("throttle word %s at interval %d (%s): %s since the run started", w, t.Interval, t.Time, strings.Join(fresh.Reasons(), ", ")))
+				add("occ-"+fresh.String(), throttleOccurredReason(w, fresh, t.Interval, t.Time))
 			}
 		}
 		cpus := make([]string, 0, len(t.FreqKHz))
@@ -542,7 +557,7 @@ func FromTelemetry(lines []result.Telemetry, tolerance float64) []string {
 				continue
 			}
 			if f0 > 0 && math.Abs(float64(f-f0))/float64(f0) > tolerance {
-				add("freq-"+c, fmt.Sprintf("cpu%s frequency changed %d→%d MHz at interval %d (%s)", c, f0/1000, f/1000, t.Interval, t.Time))
+				add("freq-"+c, freqReason(c, f0, f, t.Interval, t.Time))
 			}
 		}
 		if t.GCCycles > 0 {
