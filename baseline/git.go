@@ -3,8 +3,6 @@ package baseline
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -44,12 +42,11 @@ func openGit(spec Spec, opt Options) (Store, error) {
 		}
 		url = abs
 	}
-	sum := sha256.Sum256([]byte(url + "#" + spec.Branch))
 	base := filepath.Join(opt.CacheDir, "git")
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return nil, fmt.Errorf("git store %s: cache: %w", spec, err)
 	}
-	clone := filepath.Join(base, hex.EncodeToString(sum[:])[:16])
+	clone := filepath.Join(base, sha256Hex([]byte(url + "#" + spec.Branch))[:16])
 	s := &gitStore{spec: spec, url: url, clone: clone, lock: clone + ".lock", opt: opt,
 		t: &tree{root: clone, warn: opt.Warn, now: opt.Now}}
 	unlock, err := flock(s.lock, unix.LOCK_EX)
