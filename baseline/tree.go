@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -597,7 +598,7 @@ func (t *tree) promote(p Promotion) (HistoryEntry, error) {
 		np.Ever = append(np.Ever, old.Ever...)
 		prev = old.Run
 	}
-	if !contains(np.Ever, p.Run) {
+	if !slices.Contains(np.Ever, p.Run) {
 		np.Ever = append(np.Ever, p.Run)
 	}
 	kd, err := t.keyDir(p.Suite, p.Key)
@@ -615,15 +616,6 @@ func (t *tree) promote(p Promotion) (HistoryEntry, error) {
 		Verdict: p.Verdict, Baseline: prev, Rule: rule, By: p.By, Reason: p.Reason,
 	}
 	return e, t.appendHistory(e)
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // appendHistory appends one line with a single write and fsyncs it. A torn tail left by an
