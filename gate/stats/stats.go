@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -308,8 +307,6 @@ func splitmix(z uint64) uint64 {
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
 }
-
-func sortFloats(xs []float64) { slices.Sort(xs) }
 
 // percentile returns the p-quantile (0..1) of sorted xs by linear interpolation between order
 // statistics (type 7), the usual choice for bootstrap percentile intervals.

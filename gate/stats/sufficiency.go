@@ -3,6 +3,7 @@ package stats
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/mathext"
@@ -144,7 +145,7 @@ func MissRate(s *Sample, deadlineNs int64, conf float64, o Options) Estimate {
 		}
 		reps[r] = float64(m) / float64(n)
 	}
-	sortFloats(reps)
+	slices.Sort(reps)
 	e.Lo, e.Hi = percentile(reps, (1-conf)/2), percentile(reps, (1+conf)/2)
 	return e
 }
