@@ -228,13 +228,7 @@ var ciRerun = ciMeasure
 func ciDoctor(e *env, f ciFlags, cfg *config.Config) (int, error) {
 	o := doctorOptionsFromConfig(cfg)
 	o.Root, o.ToolVersion = f.root, version
-	o.ORT = func() (ortlib.Library, error) {
-		p, err := ortlib.Locate(ortSearch(e, f.ortLib))
-		if err != nil {
-			return ortlib.Library{}, err
-		}
-		return ortlib.Load(p)
-	}
+	o.ORT = func() (ortlib.Library, error) { return loadORT(e, f.ortLib) }
 	rep := doctor.Run(o)
 	pass, warn, fail := rep.Counts()
 	fmt.Fprintf(e.stderr, "tailgate ci: doctor: %d pass, %d warn, %d fail\n", pass, warn, fail)

@@ -127,13 +127,7 @@ func doctorCmd(e *env, args []string) error {
 	if len(errs) > 0 {
 		return withCode(exitError, fmt.Errorf("%s", strings.Join(errs, "; ")))
 	}
-	o.ORT = func() (ortlib.Library, error) {
-		p, err := ortlib.Locate(ortSearch(e, ortPath))
-		if err != nil {
-			return ortlib.Library{}, err
-		}
-		return ortlib.Load(p)
-	}
+	o.ORT = func() (ortlib.Library, error) { return loadORT(e, ortPath) }
 
 	rep := doctor.Run(o)
 	if format == "json" {

@@ -25,6 +25,15 @@ func ortSearch(e *env, flagPath string) ortlib.Search {
 	return s
 }
 
+// loadORT locates the library as ortSearch orders it and loads it.
+func loadORT(e *env, flagPath string) (ortlib.Library, error) {
+	p, err := ortlib.Locate(ortSearch(e, flagPath))
+	if err != nil {
+		return ortlib.Library{}, err
+	}
+	return ortlib.Load(p)
+}
+
 // addORTFlag registers --ort-lib on fs.
 func addORTFlag(fs *pflag.FlagSet, p *string) {
 	fs.StringVar(p, "ort-lib", "", "path to libonnxruntime.so (default: $"+ortlib.EnvVar+", then the pinned cache from 'make ort')")

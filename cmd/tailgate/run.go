@@ -18,7 +18,6 @@ import (
 	"github.com/tailgate-ci/tailgate/harness"
 	"github.com/tailgate-ci/tailgate/harness/inputs"
 	"github.com/tailgate-ci/tailgate/harness/ortbackend"
-	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/harness/progress"
 	"github.com/tailgate-ci/tailgate/harness/sched"
 	"github.com/tailgate-ci/tailgate/harness/synthetic"
@@ -348,11 +347,7 @@ func openBackend(e *env, p *runPlan, ortFlag string) (*openedBackend, error) {
 		spec, _ := synthetic.Parse(p.synth)
 		return &openedBackend{Backend: synthetic.New(spec, p.seed)}, nil
 	}
-	path, err := ortlib.Locate(ortSearch(e, ortFlag))
-	if err != nil {
-		return nil, err
-	}
-	lib, err := ortlib.Load(path)
+	lib, err := loadORT(e, ortFlag)
 	if err != nil {
 		return nil, err
 	}
