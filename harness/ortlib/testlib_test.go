@@ -1,6 +1,7 @@
 package ortlib
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -45,7 +46,8 @@ func TestLocateOrder(t *testing.T) {
 		})
 	}
 	_, err := Locate(Search{CacheDirs: []string{filepath.Join(dir, "nope")}})
-	if !IsNotFound(err) {
+	var nf *NotFoundError
+	if !errors.As(err, &nf) {
 		t.Fatalf("want NotFoundError, got %v", err)
 	}
 }
