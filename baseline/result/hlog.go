@@ -7,8 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -85,7 +85,7 @@ func CreateLog(path string, start time.Time) (*LogWriter, error) {
 		f.Close()
 		return nil, err
 	}
-	return w, SyncDir(dirOf(path))
+	return w, SyncDir(filepath.Dir(path))
 }
 
 // AppendLog opens an existing log for appending (used when a run resumes).
@@ -357,14 +357,4 @@ func headerValue(line []byte, prefix string) (float64, bool) {
 	}
 	v, err := strconv.ParseFloat(string(rest[:end]), 64)
 	return v, err == nil
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		if i == 0 {
-			return "/"
-		}
-		return path[:i]
-	}
-	return "."
 }
