@@ -450,11 +450,7 @@ func buildMeta(e *env, p *runPlan, b *openedBackend, fp result.Fingerprint, rep 
 		m.Workload.Mode, m.Workload.Rate, m.Workload.Arrivals = "open", p.open.Rate, p.open.Arrivals
 		m.Workload.Deadline, m.Workload.Overrun = p.open.Deadline, p.open.Overrun
 	}
-	merged := result.NewHistogram()
-	for _, h := range rep.Totals {
-		merged.Merge(h)
-	}
-	m.Summary = result.Summarize(merged)
+	// The summary comes from the log (measure): it holds a resumed run's earlier intervals too.
 	if len(rep.Classes) > 1 {
 		m.Classes = map[string]result.Summary{}
 		for i, c := range rep.Classes {
