@@ -611,19 +611,9 @@ func baselineHistory(e *env, args []string) error {
 		nights = nights[len(nights)-*last:]
 	}
 	opt := changepoint.Options{Alpha: *alpha, MinShift: *minShift / 100, Seed: *seed}
-	var changes []historyChange
-	for _, m := range historyMetrics {
-		xs := make([]float64, len(nights))
-		for i, n := range nights {
-			xs[i] = float64(m.get(n))
-		}
-		cps, err := changepoint.Detect(xs, opt)
-		if err != nil {
-			return err
-		}
-		for _, c := range cps {
-			changes = append(changes, historyChange{Metric: m.name, Night: c.Index, Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
-		}
+	changes, err := historyChanges(nights, opt)
+	if err != nil {
+		return err
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Night < changes[j].Night })
 	if *format == "json" {
@@ -637,6 +627,25 @@ func baselineHistory(e *env, args []string) error {
 		}{suite, key, nights, changes})
 	}
 	return renderHistory(e, suite, key, nights, changes, opt, *repo)
+}
+
+// historyChanges finds the change points of each history metric over nights, metric by metric.
+func historyChanges(nights []baseline.HistoryEntry, opt changepoint.Options) ([]historyChange, error) {
+	var changes []historyChange
+	for _, m := range historyMetrics {
+		xs := make([]float64, len(nights))
+		for i, n := range nights {
+			xs[i] = float64(m.get(n))
+		}
+		cps, err := changepoint.Detect(xs, opt)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cps {
+			changes = append(changes, historyChange{Metric: m.name, Night: c.Index, Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
+		}
+	}
+	return changes, nil
 }
 
 func renderHistory(e *env, suite, key string, nights []baseline.HistoryEntry, changes []historyChange, opt changepoint.Options, repo string) error {
@@ -673,7 +682,6 @@ func renderHistory(e *env, suite, key string, nights []baseline.HistoryEntry, ch
 		return nil
 	}
 	fmt.Fprintf(w, "\nchange points (%s):\n", method)
-	defer describeCreep(w, changes)
 	var order []int
 	byNight := map[int][]historyChange{}
 	for _, c := range changes {
@@ -711,6 +719,7 @@ func renderHistory(e *env, suite, key string, nights []baseline.HistoryEntry, ch
 			fmt.Fprintf(w, "      %s\n", l)
 		}
 	}
+	describeCreep(w, changes)
 	return nil
 }
 

@@ -454,20 +454,13 @@ func trendFigure(e *env, storeFlag string, m *result.Meta, last int) (*plot.Figu
 		label := n.Time.Format("01-02")
 		pts[i] = plot.Night{Label: label, P50: float64(n.P50), P99: float64(n.P99), P999: float64(n.P999)}
 	}
-	var changes []plot.Change
-	opt := changepoint.Options{Seed: DefaultHistorySeed}
-	for _, hm := range historyMetrics {
-		xs := make([]float64, len(nights))
-		for i, n := range nights {
-			xs[i] = float64(hm.get(n))
-		}
-		cps, err := changepoint.Detect(xs, opt)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cps {
-			changes = append(changes, plot.Change{Metric: hm.name, Night: c.Index, Shift: c.Shift})
-		}
+	hcs, err := historyChanges(nights, changepoint.Options{Seed: DefaultHistorySeed})
+	if err != nil {
+		return nil, err
+	}
+	changes := make([]plot.Change, len(hcs))
+	for i, c := range hcs {
+		changes[i] = plot.Change{Metric: c.Metric, Night: c.Night, Shift: c.Shift}
 	}
 	return plot.Trend(fmt.Sprintf("%s: nightly trend (%d nights, key %s)", m.Suite, len(nights), m.Env.Key()), pts, changes)
 }
