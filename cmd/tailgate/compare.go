@@ -130,7 +130,6 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 	if err != nil {
 		return nil, err
 	}
-	load := gate.LoadRun
 	// Decoding a log is most of the work; the two sides load in parallel.
 	var (
 		cand, base       *gate.Run
@@ -141,10 +140,10 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			base, baseErr = load(baseDir)
+			base, baseErr = gate.LoadRun(baseDir)
 		}()
 	}
-	cand, candErr = load(candDir)
+	cand, candErr = gate.LoadRun(candDir)
 	wg.Wait()
 	var errs []error
 	if candErr != nil {
