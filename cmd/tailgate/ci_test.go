@@ -75,11 +75,9 @@ store: { kind: git, repo: %s, branch: tailgate-data }
 
 func runCIEnv(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), getenv: func(k string) string { return vars[k] }}
-	code := run(e, append([]string{"ci"}, args...))
-	t.Logf("tailgate ci %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errb.String())
-	return code, out.String(), errb.String()
+	code, stdout, stderr := runTailgate(t, vars, append([]string{"ci"}, args...)...)
+	t.Logf("tailgate ci %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, stdout, stderr)
+	return code, stdout, stderr
 }
 
 // throttledRoot is the hardened Pi 5 tree with the firmware reporting under-voltage and

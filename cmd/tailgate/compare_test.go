@@ -20,10 +20,7 @@ func tailProcess(scale float64) gatetest.Process {
 // runCLI runs the binary's entry point with args and returns the exit code and both streams.
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), getenv: func(string) string { return "" }}
-	code := run(e, args)
-	return code, out.String(), errb.String()
+	return runTailgate(t, nil, args...)
 }
 
 func TestCompareCommand(t *testing.T) {

@@ -15,16 +15,20 @@ import (
 	"github.com/tailgate-ci/tailgate/runner/doctor"
 )
 
-// update rewrites golden files under testdata/ instead of comparing (go test -update). Other
-// subcommands' golden tests in this package share it.
-
-// runTailgate runs the CLI in-process and returns its exit code, stdout and stderr.
-func runTailgate(t *testing.T, environ map[string]string, args ...string) (int, string, string) {
+// runGetenv runs the CLI in-process with getenv as its environment and returns its exit code,
+// stdout and stderr.
+func runGetenv(t *testing.T, getenv func(string) string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), getenv: func(k string) string { return environ[k] }}
+	e := &env{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), getenv: getenv}
 	code := run(e, args)
 	return code, out.String(), errb.String()
+}
+
+// runTailgate runs the CLI in-process with the variables in environ (none when nil).
+func runTailgate(t *testing.T, environ map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	return runGetenv(t, func(k string) string { return environ[k] }, args...)
 }
 
 // checkGolden compares got with testdata/name, or rewrites it under -update. The Go version

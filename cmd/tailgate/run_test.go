@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"io"
 	"math"
@@ -22,13 +21,10 @@ import (
 // runForTest runs `tailgate run ARGS` in-process and returns its exit code and output.
 func runForTest(t *testing.T, getenv func(string) string, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	e := &env{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), getenv: getenv}
-	code := run(e, append([]string{"run"}, args...))
-	return code, out.String(), errb.String()
+	return runGetenv(t, getenv, append([]string{"run"}, args...)...)
 }
 
 // runAndRead runs `tailgate run` with args, requires exit 0 and reads the result it wrote to dir.

@@ -43,7 +43,7 @@ func TestWCETCommand(t *testing.T) {
 		if code != exitPass {
 			t.Fatalf("exit %d: %s%s", code, out, errs)
 		}
-		wcetGolden(t, filepath.Join("testdata", "wcet", "good.txt"), strings.ReplaceAll(out, good, "RESULT"))
+		golden.Check(t, filepath.Join("testdata", "wcet", "good.txt"), []byte(strings.ReplaceAll(out, good, "RESULT")))
 	})
 	t.Run("json and svg", func(t *testing.T) {
 		svg := filepath.Join(t.TempDir(), "x.svg")
@@ -127,10 +127,4 @@ func checkSVG(t *testing.T, b []byte) {
 	if elems < 60 || !strings.HasPrefix(strings.TrimSpace(string(b)), "<?xml") {
 		t.Errorf("SVG has %d elements", elems)
 	}
-}
-
-// wcetGolden compares got with the file at path; -update rewrites it.
-func wcetGolden(t *testing.T, path, got string) {
-	t.Helper()
-	golden.Check(t, path, []byte(got))
 }
