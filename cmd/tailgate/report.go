@@ -57,7 +57,6 @@ flags:`
 type reportFlags struct {
 	compareFlags
 	html, png  string
-	store      string
 	noWCET     bool
 	wcetMethod string
 	nights     int
