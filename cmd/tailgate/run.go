@@ -483,9 +483,7 @@ func gitInfo(e *env) result.Git {
 	}
 	g.Commit = gitOut("rev-parse", "HEAD")
 	if g.Commit != "" {
-		if ref := gitOut("symbolic-ref", "-q", "HEAD"); ref != "" {
-			g.Ref = ref
-		}
+		g.Ref = gitOut("symbolic-ref", "-q", "HEAD")
 		g.Repo = gitOut("config", "--get", "remote.origin.url")
 	}
 	if g.Commit == "" {
