@@ -64,17 +64,15 @@ func compareCmd(e *env, args []string) error {
 	default:
 		errs = append(errs, fmt.Errorf("--format %q: want table, markdown or json", f.format))
 	}
-	policy := gate.InconclusivePolicy(f.inconclusive)
-	if policy != gate.InconclusiveFail && policy != gate.InconclusivePass {
-		errs = append(errs, fmt.Errorf("--inconclusive %q: want fail or pass", f.inconclusive))
-	}
+	policy, err := parsePolicy(f.inconclusive)
+	errs = append(errs, err)
 	if n := fs.NArg(); n < 1 || n > 2 {
 		errs = append(errs, fmt.Errorf("want BASE CAND (or CAND alone, or CAND with --store), got %d arguments", n))
 	} else if n == 2 && f.store != "" {
 		errs = append(errs, fmt.Errorf("--store looks the baseline up: give CAND alone, not BASE CAND"))
 	}
-	if len(errs) > 0 {
-		return withCode(exitError, errors.Join(errs...))
+	if err := errors.Join(errs...); err != nil {
+		return withCode(exitError, err)
 	}
 	var baseDir, candDir string
 	if fs.NArg() == 2 {
@@ -167,6 +165,15 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 		return nil, errors.Join(errs...)
 	}
 	return gate.Compare(base, cand, rules, gateOptions(policy, isDefault, f.ignorePins))
+}
+
+// parsePolicy reads --inconclusive.
+func parsePolicy(s string) (gate.InconclusivePolicy, error) {
+	p := gate.InconclusivePolicy(s)
+	if p != gate.InconclusiveFail && p != gate.InconclusivePass {
+		return p, fmt.Errorf("--inconclusive %q: want fail or pass", s)
+	}
+	return p, nil
 }
 
 // gateOptions are the gate's options for every command that gates (compare, report, ci): the

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,16 +17,13 @@ import (
 )
 
 // DefaultPublishTimeout bounds a whole publish, retries and rate-limit waits included.
-const DefaultPublishTimeout = 2 * time.Minute
+const DefaultPublishTimeout = publish.DefaultTimeout
 
 // DefaultPublishConfig names the PR comment when --config is not given.
 const DefaultPublishConfig = "default"
 
 // publishRetry is the retry policy of publish; tests swap its sleeper for one that records.
 var publishRetry publish.Retry
-
-// Token variables, in the order they are read: a token meant for tailgate wins over the job's.
-var tokenVars = []string{"TAILGATE_GITHUB_TOKEN", "GITHUB_TOKEN"}
 
 func init() {
 	commands["publish"] = command{"post a comparison to GitHub: PR comment, commit statuses, check run, job summary", publishCmd}
@@ -105,178 +100,56 @@ func publishCmd(e *env, args []string) error {
 	if in.ArtifactsURL == "" {
 		in.ArtifactsURL = f.artifactsURL
 	}
-	target, err := publishTarget(f, act)
+	target, err := resolveTarget(f.repo, f.pr, f.sha, act)
 	if err != nil {
 		return withCode(exitError, err)
 	}
 	opts := publish.Options{Comment: f.comment, Status: f.status, Check: f.check, Policy: policy}
-	plan, err := publish.BuildPlan(in, target, opts)
+	gateCode, err := publish.Deliver(context.Background(), publish.Delivery{Input: in, Target: target, Options: opts,
+		Actions: act, Token: githubToken(e), APIURL: f.apiURL, Retry: publishRetry, Timeout: f.timeout,
+		DryRun: f.dryRun, Stdout: e.stdout, Log: e.stderr, Name: "tailgate publish"})
 	if err != nil {
-		return withCode(exitError, err)
-	}
-	gateCode := in.CodeWith(policy)
-	body := publish.RenderComment(in, publish.RenderOptions{SHA: target.SHA})
-	outputs := gateOutputs(in, gateCode, body)
-	annotations := publish.Annotations(in)
-
-	if f.dryRun {
-		if err := dryRunPublish(e, act, plan, outputs, annotations); err != nil {
-			return withCode(exitError, err)
-		}
-		return gateResult(gateCode, in, "dry run")
-	}
-
-	// The runner's files come first: they need no network, and a failing GitHub must not
-	// also cost the job summary.
-	errs := writeActionsFiles(e, act, body, outputs, annotations)
-	if plan.Comment != nil || len(plan.Statuses) > 0 || len(plan.Checks) > 0 {
-		if err := sendPlan(e, f, act, plan); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for _, s := range plan.Skipped {
-		fmt.Fprintf(e.stderr, "tailgate publish: skipped %s\n", s)
-	}
-	if err := errors.Join(errs...); err != nil {
 		// A failed publish is an error, and never better than the gate's own verdict.
-		return withCode(publish.Worst(gateCode, exitError), err)
+		return withCode(gate.WorseExit(gateCode, exitError), err)
 	}
-	return gateResult(gateCode, in, "published")
-}
-
-// gateOutputs are the step outputs of a publish: the verdict, the exit code and the report.
-func gateOutputs(in publish.Input, code int, body string) []publish.Output {
-	return []publish.Output{
-		{Name: "verdict", Value: in.Verdict()},
-		{Name: "exit-code", Value: fmt.Sprint(code)},
-		{Name: "report", Value: body},
+	what := "published"
+	if f.dryRun {
+		what = "dry run"
 	}
-}
-
-// writeActionsFiles writes what the Actions runner reads: the annotations (on stdout, inside
-// Actions only), the job summary and the step outputs. It returns every error.
-func writeActionsFiles(e *env, act publish.ActionsEnv, body string, outputs []publish.Output, annotations []string) []error {
-	var errs []error
-	if act.InActions {
-		for _, a := range annotations {
-			fmt.Fprintln(e.stdout, a)
-		}
-	}
-	if act.StepSummary != "" {
-		if err := publish.AppendStepSummary(act.StepSummary, body); err != nil {
-			errs = append(errs, fmt.Errorf("$GITHUB_STEP_SUMMARY: %w", err))
-		}
-	}
-	if act.Output != "" {
-		if err := publish.WriteOutputs(act.Output, outputs, nil); err != nil {
-			errs = append(errs, fmt.Errorf("$GITHUB_OUTPUT: %w", err))
-		}
-	}
-	return errs
-}
-
-// gateResult carries the gate's verdict out as the exit code once publishing is done.
-func gateResult(code int, in publish.Input, what string) error {
-	if code == exitPass {
+	if gateCode == exitPass {
 		return nil
 	}
-	return withCode(code, fmt.Errorf("gate verdict %s (%s)", in.Verdict(), what))
+	return withCode(gateCode, fmt.Errorf("gate verdict %s (%s)", in.Verdict(), what))
 }
 
-func sendPlan(e *env, f publishFlags, act publish.ActionsEnv, plan publish.Plan) error {
-	token := ""
-	for _, v := range tokenVars {
-		if token = strings.TrimSpace(e.getenv(v)); token != "" {
-			break
-		}
-	}
-	if token == "" {
-		return fmt.Errorf("no GitHub token: set $%s (in Actions: env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}), or use --dry-run", strings.Join(tokenVars, " or $"))
-	}
-	api := f.apiURL
-	if api == "" {
-		api = act.APIURL
-	}
-	client, err := publish.NewClient(publish.ClientOptions{APIURL: api, Token: token, Retry: publishRetry})
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
-	defer cancel()
-	res, err := client.Execute(ctx, plan, time.Now())
-	if res.Comment != nil {
-		verb := "updated"
-		if res.Comment.Created {
-			verb = "created"
-		}
-		fmt.Fprintf(e.stderr, "tailgate publish: %s comment %s\n", verb, res.Comment.URL)
-	}
-	if res.Statuses > 0 || res.Checks > 0 {
-		fmt.Fprintf(e.stderr, "tailgate publish: %d commit statuses, %d check runs on %s\n", res.Statuses, res.Checks, plan.Target.SHA)
-	}
-	return err
-}
-
-// dryRunPublish prints the plan, the outputs and the annotations. In Actions the output is
-// fenced with stop-commands, so that report text cannot act as a workflow command.
-func dryRunPublish(e *env, act publish.ActionsEnv, plan publish.Plan, outputs []publish.Output, annotations []string) error {
-	if act.InActions {
-		b := make([]byte, 16)
-		if _, err := rand.Read(b); err != nil {
-			return err
-		}
-		fence := hex.EncodeToString(b)
-		fmt.Fprintf(e.stdout, "::stop-commands::%s\n", fence)
-		defer fmt.Fprintf(e.stdout, "::%s::\n", fence)
-	}
-	plan.Print(e.stdout)
-	for _, a := range annotations {
-		fmt.Fprintf(e.stdout, "annotation %s\n", a)
-	}
-	for _, o := range outputs {
-		if o.Name != "report" {
-			fmt.Fprintf(e.stdout, "output %s=%s\n", o.Name, o.Value)
-		}
-	}
-	fmt.Fprintln(e.stdout, "output report=(the comment body above)")
-	return nil
-}
-
-// publishTarget takes the repository, pull request and commit from the flags, else from Actions.
-func publishTarget(f publishFlags, act publish.ActionsEnv) (publish.Target, error) {
-	var t publish.Target
-	repo := f.repo
-	if repo == "" {
-		repo = act.Repository
-	}
+// resolveTarget is publish.ResolveTarget with errors that name the flag.
+func resolveTarget(repo string, pr int, sha string, act publish.ActionsEnv) (publish.Target, error) {
 	if repo != "" {
-		o, r, err := publish.ParseRepo(repo)
-		if err != nil {
-			return t, fmt.Errorf("--repo: %w", err)
-		}
-		t.Owner, t.Repo = o, r
-	}
-	t.PR, t.SHA = f.pr, f.sha
-	if ev := act.Event; ev != nil && ev.PR > 0 {
-		if t.PR == 0 {
-			t.PR = ev.PR
-		}
-		if t.SHA == "" {
-			// Actions checks out a merge commit for pull requests; statuses belong on the head.
-			t.SHA = ev.HeadSHA
+		if _, _, err := publish.ParseRepo(repo); err != nil {
+			return publish.Target{}, fmt.Errorf("--repo: %w", err)
 		}
 	}
-	if t.SHA == "" {
-		t.SHA = act.SHA
+	if pr < 0 {
+		return publish.Target{}, fmt.Errorf("--pr %d: want a pull request number", pr)
 	}
-	if t.PR < 0 {
-		return t, fmt.Errorf("--pr %d: want a pull request number", t.PR)
+	t, err := publish.ResolveTarget(repo, pr, sha, act)
+	if err != nil {
+		return t, fmt.Errorf("$GITHUB_REPOSITORY: %w", err)
 	}
 	return t, nil
 }
 
-// addHistory charts each suite's nightly history from the store. The chart is context, not
-// verdict: a store that cannot be read costs the chart and a warning, not the publish.
+// githubToken is the first token set in publish.TokenVars; it never reaches output or files.
+func githubToken(e *env) string {
+	for _, v := range publish.TokenVars {
+		if t := strings.TrimSpace(e.getenv(v)); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// addHistory charts each suite's nightly history from the store named by --history.
 func addHistory(e *env, storeFlag string, in *publish.Input, keys map[string]string) {
 	st, err := openStore(e, storeFlag)
 	if err != nil {
@@ -284,17 +157,8 @@ func addHistory(e *env, storeFlag string, in *publish.Input, keys map[string]str
 		return
 	}
 	defer st.Close()
-	for i, s := range in.Suites {
-		key := keys[s.Name]
-		if key == "" {
-			continue
-		}
-		h, err := st.History(s.Name, key)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "tailgate publish: no history chart for %s: %v\n", s.Name, err)
-			continue
-		}
-		in.Suites[i].History = publish.HistoryPoints(h.Nightly())
+	for _, w := range publish.AddHistory(st, in, keys) {
+		fmt.Fprintf(e.stderr, "tailgate publish: %s\n", w)
 	}
 }
 

@@ -319,7 +319,7 @@ func TestRunOpenLoopCountsDropsAndMisses(t *testing.T) {
 		t.Errorf("counts %+v: want ≥45 dropped and all 50 samples over the 1ms deadline", m.Counts)
 	}
 	code, _, stderr := runForTest(t, nil, "--backend", "synthetic", "--overrun", "skip", "--out", t.TempDir())
-	if code != exitError || !strings.Contains(stderr, "need --rate") {
+	if code != exitError || !strings.Contains(stderr, "--rate: required") {
 		t.Errorf("--overrun without --rate: exit %d %s", code, stderr)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/runner/measure"
 )
 
 // DefaultWorkDir is where `tailgate ci` keeps its run folders (relative to the working directory).
@@ -129,17 +130,9 @@ func (s *State) Matches(suite, profile, commit, configDigest string) string {
 
 // Recovered is what a killed run had measured, after its files were made whole.
 type Recovered struct {
-	// LogStart is the log's StartTime: appended intervals keep timestamps relative to it.
-	LogStart time.Time
-	// Start is the first interval's start, End the last kept interval's end.
-	Start, End time.Time
-	// Intervals is the number of whole intervals kept (all classes of an interval count once).
-	Intervals int
-	// Elapsed is the timed wall time those intervals cover.
-	Elapsed time.Duration
+	// Resume is what a new measurement needs to continue the run.
+	measure.Resume
 	Samples int64
-	// Telemetry holds the kept telemetry lines (at most one per kept interval).
-	Telemetry []result.Telemetry
 	// Cut says what was cut off (torn or incomplete lines), for the log of the resume.
 	Cut []string
 }

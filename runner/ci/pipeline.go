@@ -1,0 +1,351 @@
+package ci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline"
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate"
+	"github.com/tailgate-ci/tailgate/harness/progress"
+	"github.com/tailgate-ci/tailgate/runner/config"
+	"github.com/tailgate-ci/tailgate/runner/measure"
+)
+
+// DefaultConfirm is how many confirmation reruns a nightly regression gets before it fails.
+const DefaultConfirm = 1
+
+// Measurer measures one suite into a run folder (which exists), continuing a killed run when
+// resume is set. A board's measurer is a SuiteMeasurer; a test may inject another, e.g. to make
+// a confirmation rerun differ from the first run as the machine would.
+type Measurer interface {
+	Measure(ctx context.Context, suite, dir string, resume *measure.Resume) (*result.Meta, error)
+}
+
+// Pipeline is the per-suite job of `tailgate ci`: measure (or resume, or reuse a finished run of
+// the same commit), compare with the store's baseline, rerun to confirm a nightly regression,
+// keep the run and the night's verdict in the store, and promote per policy. Publishing the
+// outcomes is the caller's (PublishInput).
+type Pipeline struct {
+	Config *config.Config
+	// Profile is pr or nightly.
+	Profile string
+	// Work holds the run folders and their checkpoints.
+	Work     string
+	Store    baseline.Store
+	Measurer Measurer
+	// Confirm is the number of confirmation reruns of a nightly regression.
+	Confirm       int
+	DefaultBranch string
+	Git           result.Git
+	// Gate is the comparison's options (policy, pWCET, tool identity); DefaultRules is set
+	// per suite.
+	Gate gate.Options
+	// Log receives what the pipeline did, one "tailgate ci: SUITE: …" line at a time.
+	Log io.Writer
+	// Now stamps history entries and promotions; nil means time.Now.
+	Now func() time.Time
+}
+
+// Outcome is one suite's gate report and what the pipeline did with it.
+type Outcome struct {
+	Suite  string
+	Report *gate.Report
+	Code   int
+	Err    error
+	Notes  []string
+}
+
+func (p *Pipeline) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Pipeline) logf(suite, format string, a ...any) {
+	if p.Log != nil {
+		fmt.Fprintf(p.Log, "tailgate ci: %s: %s\n", suite, fmt.Sprintf(format, a...))
+	}
+}
+
+// Run runs the pipeline for one suite. An Outcome whose Err wraps measure.ErrInterrupted ends
+// the job: the run folder keeps what was measured for the next job to resume.
+func (p *Pipeline) Run(ctx context.Context, name string) Outcome {
+	out := Outcome{Suite: name, Code: gate.ExitError}
+	dir := RunDir(p.Work, name, p.Profile, p.Git.Commit, 0)
+	cand, err := p.measure(ctx, name, dir)
+	if err != nil {
+		out.Err = err
+		if errors.Is(err, measure.ErrInterrupted) {
+			out.Code = gate.ExitInconclusive
+		}
+		return out
+	}
+	base, baseRun, err := p.baseline(cand.Meta)
+	if err != nil {
+		out.Err = err
+		return out
+	}
+	rep, err := p.compare(name, base, cand)
+	if err != nil {
+		out.Err = err
+		return out
+	}
+	if p.Profile == "nightly" && rep.Verdict == gate.VerdictRegression {
+		if rep, err = p.confirm(ctx, name, base, rep, &out); err != nil {
+			out.Err = err
+			return out
+		}
+	}
+	out.Report, out.Code = rep, rep.ExitCode
+	p.keep(dir, cand.Meta, base != nil, baseRun, &out)
+	return out
+}
+
+// confirm measures a nightly regression again before it fails the night: a one-off (a cron job,
+// a thermal event the telemetry missed) should not page anyone.
+func (p *Pipeline) confirm(ctx context.Context, name string, base *result.Result, rep *gate.Report, out *Outcome) (*gate.Report, error) {
+	for i := 1; i <= p.Confirm; i++ {
+		again, err := p.measure(ctx, name, RunDir(p.Work, name, p.Profile, p.Git.Commit, i))
+		if err != nil {
+			return nil, fmt.Errorf("confirmation run %d: %w", i, err)
+		}
+		crep, err := p.compare(name, base, again)
+		if err != nil {
+			return nil, err
+		}
+		if crep.Verdict != gate.VerdictRegression {
+			out.Notes = append(out.Notes, fmt.Sprintf("the regression was not confirmed: confirmation run %d says %s (%s)", i, crep.Verdict, crep.Headline))
+			crep.Unconfirmed(rep, i)
+			return crep, nil
+		}
+		out.Notes = append(out.Notes, fmt.Sprintf("confirmation run %d regressed too: %s", i, crep.Headline))
+	}
+	return rep, nil
+}
+
+// keep stores what the store needs: every nightly (its history) and every run that may become
+// the baseline; pull-request runs stay in the work folder (and the job's artifacts).
+func (p *Pipeline) keep(dir string, m *result.Meta, hasBase bool, baseRun string, out *Outcome) {
+	rep := out.Report
+	verdict := string(rep.Verdict)
+	if !hasBase {
+		verdict = ""
+	}
+	promotable, _ := baseline.CheckPolicy(m, hasBase, baseline.Promotion{Verdict: verdict, DefaultBranch: p.DefaultBranch})
+	if p.Profile != "nightly" && promotable == "" {
+		if !hasBase {
+			out.Notes = append(out.Notes, "no baseline for this suite and environment; this run is not from the default branch, so it does not become one")
+		}
+		return
+	}
+	fail := func(what string, err error) {
+		out.Err = errors.Join(out.Err, fmt.Errorf("%s: %w", what, err))
+		out.Code = gate.WorseExit(out.Code, gate.ExitError)
+	}
+	info, err := p.Store.Add(dir)
+	if err != nil {
+		fail("store", err)
+		return
+	}
+	if p.Profile == "nightly" {
+		night := string(rep.Verdict)
+		if !hasBase && promotable != "" {
+			// The first night of an environment is compared with nothing: it is the baseline
+			// to be, not an incomparable night.
+			night = "bootstrap"
+		}
+		if err := p.Store.Append(baseline.NightlyEntry(m, info.ID, baseRun, night, p.now())); err != nil {
+			fail("history", err)
+		}
+	}
+	if promotable == "" {
+		return
+	}
+	h, err := p.Store.Promote(baseline.Promotion{Suite: m.Suite, Key: info.Key, Run: info.ID, Verdict: verdict,
+		DefaultBranch: p.DefaultBranch, By: "tailgate ci", Time: p.now()})
+	switch {
+	case errors.Is(err, baseline.ErrPolicy):
+		out.Notes = append(out.Notes, err.Error())
+	case err != nil:
+		fail("promote", err)
+	default:
+		out.Notes = append(out.Notes, fmt.Sprintf("run %s is now the baseline (%s)", info.ID, h.Rule))
+		if !hasBase {
+			rep.Bootstrapped()
+			if out.Err == nil {
+				out.Code = rep.ExitCode
+			}
+		}
+	}
+}
+
+// baseline reads the stored baseline of the candidate's suite and environment; none is not an
+// error (the comparison says incomparable, and a default-branch run bootstraps it).
+func (p *Pipeline) baseline(m *result.Meta) (*result.Result, string, error) {
+	key := m.Env.Key()
+	r, err := p.Store.Baseline(m.Suite, key)
+	if errors.Is(err, baseline.ErrNoBaseline) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	ptr, err := p.Store.Pointer(m.Suite, key)
+	if err != nil {
+		return nil, "", err
+	}
+	return r, ptr.Run, nil
+}
+
+func (p *Pipeline) compare(name string, base, cand *result.Result) (*gate.Report, error) {
+	s, err := p.Config.Suite(name)
+	if err != nil {
+		return nil, err
+	}
+	srcs, isDefault := RuleSources(p.Config.Path, s)
+	rules, err := gate.ParseRules(srcs)
+	if err != nil {
+		return nil, err
+	}
+	o := p.Gate
+	o.DefaultRules = isDefault
+	return gate.CompareResults(base, cand, rules, o)
+}
+
+// RuleSources are suite s's threshold rules as the gate parses them, naming file and line; a
+// suite without thresholds gets gate.DefaultRules (isDefault).
+func RuleSources(path string, s *config.Suite) (srcs []gate.RuleSource, isDefault bool) {
+	if len(s.Thresholds) == 0 {
+		return gate.DefaultRuleSources(), true
+	}
+	srcs = make([]gate.RuleSource, len(s.Thresholds))
+	for i, r := range s.Thresholds {
+		srcs[i] = gate.RuleSource{Text: r.Text, File: path, Line: r.Line}
+	}
+	return srcs, false
+}
+
+// measure measures suite name into dir, resuming a killed run of the same commit, profile and
+// configuration, or reuses a finished one.
+func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Result, error) {
+	var rec *Recovered
+	state, err := ReadState(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+			return nil, fmt.Errorf("%s exists without %s: not a tailgate ci run folder; move it away", dir, StateFile)
+		}
+	case err != nil:
+		return nil, err
+	default:
+		if why := state.Matches(name, p.Profile, p.Git.Commit, p.Config.Digest); why != "" {
+			old := dir + ".stale-" + p.now().UTC().Format("20060102T150405")
+			p.logf(name, "%s: %s; moved to %s, starting over", dir, why, old)
+			if err := os.Rename(dir, old); err != nil {
+				return nil, err
+			}
+			state = nil
+		} else if state.State == StateMeasured {
+			p.logf(name, "%s: already measured for this commit; reusing it", dir)
+			return result.Read(dir)
+		} else {
+			if rec, err = Recover(dir); err != nil {
+				return nil, fmt.Errorf("%s: cannot resume: %w", dir, err)
+			}
+			state.Resumes++
+			p.logf(name, "%s: resuming after %d intervals (%s measured)%s", dir, rec.Intervals,
+				rec.Elapsed.Round(time.Millisecond), cutNote(rec.Cut))
+		}
+	}
+	if state == nil {
+		state = &State{Suite: name, Profile: p.Profile, Commit: p.Git.Commit, ConfigDigest: p.Config.Digest, State: StateRunning}
+		if s, err := p.Config.Suite(name); err == nil {
+			state.Duration = s.Duration.For(p.Profile)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := WriteState(dir, state); err != nil {
+		return nil, err
+	}
+	var resume *measure.Resume
+	if rec != nil {
+		resume = &rec.Resume
+	}
+	m, err := p.Measurer.Measure(ctx, name, dir, resume)
+	if err != nil {
+		return nil, err
+	}
+	state.State = StateMeasured
+	if err := WriteState(dir, state); err != nil {
+		return nil, err
+	}
+	r, err := result.Read(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := m.Summary
+	p.logf(name, "%d samples in %d intervals  p50 %s  p99 %s  max %s  → %s", s.Count,
+		m.Counts.Intervals, progress.Ns(s.P50), progress.Ns(s.P99), progress.Ns(s.Max), dir)
+	return r, nil
+}
+
+func cutNote(cut []string) string {
+	if len(cut) == 0 {
+		return ""
+	}
+	return "; cut " + strings.Join(cut, "; ")
+}
+
+// SuiteMeasurer measures a configuration's suites with measure.Measure, from plans resolved and
+// validated once, before anything runs.
+type SuiteMeasurer struct {
+	plans   map[string]*measure.Plan
+	options measure.Options
+}
+
+// NewSuiteMeasurer resolves the plan of every named suite of cfg for profile, returning every
+// problem of every suite at once.
+func NewSuiteMeasurer(cfg *config.Config, profile string, names []string, o measure.Options) (*SuiteMeasurer, error) {
+	m := &SuiteMeasurer{plans: map[string]*measure.Plan{}, options: o}
+	var errs []error
+	for _, n := range names {
+		s, err := cfg.Suite(n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		// Out is set per run folder; a placeholder keeps Resolve from naming a default one.
+		p, err := measure.Resolve(measure.Request{Suite: s, ConfigDigest: cfg.Digest, Profile: profile, Out: "-"})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: suites.%s: %w", cfg.Path, n, err))
+			continue
+		}
+		m.plans[n] = p
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return m, nil
+}
+
+// Measure implements Measurer.
+func (m *SuiteMeasurer) Measure(ctx context.Context, suite, dir string, resume *measure.Resume) (*result.Meta, error) {
+	p, ok := m.plans[suite]
+	if !ok {
+		return nil, fmt.Errorf("suite %s was not planned", suite)
+	}
+	plan := *p
+	plan.Out = dir
+	o := m.options
+	o.Resume = resume
+	return measure.Measure(ctx, &plan, o)
+}

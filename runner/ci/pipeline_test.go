@@ -1,0 +1,224 @@
+package ci_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline"
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate"
+	"github.com/tailgate-ci/tailgate/harness/progress"
+	"github.com/tailgate-ci/tailgate/runner/ci"
+	"github.com/tailgate-ci/tailgate/runner/config"
+	"github.com/tailgate-ci/tailgate/runner/measure"
+)
+
+// confirmYAML is a synthetic suite whose every sample takes d, gated on its median. A constant
+// workload makes the verdicts the test's, not the machine's: the machine adds its noise to the
+// samples, but it does not double a median. The run is a count of samples in short intervals:
+// on this shared machine a loaded second once gave fewer intervals than the gate's bootstrap
+// blocks; 300 samples of at least 1 ms in 10 ms intervals always give dozens.
+func confirmYAML(d, extra string) string {
+	return fmt.Sprintf(`version: 1
+suites:
+  synth:
+    backend: synthetic
+    synthetic: "const:d=%s"
+    cpus: [1]
+    warmup: "50"
+    iterations: 300
+    interval: 10ms
+    thresholds: ["p50 < +50%%"]
+%s`, d, extra)
+}
+
+// rerunWith measures confirmation reruns (folders named -confirmN) from another configuration:
+// it stands in for the board being itself again after whatever slowed the first run, which on
+// a board is the machine's doing and cannot be summoned on demand.
+type rerunWith struct {
+	first, rerun ci.Measurer
+}
+
+func (r rerunWith) Measure(ctx context.Context, suite, dir string, resume *measure.Resume) (*result.Meta, error) {
+	if strings.Contains(filepath.Base(dir), "-confirm") {
+		return r.rerun.Measure(ctx, suite, dir, resume)
+	}
+	return r.first.Measure(ctx, suite, dir, resume)
+}
+
+// TestPipelineConfirmNightly drives the nightly pipeline through the confirmation rerun of a
+// regression on the synthetic backend (1 ms baseline, 2 ms regression), a folder store and the
+// hardened Pi 5 fixture tree as telemetry root, so that health comes from fixed files and not
+// from this machine. The nights, in order, on main:
+//
+//	bootstrap (1 ms) → pass (1 ms) → confirmed regression (2 ms, rerun 2 ms)
+//	→ unconfirmed regression (2 ms, rerun 1 ms) → confirm 0 → ci.confirm: 2
+//	→ a pass under ci.default_branch: trunk (not promoted)
+//
+// and after them the store's history lists every night with its verdict.
+func TestPipelineConfirmNightly(t *testing.T) {
+	tmp := t.TempDir()
+	root, err := filepath.Abs(filepath.Join("..", "..", "fixtures", "hosts", "pi5-rt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := baseline.OpenDir(filepath.Join(tmp, "store"), baseline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	work := filepath.Join(tmp, "work")
+	baselineRun := func(t *testing.T) string {
+		t.Helper()
+		keys, err := st.Keys("synth")
+		if err != nil || len(keys) != 1 {
+			t.Fatalf("keys %v, %v: want one environment", keys, err)
+		}
+		p, err := st.Pointer("synth", keys[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Run
+	}
+	nights := func(t *testing.T) []baseline.HistoryEntry {
+		t.Helper()
+		keys, _ := st.Keys("synth")
+		h, err := st.History("synth", keys[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Nightly()
+	}
+	measurer := func(t *testing.T, yaml string, g result.Git) (*config.Config, ci.Measurer) {
+		t.Helper()
+		cfg, err := config.Parse(filepath.Join(tmp, "tailgate.yaml"), []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ci.NewSuiteMeasurer(cfg, "nightly", []string{"synth"}, measure.Options{Root: root, Progress: progress.Quiet, Git: g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg, m
+	}
+
+	cases := []struct {
+		name    string
+		d       string // the first run's constant
+		rerun   string // the reruns' constant (default d)
+		extra   string // appended to tailgate.yaml
+		confirm int
+		code    int
+		// reruns is how many confirmation folders the night leaves.
+		reruns   int
+		verdict  string // in the history
+		promoted bool
+		says     []string // in the headline, notes and log
+	}{
+		{name: "bootstrap", d: "1ms", confirm: 1, code: gate.ExitPass, verdict: "bootstrap", promoted: true, says: []string{"became the baseline"}},
+		{name: "pass", d: "1ms", confirm: 1, code: gate.ExitPass, verdict: "pass", promoted: true, says: []string{"is now the baseline"}},
+		{name: "confirmed regression", d: "2ms", confirm: 1, code: gate.ExitRegression, reruns: 1, verdict: "regression",
+			says: []string{"confirmation run 1 regressed too", "synth regression: p50 < +50%"}},
+		{name: "unconfirmed regression", d: "2ms", rerun: "1ms", confirm: 1, code: gate.ExitInconclusive, reruns: 1, verdict: "inconclusive",
+			says: []string{"the regression was not confirmed: confirmation run 1 says pass", "synth inconclusive: confirmation run 1 did not reproduce the regression (regression: p50 < +50%"}},
+		{name: "confirm 0", d: "2ms", confirm: 0, code: gate.ExitRegression, verdict: "regression"},
+		{name: "confirm 2", d: "2ms", confirm: 2, code: gate.ExitRegression, reruns: 2, verdict: "regression",
+			says: []string{"confirmation run 2 regressed too"}},
+		// A pass from main is not promoted when the config names another default branch.
+		{name: "default branch trunk", d: "1ms", extra: "ci: { default_branch: trunk }\n", confirm: 1, code: gate.ExitPass, verdict: "pass"},
+	}
+	var commits []string
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := result.Git{Commit: fmt.Sprintf("%02x%038x", i+1, 0), Ref: "refs/heads/main"}
+			commits = append(commits, g.Commit)
+			cfg, m := measurer(t, confirmYAML(c.d, c.extra), g)
+			if c.rerun != "" {
+				_, again := measurer(t, confirmYAML(c.rerun, c.extra), g)
+				m = rerunWith{first: m, rerun: again}
+			}
+			branch := baseline.DefaultBranch
+			if cfg.CI.DefaultBranch != "" {
+				branch = cfg.CI.DefaultBranch
+			}
+			before := ""
+			if i > 0 {
+				before = baselineRun(t)
+			}
+			var log bytes.Buffer
+			p := &ci.Pipeline{Config: cfg, Profile: "nightly", Work: work, Store: st, Measurer: m, Confirm: c.confirm,
+				DefaultBranch: branch, Git: g, Gate: gate.Options{Inconclusive: gate.InconclusiveFail}, Log: &log,
+				Now: func() time.Time { return time.Date(2026, 12, 1+i, 3, 0, 0, 0, time.UTC) }}
+			o := p.Run(context.Background(), "synth")
+			if o.Err != nil {
+				t.Fatalf("%v\n%s", o.Err, log.String())
+			}
+			if o.Code != c.code {
+				t.Fatalf("exit %d, want %d: %s\n%s", o.Code, c.code, o.Report.Headline, log.String())
+			}
+			said := o.Report.Headline + "\n" + strings.Join(o.Notes, "\n") + "\n" + log.String()
+			for _, w := range c.says {
+				if !strings.Contains(said, w) {
+					t.Errorf("the outcome does not say %q:\n%s", w, said)
+				}
+			}
+			for a := 1; a <= 3; a++ {
+				_, err := os.Stat(ci.RunDir(work, "synth", "nightly", g.Commit, a))
+				if exists := err == nil; exists != (a <= c.reruns) {
+					t.Errorf("confirmation folder %d exists: %v; want %d reruns", a, exists, c.reruns)
+				}
+			}
+			n := nights(t)
+			last := n[len(n)-1]
+			if last.Commit != g.Commit || last.Verdict != c.verdict {
+				t.Errorf("last night: commit %s verdict %q, want %s %q", last.Commit, last.Verdict, g.Commit, c.verdict)
+			}
+			if moved := baselineRun(t) != before; moved != c.promoted {
+				t.Errorf("baseline moved: %v, want %v (was %s, now %s)", moved, c.promoted, before, baselineRun(t))
+			}
+			if c.promoted && baselineRun(t) != last.Run {
+				t.Errorf("baseline %s is not tonight's run %s", baselineRun(t), last.Run)
+			}
+		})
+	}
+	// What an operator sees the morning after: every night, in order, with its verdict.
+	n := nights(t)
+	if len(n) != len(cases) {
+		t.Fatalf("history has %d nights, want %d: %+v", len(n), len(cases), n)
+	}
+	for i, night := range n {
+		if night.Commit != commits[i] || night.Verdict != cases[i].verdict {
+			t.Errorf("night %d: commit %s verdict %q, want %s %q (%s)", i+1, night.Commit, night.Verdict, commits[i], cases[i].verdict, cases[i].name)
+		}
+	}
+}
+
+// TestSuiteMeasurerValidatesAllSuites: every suite's plan is resolved before anything runs, and
+// every problem of every suite is reported at once, naming the file and the suite. (The
+// configuration may refuse a bad value at load already; one of the two must.)
+func TestSuiteMeasurerValidatesAllSuites(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(`version: 1
+suites:
+  a: { backend: synthetic, synthetic: "const:d=1ms", threads: 2, cpus: [1, 2, 3] }
+  b: { backend: synthetic, synthetic: "const:d=1ms" }
+`))
+	want := []string{"t.yaml", "cpus"}
+	if err == nil {
+		_, err = ci.NewSuiteMeasurer(cfg, "pr", []string{"a", "b", "missing"}, measure.Options{})
+		want = append(want, "suites.a", "missing")
+	}
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%q does not say %q", err, w)
+		}
+	}
+}

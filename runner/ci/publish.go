@@ -1,0 +1,44 @@
+package ci
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/tailgate-ci/tailgate/gate/render"
+	"github.com/tailgate-ci/tailgate/runner/config"
+	"github.com/tailgate-ci/tailgate/runner/publish"
+)
+
+// PublishInput is the one PR comment of a configuration (named after its file) and a status per
+// suite: each outcome's report, or the error that left a suite without one. It returns each
+// suite's environment key too, for the history charts.
+func PublishInput(cfg *config.Config, outcomes []Outcome, act publish.ActionsEnv) (publish.Input, map[string]string) {
+	name := strings.TrimSuffix(filepath.Base(cfg.Path), filepath.Ext(cfg.Path))
+	in := publish.Input{Config: name, RunURL: act.RunURL, ArtifactsURL: act.ArtifactsURL}
+	keys := map[string]string{}
+	for _, o := range outcomes {
+		if o.Report != nil {
+			in.Suites = append(in.Suites, publish.FromReport(o.Report, render.Markdown(o.Report, render.MarkdownLimit)))
+			keys[o.Suite] = o.Report.Pins.CandidateKey
+			continue
+		}
+		reason := "no result"
+		if o.Err != nil {
+			reason = o.Err.Error()
+		}
+		in.Suites = append(in.Suites, publish.Suite{Name: o.Suite, Verdict: publish.VerdictError, ExitCode: o.Code,
+			Headline: "error: " + oneLine(reason), Reason: reason})
+	}
+	sort.SliceStable(in.Suites, func(i, j int) bool { return in.Suites[i].Name < in.Suites[j].Name })
+	return in, keys
+}
+
+// oneLine is s on one line of at most 120 bytes, for a headline.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}

@@ -1,0 +1,339 @@
+package measure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/harness"
+	"github.com/tailgate-ci/tailgate/harness/ortlib"
+	"github.com/tailgate-ci/tailgate/harness/progress"
+	"github.com/tailgate-ci/tailgate/harness/sched"
+	"github.com/tailgate-ci/tailgate/runner/host"
+	"github.com/tailgate-ci/tailgate/runner/metrics"
+	"github.com/tailgate-ci/tailgate/runner/stress"
+	"github.com/tailgate-ci/tailgate/runner/telemetry"
+)
+
+// ErrInterrupted is returned (wrapped) when the context ended the run before its end.
+var ErrInterrupted = errors.New("interrupted")
+
+// Resume is what a killed run left that a new Measure continues: the log's start, the kept
+// intervals and their telemetry. runner/ci recovers it from a run folder.
+type Resume struct {
+	// LogStart is the log's StartTime: appended intervals keep timestamps relative to it.
+	LogStart time.Time
+	// Start is the first interval's start, End the last kept interval's end.
+	Start, End time.Time
+	// Intervals is the number of whole intervals kept (all classes of an interval count once).
+	Intervals int
+	// Elapsed is the timed wall time those intervals cover.
+	Elapsed time.Duration
+	// Telemetry holds the kept telemetry lines (at most one per kept interval).
+	Telemetry []result.Telemetry
+}
+
+// Options are what a measurement adds to a plan: where the runtime and host readings come
+// from, the background load, the metrics endpoint, the health override, output, the run to
+// resume and the identity written into meta.json.
+type Options struct {
+	// ORT loads the ONNX Runtime library (the ort backend only).
+	ORT func() (ortlib.Library, error)
+	// Root holds the proc/ and sys/ trees telemetry reads ("" means /).
+	Root string
+	// Stress is a background load command started after warm-up (see runner/stress).
+	Stress string
+	// MetricsAddr serves Prometheus metrics of the run in progress on HOST:PORT when set.
+	MetricsAddr    string
+	AllowUnhealthy bool
+	// Log receives progress and warnings; Progress says how much.
+	Log      io.Writer
+	Progress progress.Mode
+	Resume   *Resume
+	// WriteInterrupted: a run stopped by the context writes meta.json marked unhealthy
+	// (tailgate run). Without it none is written, so that `ci` resumes the run instead.
+	WriteInterrupted bool
+	Git              result.Git
+	Tool             result.Tool
+}
+
+// CheckOut refuses to write into an existing, non-empty directory: a result is never
+// overwritten or mixed with another.
+func CheckOut(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(ents) > 0 {
+		return fmt.Errorf("%s: directory exists and is not empty; refusing to overwrite a result", dir)
+	}
+	return nil
+}
+
+// run is one measurement in progress: its files, sinks and the reasons gathered for health.
+type run struct {
+	p        *Plan
+	o        Options
+	log      io.Writer
+	b        *opened
+	lw       *result.LogWriter
+	tf       *os.File
+	offset   int
+	duration time.Duration
+	exporter *metrics.Exporter
+	smp      *telemetry.Sampler
+}
+
+// Measure times p into p.Out (which must exist) with telemetry, health, an optional background
+// load and metrics endpoint, appending to a killed run when o.Resume is set. It writes meta.json
+// last; when ctx ends the run early, no meta.json is written (so that it can be resumed)
+// unless o.WriteInterrupted. A backend that fails mid-run still leaves its partial result and
+// returns its meta with the error.
+func Measure(ctx context.Context, p *Plan, o Options) (*result.Meta, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.Stress != "" {
+		if _, err := stress.Split(o.Stress); err != nil {
+			return nil, fmt.Errorf("stress: %w", err)
+		}
+	}
+	r := &run{p: p, o: o, log: o.Log, duration: p.Duration}
+	var err error
+	if r.b, err = openBackend(p, o.ORT); err != nil {
+		return nil, err
+	}
+	defer r.b.Close()
+	fp, fpErr := host.Collect(host.Options{CPUs: p.CPUs, ToolVersion: o.Tool.Version})
+	if fpErr != nil {
+		fmt.Fprintf(r.log, "warning: %v\n", fpErr)
+	}
+	if err := r.openFiles(); err != nil {
+		return nil, err
+	}
+	defer r.lw.Close()
+	defer r.tf.Close()
+	if o.MetricsAddr != "" {
+		r.exporter = metrics.New(metrics.Options{Suite: p.Suite, Profile: p.Profile, Duration: r.duration, Iterations: p.Iterations})
+		srv, err := metrics.Serve(o.MetricsAddr, r.exporter)
+		if err != nil {
+			return nil, err
+		}
+		defer srv.Close()
+		fmt.Fprintf(r.log, "tailgate: metrics on %s\n", srv.URL())
+	}
+	r.smp, err = telemetry.New(telemetry.Options{Root: o.Root, CPUs: p.CPUs, Out: r.tf, OnSample: func(t result.Telemetry) {
+		if r.exporter != nil {
+			r.exporter.OnTelemetry(t)
+		}
+	}})
+	if err != nil {
+		fmt.Fprintf(r.log, "warning: telemetry: %v\n", err)
+	}
+
+	var stop atomic.Bool
+	var cause atomic.Value
+	quit := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			cause.Store(context.Cause(ctx).Error())
+			stop.Store(true)
+		case <-quit:
+		}
+	}()
+	rep, runErr := r.time(&stop)
+	close(quit)
+	if rep == nil {
+		return nil, runErr
+	}
+	interrupted, _ := cause.Load().(string)
+	if !rep.Stopped {
+		interrupted = ""
+	}
+	if interrupted != "" && !o.WriteInterrupted {
+		return nil, fmt.Errorf("%w (%s): %s keeps the %d intervals measured so far; rerun the same command to resume", ErrInterrupted, interrupted, p.Out, r.offset+rep.Intervals)
+	}
+	m, err := r.meta(fp, rep, interrupted)
+	if err != nil {
+		return nil, errors.Join(runErr, err)
+	}
+	if err := result.WriteMeta(p.Out, m); err != nil {
+		return nil, errors.Join(runErr, err)
+	}
+	if runErr != nil {
+		return m, runErr
+	}
+	if interrupted != "" {
+		return m, fmt.Errorf("%w (%s)", ErrInterrupted, interrupted)
+	}
+	return m, nil
+}
+
+// openFiles creates latency.hlog and telemetry.jsonl, or opens them for appending on resume.
+func (r *run) openFiles() error {
+	logPath, telPath := filepath.Join(r.p.Out, result.LatencyFile), filepath.Join(r.p.Out, result.TelemetryFile)
+	var err error
+	if rec := r.o.Resume; rec != nil {
+		r.offset = rec.Intervals
+		if r.duration > 0 {
+			r.duration -= rec.Elapsed
+		}
+		if r.lw, err = result.AppendLog(logPath, rec.LogStart); err != nil {
+			return err
+		}
+		r.tf, err = os.OpenFile(telPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	} else {
+		if r.lw, err = result.CreateLog(logPath, time.Now()); err != nil {
+			return err
+		}
+		r.tf, err = os.OpenFile(telPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	}
+	if err != nil {
+		r.lw.Close()
+	}
+	return err
+}
+
+// time runs the harness (after a separate warm-up when a background load starts between the
+// two), with telemetry sampling around it. The error joins the run's, the load's and the
+// telemetry's.
+func (r *run) time(stop *atomic.Bool) (*harness.Report, error) {
+	p, o := r.p, r.o
+	var throttle sched.Throttle
+	if p.Policy.Kind == sched.FIFO {
+		var err error
+		if throttle, err = sched.ReadThrottle("/"); err != nil {
+			fmt.Fprintf(r.log, "warning: cannot read RT throttling settings (%v); the FIFO loop is not paced\n", err)
+		}
+	}
+	pr := progress.New(r.log, o.Progress, r.duration, p.Iterations)
+	var sink harness.Sink = logSink{r.lw}
+	if r.exporter != nil {
+		sink = r.exporter.Sink(sink)
+	}
+	opts := harness.Options{
+		Duration: r.duration, Iterations: p.Iterations, WarmupDuration: p.WarmupDuration, WarmupIterations: p.WarmupIterations,
+		Interval: p.Interval, CPUs: firstCPU(p.CPUs), Sched: p.Policy, Mlock: p.Mlock, Throttle: throttle,
+		Sink: sink, Stop: stop, Open: p.Open,
+		OnInterval: func(st harness.IntervalStats) {
+			st.Index += r.offset
+			pr.Interval(st)
+			r.smp.OnInterval(st)
+			if r.exporter != nil {
+				r.exporter.OnInterval(st)
+			}
+		},
+	}
+	r.smp.Start()
+	var load *stress.Process
+	var warm *harness.Report
+	if o.Stress != "" {
+		// The load starts after warm-up: warm up (and calibrate) in a run of its own, start the
+		// load, then time without a second warm-up.
+		wo := opts
+		wo.Duration, wo.Iterations, wo.Sink, wo.OnInterval = p.WarmupDuration, p.WarmupIterations, discardSink{}, nil
+		wo.WarmupDuration, wo.WarmupIterations = 0, 0
+		if wo.Duration == 0 && wo.Iterations == 0 {
+			wo.Iterations = 1
+		}
+		var err error
+		if warm, err = harness.Run(r.b, wo); err != nil {
+			_ = r.smp.Close()
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
+		if load, err = stress.Start(o.Stress, stress.Options{}); err != nil {
+			_ = r.smp.Close()
+			return nil, err
+		}
+		defer load.Stop()
+		opts.WarmupDuration, opts.WarmupIterations, opts.Calibration = 0, 0, -1
+	}
+	rep, runErr := harness.Run(r.b, opts)
+	if load != nil {
+		if err := load.Stop(); err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("stress: %w", err))
+		}
+	}
+	if err := r.smp.Close(); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	pr.Done()
+	if rep != nil && warm != nil {
+		rep.Calibration, rep.Warmup = warm.Calibration, warm.Samples
+	}
+	return rep, runErr
+}
+
+// meta builds meta.json: the plan, the fingerprint, the harness's report, counts and summary
+// from the log (it holds a resumed run's earlier intervals too), and health.
+func (r *run) meta(fp result.Fingerprint, rep *harness.Report, interrupted string) (*result.Meta, error) {
+	p, o := r.p, r.o
+	m := buildMeta(p, r.b, fp, rep, o.Git, o.Tool)
+	log, err := result.ReadLog(filepath.Join(p.Out, result.LatencyFile))
+	if err != nil {
+		return nil, err
+	}
+	res := &result.Result{Dir: p.Out, Meta: m, Log: log}
+	merged := res.Merged()
+	m.Summary = result.Summarize(merged)
+	m.Counts.Samples = merged.TotalCount()
+	m.Counts.Intervals = r.offset + rep.Intervals
+	if tags := res.Tags(); len(tags) > 1 {
+		m.Classes = map[string]result.Summary{}
+		for _, t := range tags {
+			m.Classes[t] = result.Summarize(result.Merge(log.Intervals, func(iv result.Interval) bool { return iv.Tag == t }))
+		}
+	}
+	reasons := r.smp.Reasons()
+	if m.Tags == nil {
+		m.Tags = map[string]string{}
+	}
+	if rec := o.Resume; rec != nil {
+		m.Start = rec.Start
+		reasons = append(telemetry.FromTelemetry(rec.Telemetry, 0), reasons...)
+		m.Tags["resumed"] = fmt.Sprintf("after interval %d (%s measured; %s gap)", rec.Intervals, rec.Elapsed.Round(time.Millisecond),
+			rep.Start.Sub(rec.End).Round(time.Second))
+	}
+	if o.Stress != "" {
+		m.Tags["stress"] = o.Stress
+	}
+	if len(m.Tags) == 0 {
+		m.Tags = nil
+	}
+	if interrupted != "" {
+		reasons = append(reasons, fmt.Sprintf("interrupted by %s after %s", interrupted, m.End.Sub(m.Start).Round(time.Millisecond)))
+	}
+	m.Health = telemetry.Apply(m.Health, reasons, o.AllowUnhealthy)
+	if r.exporter != nil {
+		r.exporter.SetHealthy(m.Health.Healthy)
+	}
+	return m, nil
+}
+
+type discardSink struct{}
+
+func (discardSink) WriteInterval(harness.Interval) error { return nil }
+
+// logSink adapts result.LogWriter to the harness's Sink.
+type logSink struct{ w *result.LogWriter }
+
+func (s logSink) WriteInterval(iv harness.Interval) error {
+	return s.w.Write(result.Interval{Tag: iv.Tag, Start: iv.Start, End: iv.End, Hist: iv.Hist})
+}
+
+func firstCPU(cpus []int) []int {
+	if len(cpus) == 0 {
+		return nil
+	}
+	return cpus[:1]
+}

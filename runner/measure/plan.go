@@ -1,0 +1,289 @@
+// Package measure owns one measurement of a suite on the board: a Plan resolved once from a
+// configuration suite plus overrides (the command line's flags) and validated completely before
+// anything runs, and Measure, which times the plan into a result directory with the host
+// fingerprint, telemetry, health, an optional background load and a metrics endpoint.
+//
+// It does not decide where a run folder lives, resume bookkeeping (runner/ci), compare
+// (gate) or store (baseline); it reads no flags and no environment: the caller passes values.
+package measure
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/harness"
+	"github.com/tailgate-ci/tailgate/harness/inputs"
+	"github.com/tailgate-ci/tailgate/harness/ortbackend"
+	"github.com/tailgate-ci/tailgate/harness/sched"
+	"github.com/tailgate-ci/tailgate/harness/synthetic"
+	"github.com/tailgate-ci/tailgate/runner/config"
+	"github.com/tailgate-ci/tailgate/runner/host"
+)
+
+// Defaults of a run's settings, for the values neither the suite nor an override sets; the
+// command line binds its flags' defaults to them.
+const (
+	DefaultBackend  = "ort"
+	DefaultDuration = 10 * time.Second
+	DefaultWarmup   = "1s"
+	DefaultProfile  = "pr"
+	DefaultSeed     = 1
+	// MaxThreads bounds ONNX Runtime's intra-op threads: each is an OS thread with its own
+	// arena, and an unbounded count grows memory until the board kills the run.
+	MaxThreads = 1024
+)
+
+// Overrides are settings given outside the suite (flags); a nil field is not given, and the
+// suite's value (or the default) applies.
+type Overrides struct {
+	Backend, Model, Synthetic *string
+	Inputs                    *[]string
+	Seed                      *int64
+	Duration                  *time.Duration
+	Iterations                *int64
+	Warmup                    *string
+	Interval                  *time.Duration
+	Threads                   *int
+	CPUs, Sched               *string
+	Mlock, Spinning           *bool
+	Rate, Arrivals, Overrun   *string
+	Deadline                  *time.Duration
+	// Tags are KEY=VALUE pairs added to the suite's tags.
+	Tags []string
+}
+
+// Request says what to resolve: a configuration suite (nil: none, the overrides say it all),
+// the profile whose per-profile values apply, where the result goes, and the overrides.
+type Request struct {
+	Suite        *config.Suite
+	ConfigDigest string
+	// Name names the suite when there is no configuration (default: the model's base name,
+	// or "synthetic").
+	Name    string
+	Profile string
+	// Out is the result directory (default: NAME-TIMESTAMP in the working directory).
+	Out       string
+	Overrides Overrides
+	// Now stamps the default Out; zero means time.Now.
+	Now time.Time
+}
+
+// Plan is everything a run needs, resolved and validated.
+type Plan struct {
+	Suite, Profile, ConfigDigest string
+	Backend, Model, Synthetic    string
+	Inputs                       []inputs.Spec
+	Seed                         int64
+	Duration                     time.Duration
+	Iterations                   int64
+	WarmupDuration               time.Duration
+	WarmupIterations             int64
+	Interval                     time.Duration
+	Threads                      int
+	CPUs                         []int
+	Policy                       sched.Policy
+	Mlock, Spinning              bool
+	Out                          string
+	Tags                         map[string]string
+	Open                         harness.OpenLoop
+}
+
+// SettingError is a problem with one setting; Setting is its name as the configuration spells
+// it (model, cpus, sched, …), so the caller can say where the value came from.
+type SettingError struct {
+	Setting string
+	// Value is the offending value as given, when the message needs it.
+	Value string
+	Err   error
+}
+
+func (e *SettingError) Error() string { return e.Name() + ": " + e.Err.Error() }
+
+// Name is the setting and its offending value, as an error message starts.
+func (e *SettingError) Name() string {
+	if e.Value == "" {
+		return e.Setting
+	}
+	return fmt.Sprintf("%s %q", e.Setting, e.Value)
+}
+func (e *SettingError) Unwrap() error { return e.Err }
+
+func settingErr(setting string, format string, a ...any) error {
+	return &SettingError{Setting: setting, Err: fmt.Errorf(format, a...)}
+}
+
+func valueErr(setting, value string, format string, a ...any) error {
+	return &SettingError{Setting: setting, Value: value, Err: fmt.Errorf(format, a...)}
+}
+
+// pick returns the override when given, else the suite's value when set, else def.
+func pick[T comparable](over *T, suite, def T) T {
+	var zero T
+	switch {
+	case over != nil:
+		return *over
+	case suite != zero:
+		return suite
+	}
+	return def
+}
+
+// Resolve merges the suite (if any) with the overrides and validates every setting, returning
+// every problem at once (as *SettingError values joined) and nothing on disk touched.
+func Resolve(r Request) (*Plan, error) {
+	var errs []error
+	s := r.Suite
+	if s == nil {
+		s = &config.Suite{}
+	}
+	o := r.Overrides
+	p := &Plan{Profile: pick(nil, r.Profile, DefaultProfile), ConfigDigest: r.ConfigDigest, Tags: map[string]string{}}
+	if p.Profile != "pr" && p.Profile != "nightly" {
+		errs = append(errs, valueErr("profile", p.Profile, "want pr or nightly"))
+	}
+	p.Backend = pick(o.Backend, s.Backend, DefaultBackend)
+	p.Model = pick(o.Model, s.Model, "")
+	p.Synthetic = pick(o.Synthetic, s.Synthetic, synthetic.DefaultSpec)
+	inputTexts := s.InputSpecs()
+	if o.Inputs != nil {
+		inputTexts = *o.Inputs
+	}
+	p.Seed = s.EffectiveSeed(DefaultSeed)
+	if o.Seed != nil {
+		p.Seed = *o.Seed
+	}
+	p.Duration = pick(o.Duration, s.Duration.For(p.Profile), 0)
+	p.Iterations = pick(o.Iterations, s.Iterations, 0)
+	warmup := pick(o.Warmup, s.Warmup, DefaultWarmup)
+	p.Interval = pick(o.Interval, s.Interval.For(p.Profile), 0)
+	p.Threads = pick(o.Threads, s.Threads, ortbackend.DefaultThreads)
+	cpus := ""
+	if len(s.CPUs) > 0 {
+		cpus = host.FormatCPUList(s.CPUs)
+	}
+	cpus = pick(o.CPUs, cpus, "")
+	schedText := pick(o.Sched, s.Sched, sched.DefaultPolicy)
+	p.Mlock = pick(o.Mlock, s.Mlock, false)
+	p.Spinning = ortbackend.DefaultSpinning
+	if s.Spinning != nil {
+		p.Spinning = *s.Spinning
+	}
+	if o.Spinning != nil {
+		p.Spinning = *o.Spinning
+	}
+	for k, v := range s.Tags {
+		p.Tags[k] = v
+	}
+	var rate, overrun string
+	var deadline time.Duration
+	if s.Mode == "open" {
+		rate, overrun, deadline = s.Rate, s.Overrun, time.Duration(s.Deadline)
+	}
+	rate = pick(o.Rate, rate, "")
+	overrun = pick(o.Overrun, overrun, harness.OverrunQueue)
+	deadline = pick(o.Deadline, deadline, 0)
+	arrivals := pick(o.Arrivals, "", harness.ArrivalsFixed)
+
+	switch p.Backend {
+	case "ort":
+		if p.Model == "" {
+			errs = append(errs, settingErr("model", "required with backend ort"))
+		}
+	case "synthetic":
+		if len(inputTexts) > 0 || p.Model != "" {
+			errs = append(errs, settingErr("model", "model and inputs do not apply to backend synthetic"))
+		}
+		if _, err := synthetic.Parse(p.Synthetic); err != nil {
+			errs = append(errs, &SettingError{Setting: "synthetic", Err: err})
+		}
+	default:
+		errs = append(errs, valueErr("backend", p.Backend, "want ort or synthetic"))
+	}
+	if specs, err := inputs.ParseSpecs(inputTexts); err != nil {
+		errs = append(errs, &SettingError{Setting: "input", Err: err})
+	} else {
+		p.Inputs = specs
+	}
+	if p.Duration < 0 {
+		errs = append(errs, settingErr("duration", "%s is negative", p.Duration))
+	}
+	if p.Iterations < 0 {
+		errs = append(errs, settingErr("iterations", "%d is negative", p.Iterations))
+	}
+	if p.Duration == 0 && p.Iterations == 0 {
+		p.Duration = DefaultDuration
+	}
+	if d, n, err := config.ParseWarmup(warmup); err != nil {
+		errs = append(errs, &SettingError{Setting: "warmup", Err: err})
+	} else {
+		p.WarmupDuration, p.WarmupIterations = d, n
+	}
+	switch {
+	case p.Interval < 0 || (o.Interval != nil && *o.Interval == 0):
+		// An explicit 0 is not "the default": a user who typed it meant something else.
+		errs = append(errs, settingErr("interval", "%s: want a positive duration", p.Interval))
+	case p.Interval == 0:
+		p.Interval = config.DefaultInterval.For(p.Profile)
+	}
+	if rate != "" {
+		if rps, err := config.ParseRate(rate); err != nil {
+			errs = append(errs, &SettingError{Setting: "rate", Err: err})
+		} else {
+			p.Open = harness.OpenLoop{Rate: rps, Arrivals: arrivals, Seed: p.Seed, Deadline: deadline, Overrun: overrun}
+			if err := p.Open.Validate(); err != nil {
+				errs = append(errs, &SettingError{Setting: "rate", Err: err})
+			}
+		}
+	} else if o.Deadline != nil || o.Overrun != nil || o.Arrivals != nil {
+		errs = append(errs, settingErr("rate", "required by deadline, overrun and arrivals (the open loop)"))
+	}
+	if p.Threads < 1 || p.Threads > MaxThreads {
+		errs = append(errs, settingErr("threads", "%d: want 1 to %d", p.Threads, MaxThreads))
+	}
+	if cpus != "" {
+		list, err := host.ParseCPUList(cpus)
+		if err != nil {
+			errs = append(errs, &SettingError{Setting: "cpus", Err: err})
+		} else if n := len(list); n != 1 && n != p.Threads {
+			errs = append(errs, settingErr("cpus", "%s: give 1 CPU (the timing thread) or threads=%d CPUs (timing thread, then one per ONNX Runtime worker), not %d", cpus, p.Threads, n))
+		} else {
+			p.CPUs = list
+		}
+	}
+	if pol, err := sched.Parse(schedText); err != nil {
+		errs = append(errs, &SettingError{Setting: "sched", Err: err})
+	} else {
+		p.Policy = pol
+	}
+	for _, t := range o.Tags {
+		k, v, ok := strings.Cut(t, "=")
+		if !ok || k == "" {
+			errs = append(errs, valueErr("tag", t, "want KEY=VALUE"))
+			continue
+		}
+		p.Tags[k] = v
+	}
+	p.Suite = pick(nil, s.Name, r.Name)
+	if p.Suite == "" {
+		if p.Backend == "synthetic" {
+			p.Suite = "synthetic"
+		} else {
+			p.Suite = strings.TrimSuffix(filepath.Base(p.Model), filepath.Ext(p.Model))
+		}
+	}
+	p.Out = r.Out
+	if p.Out == "" {
+		now := r.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		p.Out = fmt.Sprintf("%s-%s", p.Suite, now.UTC().Format("20060102T150405Z"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}
