@@ -17,6 +17,7 @@ import (
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/changepoint"
+	"github.com/tailgate-ci/tailgate/gate/history"
 	"github.com/tailgate-ci/tailgate/gate/htmlreport"
 	"github.com/tailgate-ci/tailgate/gate/plot"
 	"github.com/tailgate-ci/tailgate/gate/render"
@@ -453,7 +454,7 @@ func trendFigure(e *env, storeFlag string, m *result.Meta, last int) (*plot.Figu
 		label := n.Time.Format("01-02")
 		pts[i] = plot.Night{Label: label, P50: float64(n.P50), P99: float64(n.P99), P999: float64(n.P999)}
 	}
-	hcs, err := historyChanges(nights, changepoint.Options{Seed: DefaultHistorySeed})
+	hcs, err := history.Changes(historyNights(nights), changepoint.Options{Seed: DefaultHistorySeed})
 	if err != nil {
 		return nil, err
 	}
