@@ -314,8 +314,12 @@ func baselineShow(e *env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	m := r.Meta
-	w := e.stdout
+	return printRun(e.stdout, suite, key, id, ptr, r.Meta)
+}
+
+// printRun writes a stored run as `baseline show` does: where it is, whether and how it became
+// the baseline, its provenance and health, its summary and its pinned environment.
+func printRun(w io.Writer, suite, key, id string, ptr *baseline.Pointer, m *result.Meta) error {
 	fmt.Fprintf(w, "suite    %s\nkey      %s\nrun      %s (verified against its manifest)\n", suite, key, id)
 	if ptr != nil && ptr.Run == id {
 		fmt.Fprintf(w, "baseline since %s by rule %s", ptr.PromotedAt.Format(time.RFC3339), ptr.Rule)
