@@ -591,10 +591,7 @@ func baselineHistory(e *env, args []string) error {
 	for _, w := range h.Warnings {
 		fmt.Fprintln(e.stderr, "warning:", w)
 	}
-	nights := h.Nightly()
-	if *last > 0 && len(nights) > *last {
-		nights = nights[len(nights)-*last:]
-	}
+	nights := lastNights(h.Nightly(), *last)
 	opt := changepoint.Options{Alpha: *alpha, MinShift: *minShift / 100, Seed: *seed}
 	changes, err := history.Changes(historyNights(nights), opt)
 	if err != nil {
@@ -611,6 +608,14 @@ func baselineHistory(e *env, args []string) error {
 		}{suite, key, nights, changes})
 	}
 	return renderHistory(e, suite, key, nights, changes, opt, *repo)
+}
+
+// lastNights returns the newest n nights (all of them when n is 0).
+func lastNights(nights []baseline.HistoryEntry, n int) []baseline.HistoryEntry {
+	if n > 0 && len(nights) > n {
+		return nights[len(nights)-n:]
+	}
+	return nights
 }
 
 // historyNights converts the store's nightly entries into what the change analysis reads.
