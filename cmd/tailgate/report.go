@@ -122,66 +122,18 @@ type reportInput struct {
 	notes   []string
 }
 
-// reportInputs validates the flags and arguments (all problems at once) and reads the results.
+// reportInputs validates the flags and arguments (all problems at once), reads the results and,
+// unless a COMPARISON.json gave it, makes the comparison.
 func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
-	var errs []error
-	switch render.Format(f.format) {
-	case "", render.FormatTable, render.FormatMarkdown, render.FormatJSON:
-	default:
-		errs = append(errs, fmt.Errorf("--format %q: want table, markdown or json", f.format))
-	}
-	if f.html == "" && f.png == "" && f.format == "" {
-		errs = append(errs, errors.New("nothing to write: give --html FILE, --png DIR or --format"))
-	}
-	policy := gate.InconclusivePolicy(f.inconclusive)
-	if policy != gate.InconclusiveFail && policy != gate.InconclusivePass {
-		errs = append(errs, fmt.Errorf("--inconclusive %q: want fail or pass", f.inconclusive))
-	}
-	if m := wcet.Method(f.wcetMethod); m != wcet.GEV && m != wcet.Gumbel && m != wcet.GPD {
-		errs = append(errs, fmt.Errorf("--wcet-method %q: want gev, gumbel or gpd", f.wcetMethod))
-	}
-	if f.nights < 0 {
-		errs = append(errs, fmt.Errorf("--nights %d: must not be negative", f.nights))
-	}
-	if len(args) < 1 || len(args) > 3 {
-		errs = append(errs, fmt.Errorf("want [BASE] CAND or COMPARISON.json [BASE CAND], got %d arguments", len(args)))
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := checkReportArgs(args, f); err != nil {
+		return nil, err
 	}
 	in := &reportInput{}
-	var baseDir, candDir string
-	if st, err := os.Stat(args[0]); err == nil && !st.IsDir() {
-		rep, err := readComparison(args[0])
-		if err != nil {
-			return nil, err
-		}
-		in.rep, in.decided = rep, true
-		switch len(args) {
-		case 1:
-			candDir = rep.Candidate.Dir
-			if rep.Baseline != nil {
-				baseDir = rep.Baseline.Dir
-			}
-			if candDir == "" {
-				return nil, fmt.Errorf("%s names no candidate directory: give BASE CAND after it", args[0])
-			}
-		case 3:
-			baseDir, candDir = args[1], args[2]
-		default:
-			return nil, fmt.Errorf("after COMPARISON.json give both BASE and CAND, or neither")
-		}
-	} else {
-		switch len(args) {
-		case 1:
-			candDir = args[0]
-		case 2:
-			baseDir, candDir = args[0], args[1]
-		default:
-			return nil, fmt.Errorf("three arguments need a COMPARISON.json first; %s is a directory", args[0])
-		}
+	baseDir, candDir, err := reportDirs(args, in)
+	if err != nil {
+		return nil, err
 	}
-	var err error
+	var errs []error
 	if in.cand, err = result.Read(candDir); err != nil {
 		errs = append(errs, fmt.Errorf("candidate: %w", err))
 	}
@@ -214,13 +166,72 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		in.rep, err = gate.CompareResults(in.base, in.cand, rules, gateOptions(policy, isDefault, f.ignorePins))
+		in.rep, err = gate.CompareResults(in.base, in.cand, rules, gateOptions(gate.InconclusivePolicy(f.inconclusive), isDefault, f.ignorePins))
 		if err != nil {
 			return nil, err
 		}
 		in.decided = in.base != nil || len(f.thresholds) > 0 || f.config != ""
 	}
 	return in, nil
+}
+
+// checkReportArgs reports every problem with the flags and the number of arguments at once.
+func checkReportArgs(args []string, f *reportFlags) error {
+	var errs []error
+	switch render.Format(f.format) {
+	case "", render.FormatTable, render.FormatMarkdown, render.FormatJSON:
+	default:
+		errs = append(errs, fmt.Errorf("--format %q: want table, markdown or json", f.format))
+	}
+	if f.html == "" && f.png == "" && f.format == "" {
+		errs = append(errs, errors.New("nothing to write: give --html FILE, --png DIR or --format"))
+	}
+	policy := gate.InconclusivePolicy(f.inconclusive)
+	if policy != gate.InconclusiveFail && policy != gate.InconclusivePass {
+		errs = append(errs, fmt.Errorf("--inconclusive %q: want fail or pass", f.inconclusive))
+	}
+	if m := wcet.Method(f.wcetMethod); m != wcet.GEV && m != wcet.Gumbel && m != wcet.GPD {
+		errs = append(errs, fmt.Errorf("--wcet-method %q: want gev, gumbel or gpd", f.wcetMethod))
+	}
+	if f.nights < 0 {
+		errs = append(errs, fmt.Errorf("--nights %d: must not be negative", f.nights))
+	}
+	if len(args) < 1 || len(args) > 3 {
+		errs = append(errs, fmt.Errorf("want [BASE] CAND or COMPARISON.json [BASE CAND], got %d arguments", len(args)))
+	}
+	return errors.Join(errs...)
+}
+
+// reportDirs names the result directories of the arguments: [BASE] CAND, or COMPARISON.json
+// [BASE CAND], whose report it reads into in (decided) and whose directories it falls back on.
+func reportDirs(args []string, in *reportInput) (baseDir, candDir string, err error) {
+	if st, err := os.Stat(args[0]); err != nil || st.IsDir() {
+		switch len(args) {
+		case 1:
+			return "", args[0], nil
+		case 2:
+			return args[0], args[1], nil
+		}
+		return "", "", fmt.Errorf("three arguments need a COMPARISON.json first; %s is a directory", args[0])
+	}
+	rep, err := readComparison(args[0])
+	if err != nil {
+		return "", "", err
+	}
+	in.rep, in.decided = rep, true
+	switch len(args) {
+	case 1:
+		if rep.Baseline != nil {
+			baseDir = rep.Baseline.Dir
+		}
+		if rep.Candidate.Dir == "" {
+			return "", "", fmt.Errorf("%s names no candidate directory: give BASE CAND after it", args[0])
+		}
+		return baseDir, rep.Candidate.Dir, nil
+	case 3:
+		return args[1], args[2], nil
+	}
+	return "", "", fmt.Errorf("after COMPARISON.json give both BASE and CAND, or neither")
 }
 
 // readComparison reads a Report written by `tailgate compare --format json`.
