@@ -99,3 +99,29 @@ func FormatDuration(d time.Duration) string {
 	}
 	return s
 }
+
+// approx renders " (≈ 46s at the observed rate)" or nothing when the rate is unknown.
+func approx(n *Need) string {
+	if n == nil || n.Duration <= 0 {
+		return ""
+	}
+	return " (≈ " + FormatDuration(n.Duration) + " at the observed rate)"
+}
+
+// GroupDigits renders n with thousands separators, as sample counts are read: 46050 as
+// "46,050".
+func GroupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	if n < 0 {
+		b.WriteByte('-')
+		s = s[1:]
+	}
+	for i, ch := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(ch)
+	}
+	return b.String()
+}

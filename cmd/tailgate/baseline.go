@@ -17,6 +17,7 @@ import (
 	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate/changepoint"
+	"github.com/tailgate-ci/tailgate/gate/history"
 )
 
 func init() {
@@ -28,7 +29,7 @@ const (
 	// DefaultKeep is how many runs per suite and key `baseline prune` keeps (besides baselines).
 	DefaultKeep = 30
 	// DefaultHistorySeed seeds the change-point permutation test of `baseline history`.
-	DefaultHistorySeed = 1
+	DefaultHistorySeed = history.DefaultSeed
 )
 
 var baselineSubs = []struct {
@@ -313,8 +314,12 @@ func baselineShow(e *env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	m := r.Meta
-	w := e.stdout
+	return printRun(e.stdout, suite, key, id, ptr, r.Meta)
+}
+
+// printRun writes a stored run as `baseline show` does: where it is, whether and how it became
+// the baseline, its provenance and health, its summary and its pinned environment.
+func printRun(w io.Writer, suite, key, id string, ptr *baseline.Pointer, m *result.Meta) error {
 	fmt.Fprintf(w, "suite    %s\nkey      %s\nrun      %s (verified against its manifest)\n", suite, key, id)
 	if ptr != nil && ptr.Run == id {
 		fmt.Fprintf(w, "baseline since %s by rule %s", ptr.PromotedAt.Format(time.RFC3339), ptr.Rule)
@@ -544,26 +549,6 @@ func baselineVerify(e *env, args []string) error {
 	return nil
 }
 
-// historyMetrics are the per-night quantiles `baseline history` tracks.
-var historyMetrics = []struct {
-	name string
-	get  func(baseline.HistoryEntry) int64
-}{
-	{"p50", func(h baseline.HistoryEntry) int64 { return h.P50 }},
-	{"p99", func(h baseline.HistoryEntry) int64 { return h.P99 }},
-	{"p99.9", func(h baseline.HistoryEntry) int64 { return h.P999 }},
-}
-
-// historyChange is one change point of one metric, placed on the nights.
-type historyChange struct {
-	Metric string  `json:"metric"`
-	Night  int     `json:"night"` // index of the first night at the new level
-	Shift  float64 `json:"shift"`
-	PValue float64 `json:"p_value"`
-	Before float64 `json:"before_ns"`
-	After  float64 `json:"after_ns"`
-}
-
 func baselineHistory(e *env, args []string) error {
 	var sf storeFlags
 	fs := newStoreFlagSet(e, "history", &sf)
@@ -606,16 +591,12 @@ func baselineHistory(e *env, args []string) error {
 	for _, w := range h.Warnings {
 		fmt.Fprintln(e.stderr, "warning:", w)
 	}
-	nights := h.Nightly()
-	if *last > 0 && len(nights) > *last {
-		nights = nights[len(nights)-*last:]
-	}
+	nights := lastNights(h.Nightly(), *last)
 	opt := changepoint.Options{Alpha: *alpha, MinShift: *minShift / 100, Seed: *seed}
-	changes, err := historyChanges(nights, opt)
+	changes, err := history.Changes(historyNights(nights), opt)
 	if err != nil {
 		return err
 	}
-	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Night < changes[j].Night })
 	if *format == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -623,56 +604,39 @@ func baselineHistory(e *env, args []string) error {
 			Suite   string                  `json:"suite"`
 			Key     string                  `json:"key"`
 			Nights  []baseline.HistoryEntry `json:"nights"`
-			Changes []historyChange         `json:"changes"`
+			Changes []history.Change        `json:"changes"`
 		}{suite, key, nights, changes})
 	}
 	return renderHistory(e, suite, key, nights, changes, opt, *repo)
 }
 
-// historyChanges finds the change points of each history metric over nights, metric by metric.
-func historyChanges(nights []baseline.HistoryEntry, opt changepoint.Options) ([]historyChange, error) {
-	var changes []historyChange
-	for _, m := range historyMetrics {
-		xs := make([]float64, len(nights))
-		for i, n := range nights {
-			xs[i] = float64(m.get(n))
-		}
-		cps, err := changepoint.Detect(xs, opt)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cps {
-			changes = append(changes, historyChange{Metric: m.name, Night: c.Index, Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
-		}
+// lastNights returns the newest n nights (all of them when n is 0).
+func lastNights(nights []baseline.HistoryEntry, n int) []baseline.HistoryEntry {
+	if n > 0 && len(nights) > n {
+		return nights[len(nights)-n:]
 	}
-	return changes, nil
+	return nights
 }
 
-func renderHistory(e *env, suite, key string, nights []baseline.HistoryEntry, changes []historyChange, opt changepoint.Options, repo string) error {
+// historyNights converts the store's nightly entries into what the change analysis reads.
+func historyNights(entries []baseline.HistoryEntry) []history.Night {
+	out := make([]history.Night, len(entries))
+	for i, n := range entries {
+		out[i] = history.Night{Time: n.Time, Commit: n.Commit, P50: n.P50, P99: n.P99, P999: n.P999}
+	}
+	return out
+}
+
+// renderHistory prints the nights with their change marks, then each change with its commit
+// range (and, with repo, the commits in it), then any slow creep.
+func renderHistory(e *env, suite, key string, nights []baseline.HistoryEntry, changes []history.Change, opt changepoint.Options, repo string) error {
 	w := e.stdout
 	fmt.Fprintf(w, "suite %s, key %s: %d nights\n", suite, key, len(nights))
 	if len(nights) == 0 {
 		return nil
 	}
-	marks := map[int][]string{}
-	for _, c := range changes {
-		marks[c.Night] = append(marks[c.Night], fmt.Sprintf("%s %+.1f%%", c.Metric, 100*c.Shift))
-	}
-	t := newTable(w, "NIGHT", "DATE", "COMMIT", "P50 ms", "P99 ms", "P99.9 ms", "VERDICT", "CHANGE")
-	for i, n := range nights {
-		mark := ""
-		if m := marks[i]; len(m) > 0 {
-			mark = "<< " + strings.Join(m, ", ")
-		}
-		verdict := n.Verdict
-		if verdict == "" {
-			verdict = "-"
-		}
-		if err := t.Append([]string{fmt.Sprint(i + 1), n.Time.UTC().Format("2006-01-02"), short(n.Commit), ms(n.P50), ms(n.P99), ms(n.P999), verdict, mark}); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
+	steps := history.Steps(changes)
+	if err := renderHistoryTable(w, nights, steps); err != nil {
 		return err
 	}
 	method := fmt.Sprintf("E-Divisive means, permutation test p <= %g (%d permutations, seed %d), minimum shift %g%%",
@@ -682,77 +646,72 @@ func renderHistory(e *env, suite, key string, nights []baseline.HistoryEntry, ch
 		return nil
 	}
 	fmt.Fprintf(w, "\nchange points (%s):\n", method)
-	var order []int
-	byNight := map[int][]historyChange{}
-	for _, c := range changes {
-		if _, ok := byNight[c.Night]; !ok {
-			order = append(order, c.Night)
-		}
-		byNight[c.Night] = append(byNight[c.Night], c)
+	for _, st := range steps {
+		renderHistoryStep(e, nights[st.Night-1], nights[st.Night], st, repo)
 	}
-	for _, i := range order {
-		good, bad := nights[i-1], nights[i]
-		var parts []string
-		for _, c := range byNight[i] {
-			parts = append(parts, fmt.Sprintf("%s %s -> %s ms (%+.1f%%, p=%.3f)", c.Metric, ms(int64(c.Before)), ms(int64(c.After)), 100*c.Shift, c.PValue))
-		}
-		fmt.Fprintf(w, "  night %d (%s): %s\n", i+1, bad.Time.UTC().Format("2006-01-02"), strings.Join(parts, "; "))
-		fmt.Fprintf(w, "    last good night %d (%s) commit %s; first bad night %d (%s) commit %s\n",
-			i, good.Time.UTC().Format("2006-01-02"), short(good.Commit), i+1, bad.Time.UTC().Format("2006-01-02"), short(bad.Commit))
-		if good.Commit == "" || bad.Commit == "" {
-			fmt.Fprintln(w, "    commit range unknown: a night has no recorded commit")
-			continue
-		}
-		fmt.Fprintf(w, "    commit range %s..%s\n", short(good.Commit), short(bad.Commit))
-		if repo == "" {
-			continue
-		}
-		lines, err := baseline.GitLog(repo, good.Commit, bad.Commit)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "warning: listing the commits of %s..%s: %v\n", short(good.Commit), short(bad.Commit), err)
-			continue
-		}
-		if len(lines) == 0 {
-			fmt.Fprintln(w, "    no commits in the range: the change came from outside the code (environment, data, board)")
-		}
-		for _, l := range lines {
-			fmt.Fprintf(w, "      %s\n", l)
-		}
-	}
-	describeCreep(w, changes)
-	return nil
-}
-
-// describeCreep names slow creep: a metric that changed several times, always the same way.
-// Each step is small; together they are what no single night-to-baseline comparison flags.
-func describeCreep(w io.Writer, changes []historyChange) {
-	for _, m := range historyMetrics {
-		var cs []historyChange
-		for _, c := range changes {
-			if c.Metric == m.name {
-				cs = append(cs, c)
-			}
-		}
-		if len(cs) < 2 {
-			continue
-		}
-		up, down := 0, 0
-		for _, c := range cs {
-			if c.Shift > 0 {
-				up++
-			} else {
-				down++
-			}
-		}
-		if up > 0 && down > 0 {
-			continue
-		}
-		first, last := cs[0].Before, cs[len(cs)-1].After
+	for _, c := range history.Creeps(changes) {
 		dir := "slower"
-		if down > 0 {
+		if c.Faster {
 			dir = "faster"
 		}
 		fmt.Fprintf(w, "  %s moved %d times, always %s: %s -> %s ms (%+.1f%%) overall: slow creep, look at the whole range, not one night\n",
-			m.name, len(cs), dir, ms(int64(first)), ms(int64(last)), 100*(last-first)/first)
+			c.Metric, c.Moves, dir, ms(int64(c.From)), ms(int64(c.To)), 100*c.Shift())
+	}
+	return nil
+}
+
+// renderHistoryTable prints one row per night, marking the nights where a metric moved.
+func renderHistoryTable(w io.Writer, nights []baseline.HistoryEntry, steps []history.Step) error {
+	marks := map[int]string{}
+	for _, st := range steps {
+		var m []string
+		for _, c := range st.Changes {
+			m = append(m, fmt.Sprintf("%s %+.1f%%", c.Metric, 100*c.Shift))
+		}
+		marks[st.Night] = "<< " + strings.Join(m, ", ")
+	}
+	t := newTable(w, "NIGHT", "DATE", "COMMIT", "P50 ms", "P99 ms", "P99.9 ms", "VERDICT", "CHANGE")
+	for i, n := range nights {
+		verdict := n.Verdict
+		if verdict == "" {
+			verdict = "-"
+		}
+		if err := t.Append([]string{fmt.Sprint(i + 1), n.Time.UTC().Format("2006-01-02"), short(n.Commit), ms(n.P50), ms(n.P99), ms(n.P999), verdict, marks[i]}); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// renderHistoryStep prints one night's changes, the nights either side and the commit range
+// between them, listed from repo's git log when repo is set.
+func renderHistoryStep(e *env, good, bad baseline.HistoryEntry, st history.Step, repo string) {
+	w := e.stdout
+	i := st.Night
+	var parts []string
+	for _, c := range st.Changes {
+		parts = append(parts, fmt.Sprintf("%s %s -> %s ms (%+.1f%%, p=%.3f)", c.Metric, ms(int64(c.Before)), ms(int64(c.After)), 100*c.Shift, c.PValue))
+	}
+	fmt.Fprintf(w, "  night %d (%s): %s\n", i+1, bad.Time.UTC().Format("2006-01-02"), strings.Join(parts, "; "))
+	fmt.Fprintf(w, "    last good night %d (%s) commit %s; first bad night %d (%s) commit %s\n",
+		i, good.Time.UTC().Format("2006-01-02"), short(good.Commit), i+1, bad.Time.UTC().Format("2006-01-02"), short(bad.Commit))
+	if good.Commit == "" || bad.Commit == "" {
+		fmt.Fprintln(w, "    commit range unknown: a night has no recorded commit")
+		return
+	}
+	fmt.Fprintf(w, "    commit range %s..%s\n", short(good.Commit), short(bad.Commit))
+	if repo == "" {
+		return
+	}
+	lines, err := baseline.GitLog(repo, good.Commit, bad.Commit)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "warning: listing the commits of %s..%s: %v\n", short(good.Commit), short(bad.Commit), err)
+		return
+	}
+	if len(lines) == 0 {
+		fmt.Fprintln(w, "    no commits in the range: the change came from outside the code (environment, data, board)")
+	}
+	for _, l := range lines {
+		fmt.Fprintf(w, "      %s\n", l)
 	}
 }

@@ -4,11 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/pflag"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/runner/config"
@@ -22,10 +19,6 @@ func init() {
 
 // DefaultDoctorFormat is the output format of `tailgate doctor`.
 const DefaultDoctorFormat = "table"
-
-// doctorDetailWidth is where the table wraps the detail column, so a row fits a 120-column
-// terminal or CI log.
-const doctorDetailWidth = 72
 
 // doctorOptionsFromConfig turns a loaded tailgate.yaml into doctor options: the kernel and
 // ONNX Runtime pins, each pinned model's file, and the union of the suites' CPUs as the
@@ -57,6 +50,14 @@ func doctorOptionsFromConfig(c *config.Config) doctor.Options {
 	return o
 }
 
+// doctorFlags are the flags of `tailgate doctor`.
+type doctorFlags struct {
+	root, cfgPath, cpuList, format, ortPath string
+	pinKernel, pinORT, pinORTSHA            string
+	pinModels, modelPaths                   []string
+	tempWarn, tempFail                      float64
+}
+
 func doctorCmd(e *env, args []string) error {
 	fs := pflag.NewFlagSet("doctor", pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -65,81 +66,85 @@ func doctorCmd(e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "\nexit: 0 no FAIL (WARNs allowed), 2 a host check failed, 3 a pin failed (a run would be incomparable)")
 		fs.PrintDefaults()
 	}
-	var (
-		root, cfgPath, cpuList, format, ortPath string
-		pinKernel, pinORT, pinORTSHA            string
-		pinModels, modelPaths                   []string
-		tempWarn, tempFail                      float64
-	)
-	fs.StringVar(&root, "root", host.DefaultRoot, "read /proc and /sys below DIR (a captured tree, see fixtures/hosts/capture.sh)")
-	fs.StringVar(&cfgPath, "config", "", "tailgate.yaml whose pins and suite CPUs to check")
-	fs.StringVar(&cpuList, "cpus", "", "measured CPUs, e.g. 3 or 2-3 (default: the config's suite CPUs, else isolcpus=, else the last CPU)")
-	fs.StringVar(&format, "format", DefaultDoctorFormat, "output: table or json")
-	fs.StringVar(&pinKernel, "pin-kernel", "", "kernel release glob, e.g. '6.12.*-rt*' (overrides the config)")
-	fs.StringVar(&pinORT, "pin-ort-version", "", "ONNX Runtime version, e.g. "+ortlib.PinnedVersion+" (overrides the config)")
-	fs.StringVar(&pinORTSHA, "pin-ort-sha256", "", "ONNX Runtime library SHA-256 (overrides the config)")
-	fs.StringArrayVar(&pinModels, "pin-model", nil, "NAME=SHA256 pin of a model file (repeatable)")
-	fs.StringArrayVar(&modelPaths, "model", nil, "NAME=PATH of a pinned model (repeatable)")
-	fs.Float64Var(&tempWarn, "temp-warn", doctor.DefaultTempWarnC, "WARN above this CPU temperature (°C)")
-	fs.Float64Var(&tempFail, "temp-fail", doctor.DefaultTempFailC, "FAIL above this CPU temperature (°C)")
-	addORTFlag(fs, &ortPath)
+	var f doctorFlags
+	fs.StringVar(&f.root, "root", host.DefaultRoot, "read /proc and /sys below DIR (a captured tree, see fixtures/hosts/capture.sh)")
+	fs.StringVar(&f.cfgPath, "config", "", "tailgate.yaml whose pins and suite CPUs to check")
+	fs.StringVar(&f.cpuList, "cpus", "", "measured CPUs, e.g. 3 or 2-3 (default: the config's suite CPUs, else isolcpus=, else the last CPU)")
+	fs.StringVar(&f.format, "format", DefaultDoctorFormat, "output: table or json")
+	fs.StringVar(&f.pinKernel, "pin-kernel", "", "kernel release glob, e.g. '6.12.*-rt*' (overrides the config)")
+	fs.StringVar(&f.pinORT, "pin-ort-version", "", "ONNX Runtime version, e.g. "+ortlib.PinnedVersion+" (overrides the config)")
+	fs.StringVar(&f.pinORTSHA, "pin-ort-sha256", "", "ONNX Runtime library SHA-256 (overrides the config)")
+	fs.StringArrayVar(&f.pinModels, "pin-model", nil, "NAME=SHA256 pin of a model file (repeatable)")
+	fs.StringArrayVar(&f.modelPaths, "model", nil, "NAME=PATH of a pinned model (repeatable)")
+	fs.Float64Var(&f.tempWarn, "temp-warn", doctor.DefaultTempWarnC, "WARN above this CPU temperature (°C)")
+	fs.Float64Var(&f.tempFail, "temp-fail", doctor.DefaultTempFailC, "FAIL above this CPU temperature (°C)")
+	addORTFlag(fs, &f.ortPath)
 	if err := fs.Parse(args); err != nil {
 		return withCode(exitError, err)
 	}
 	if fs.NArg() > 0 {
 		return withCode(exitError, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
-
-	var errs []string
-	o := doctor.Options{}
-	if cfgPath != "" {
-		c, err := config.Load(cfgPath)
-		if err != nil {
-			return withCode(exitError, fmt.Errorf("--config: %w", err))
-		}
-		o = doctorOptionsFromConfig(c)
+	o, err := f.options()
+	if err != nil {
+		return withCode(exitError, err)
 	}
-	o.Root, o.TempWarnC, o.TempFailC, o.ToolVersion = root, tempWarn, tempFail, version
-	if format != "table" && format != "json" {
-		errs = append(errs, fmt.Sprintf("--format %q: want table or json", format))
-	}
-	if tempFail < tempWarn {
-		errs = append(errs, fmt.Sprintf("--temp-fail %.0f is below --temp-warn %.0f", tempFail, tempWarn))
-	}
-	if cpuList != "" {
-		cpus, err := host.ParseCPUList(cpuList)
-		if err != nil {
-			errs = append(errs, "--cpus: "+err.Error())
-		}
-		o.CPUs = cpus
-	}
-	if pinKernel != "" {
-		o.Pins.Kernel = pinKernel
-	}
-	if pinORT != "" {
-		o.Pins.ORTVersion = pinORT
-	}
-	if pinORTSHA != "" {
-		o.Pins.ORTSHA256 = pinORTSHA
-	}
-	o.Pins.Models = mergeKV(o.Pins.Models, "--pin-model", pinModels, &errs)
-	o.ModelPaths = mergeKV(o.ModelPaths, "--model", modelPaths, &errs)
-	if len(errs) > 0 {
-		return withCode(exitError, fmt.Errorf("%s", strings.Join(errs, "; ")))
-	}
-	o.ORT = func() (ortlib.Library, error) { return loadORT(e, ortPath) }
+	o.ORT = func() (ortlib.Library, error) { return loadORT(e, f.ortPath) }
 
 	rep := doctor.Run(o)
-	if format == "json" {
+	if f.format == "json" {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
 			return withCode(exitError, err)
 		}
 		fmt.Fprintf(e.stdout, "%s\n", b)
-	} else if err := renderDoctor(e.stdout, rep); err != nil {
+	} else if err := doctor.WriteTable(e.stdout, rep); err != nil {
 		return withCode(exitError, err)
 	}
 	return doctorExit(rep)
+}
+
+// options turns the flags into doctor options: the config's pins and CPUs, overridden by the
+// flags. It reports every malformed flag at once.
+func (f doctorFlags) options() (doctor.Options, error) {
+	var errs []string
+	o := doctor.Options{}
+	if f.cfgPath != "" {
+		c, err := config.Load(f.cfgPath)
+		if err != nil {
+			return o, fmt.Errorf("--config: %w", err)
+		}
+		o = doctorOptionsFromConfig(c)
+	}
+	o.Root, o.TempWarnC, o.TempFailC, o.ToolVersion = f.root, f.tempWarn, f.tempFail, version
+	if f.format != "table" && f.format != "json" {
+		errs = append(errs, fmt.Sprintf("--format %q: want table or json", f.format))
+	}
+	if f.tempFail < f.tempWarn {
+		errs = append(errs, fmt.Sprintf("--temp-fail %.0f is below --temp-warn %.0f", f.tempFail, f.tempWarn))
+	}
+	if f.cpuList != "" {
+		cpus, err := host.ParseCPUList(f.cpuList)
+		if err != nil {
+			errs = append(errs, "--cpus: "+err.Error())
+		}
+		o.CPUs = cpus
+	}
+	if f.pinKernel != "" {
+		o.Pins.Kernel = f.pinKernel
+	}
+	if f.pinORT != "" {
+		o.Pins.ORTVersion = f.pinORT
+	}
+	if f.pinORTSHA != "" {
+		o.Pins.ORTSHA256 = f.pinORTSHA
+	}
+	o.Pins.Models = mergeKV(o.Pins.Models, "--pin-model", f.pinModels, &errs)
+	o.ModelPaths = mergeKV(o.ModelPaths, "--model", f.modelPaths, &errs)
+	if len(errs) > 0 {
+		return o, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return o, nil
 }
 
 // mergeKV adds NAME=VALUE flag values to dst (allocating it when needed); malformed values
@@ -172,83 +177,5 @@ func doctorExit(rep doctor.Report) error {
 	return nil
 }
 
-// wrapText breaks s into lines of at most width runes at spaces, splitting a longer word
-// where it must.
-func wrapText(s string, width int) string {
-	var lines []string
-	var line []rune
-	for _, word := range strings.Fields(s) {
-		w := []rune(word)
-		if len(line) > 0 && len(line)+1+len(w) > width {
-			lines = append(lines, string(line))
-			line = line[:0]
-		}
-		if len(line) > 0 {
-			line = append(line, ' ')
-		}
-		for len(line)+len(w) > width {
-			n := width - len(line)
-			lines = append(lines, string(append(line, w[:n]...)))
-			line, w = line[:0], w[n:]
-		}
-		line = append(line, w...)
-	}
-	if len(line) > 0 {
-		lines = append(lines, string(line))
-	}
-	return strings.Join(lines, "\n")
-}
-
-// renderDoctor writes the report as a host header, a table of checks and the fixes.
-func renderDoctor(w io.Writer, rep doctor.Report) error {
-	h := rep.Host
-	board := h.Board
-	if board == "" {
-		board = "unknown board"
-	}
-	fmt.Fprintf(w, "host    %s · %s ×%d · %s\n", board, h.CPUModel, h.CPUCount, h.Arch)
-	rt := "not PREEMPT_RT"
-	if h.PreemptRT {
-		rt = "PREEMPT_RT"
-	}
-	fmt.Fprintf(w, "kernel  %s (%s)\n", h.KernelRelease, rt)
-	fmt.Fprintf(w, "cpus    measured %s · root %s\n\n", host.FormatCPUList(rep.CPUs), rep.Root)
-
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		// Wrapped here, not by tablewriter: its word wrap drops characters around words
-		// longer than the column (sysfs paths).
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-	)
-	t.Header([]string{"CHECK", "STATUS", "DETAIL"})
-	for _, c := range rep.Checks {
-		if err := t.Append([]string{c.ID, c.Status.String(), wrapText(c.Detail, doctorDetailWidth)}); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-
-	var fixes []doctor.Check
-	for _, c := range rep.Checks {
-		if c.Status != doctor.Pass {
-			fixes = append(fixes, c)
-		}
-	}
-	// Failures first: they are what stops a run.
-	sort.SliceStable(fixes, func(i, j int) bool { return fixes[i].Status > fixes[j].Status })
-	if len(fixes) > 0 {
-		fmt.Fprintln(w, "\nfixes:")
-		for _, c := range fixes {
-			fmt.Fprintf(w, "  %s %s\n      %s\n", c.Status, c.ID, c.Fix)
-		}
-	}
-	p, wn, f := rep.Counts()
-	fmt.Fprintf(w, "\n%d checks: %d pass, %d warn, %d fail", len(rep.Checks), p, wn, f)
-	if rep.PinsFailed() {
-		fmt.Fprint(w, " · pins FAILED: `tailgate ci` stops before running")
-	}
-	fmt.Fprintln(w)
-	return nil
-}
+// renderDoctor writes the report as doctor.WriteTable does; `ci` prints it on a failed check.
+func renderDoctor(w io.Writer, rep doctor.Report) error { return doctor.WriteTable(w, rep) }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -81,25 +82,36 @@ func planCmd(e *env, args []string) error {
 		return withCode(exitError, errors.Join(errs...))
 	}
 	if f.pilot != "" {
-		// meta.json carries the count and the span; the log is not needed (and a 48-hour pilot's
-		// log is large).
-		m, err := result.ReadMeta(f.pilot)
-		if err != nil {
-			return withCode(exitError, fmt.Errorf("--pilot: %w", err))
+		var err error
+		if rate, rateFrom, err = pilotRate(f.pilot); err != nil {
+			return withCode(exitError, err)
 		}
-		span := m.End.Sub(m.Start)
-		if m.Counts.Samples <= 0 || span <= 0 {
-			return withCode(exitError, fmt.Errorf("--pilot %s: %s has %d samples over %s: no rate to plan with", f.pilot, result.MetaFile, m.Counts.Samples, span))
-		}
-		rate = float64(m.Counts.Samples) / span.Seconds()
-		rateFrom = fmt.Sprintf("pilot %s: %d samples over %s", f.pilot, m.Counts.Samples, span.Round(time.Millisecond))
 	}
 	q := f.quantile / 100
 	need := stats.RequiredSamples(q, f.confidence, f.exceedances)
 	if need < 0 {
 		return withCode(exitError, fmt.Errorf("no sample size certifies p%v at %v with %d exceedances", f.quantile, f.confidence, f.exceedances))
 	}
-	w := e.stdout
+	printPlan(e.stdout, f, need, rate, rateFrom)
+	return nil
+}
+
+// pilotRate is the sample rate of a pilot result and where it came from. meta.json carries the
+// count and the span; the log is not needed (and a 48-hour pilot's log is large).
+func pilotRate(dir string) (rate float64, from string, err error) {
+	m, err := result.ReadMeta(dir)
+	if err != nil {
+		return 0, "", fmt.Errorf("--pilot: %w", err)
+	}
+	span := m.End.Sub(m.Start)
+	if m.Counts.Samples <= 0 || span <= 0 {
+		return 0, "", fmt.Errorf("--pilot %s: %s has %d samples over %s: no rate to plan with", dir, result.MetaFile, m.Counts.Samples, span)
+	}
+	return float64(m.Counts.Samples) / span.Seconds(), fmt.Sprintf("pilot %s: %d samples over %s", dir, m.Counts.Samples, span.Round(time.Millisecond)), nil
+}
+
+// printPlan writes the claim, the samples it needs and, with a rate, how long they take.
+func printPlan(w io.Writer, f planFlags, need int64, rate float64, rateFrom string) {
 	claim := "p" + strconv.FormatFloat(f.quantile, 'f', -1, 64)
 	fmt.Fprintf(w, "claim       %s ≤ bound, at confidence %v (MLPerf LoadGen early stopping)\n", claim, f.confidence)
 	if f.exceedances == 0 {
@@ -113,7 +125,6 @@ func planCmd(e *env, args []string) error {
 		fmt.Fprintf(w, "rate        %s/s (%s)\n", strconv.FormatFloat(rate, 'f', -1, 64), rateFrom)
 		fmt.Fprintf(w, "duration    %s of measurement, after warm-up\n", formatSeconds(secs))
 	}
-	return nil
 }
 
 // parseRate reads "30/s", "1800/min", "2/ms", "108000/h" or a bare number per second.

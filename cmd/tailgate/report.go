@@ -5,18 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
-	"github.com/tailgate-ci/tailgate/gate/changepoint"
+	"github.com/tailgate-ci/tailgate/gate/history"
 	"github.com/tailgate-ci/tailgate/gate/htmlreport"
 	"github.com/tailgate-ci/tailgate/gate/plot"
 	"github.com/tailgate-ci/tailgate/gate/render"
@@ -101,7 +98,7 @@ func reportCmd(e *env, args []string) error {
 		}
 	}
 	if f.html != "" || f.png != "" {
-		page, figs, err := buildReport(e, in, f)
+		page, figs, err := reportPage(e, in, f)
 		if err != nil {
 			return withCode(exitError, err)
 		}
@@ -125,66 +122,18 @@ type reportInput struct {
 	notes   []string
 }
 
-// reportInputs validates the flags and arguments (all problems at once) and reads the results.
+// reportInputs validates the flags and arguments (all problems at once), reads the results and,
+// unless a COMPARISON.json gave it, makes the comparison.
 func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
-	var errs []error
-	switch render.Format(f.format) {
-	case "", render.FormatTable, render.FormatMarkdown, render.FormatJSON:
-	default:
-		errs = append(errs, fmt.Errorf("--format %q: want table, markdown or json", f.format))
-	}
-	if f.html == "" && f.png == "" && f.format == "" {
-		errs = append(errs, errors.New("nothing to write: give --html FILE, --png DIR or --format"))
-	}
-	policy := gate.InconclusivePolicy(f.inconclusive)
-	if policy != gate.InconclusiveFail && policy != gate.InconclusivePass {
-		errs = append(errs, fmt.Errorf("--inconclusive %q: want fail or pass", f.inconclusive))
-	}
-	if m := wcet.Method(f.wcetMethod); m != wcet.GEV && m != wcet.Gumbel && m != wcet.GPD {
-		errs = append(errs, fmt.Errorf("--wcet-method %q: want gev, gumbel or gpd", f.wcetMethod))
-	}
-	if f.nights < 0 {
-		errs = append(errs, fmt.Errorf("--nights %d: must not be negative", f.nights))
-	}
-	if len(args) < 1 || len(args) > 3 {
-		errs = append(errs, fmt.Errorf("want [BASE] CAND or COMPARISON.json [BASE CAND], got %d arguments", len(args)))
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := checkReportArgs(args, f); err != nil {
+		return nil, err
 	}
 	in := &reportInput{}
-	var baseDir, candDir string
-	if st, err := os.Stat(args[0]); err == nil && !st.IsDir() {
-		rep, err := readComparison(args[0])
-		if err != nil {
-			return nil, err
-		}
-		in.rep, in.decided = rep, true
-		switch len(args) {
-		case 1:
-			candDir = rep.Candidate.Dir
-			if rep.Baseline != nil {
-				baseDir = rep.Baseline.Dir
-			}
-			if candDir == "" {
-				return nil, fmt.Errorf("%s names no candidate directory: give BASE CAND after it", args[0])
-			}
-		case 3:
-			baseDir, candDir = args[1], args[2]
-		default:
-			return nil, fmt.Errorf("after COMPARISON.json give both BASE and CAND, or neither")
-		}
-	} else {
-		switch len(args) {
-		case 1:
-			candDir = args[0]
-		case 2:
-			baseDir, candDir = args[0], args[1]
-		default:
-			return nil, fmt.Errorf("three arguments need a COMPARISON.json first; %s is a directory", args[0])
-		}
+	baseDir, candDir, err := reportDirs(args, in)
+	if err != nil {
+		return nil, err
 	}
-	var err error
+	var errs []error
 	if in.cand, err = result.Read(candDir); err != nil {
 		errs = append(errs, fmt.Errorf("candidate: %w", err))
 	}
@@ -217,13 +166,72 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		in.rep, err = gate.CompareResults(in.base, in.cand, rules, gateOptions(policy, isDefault, f.ignorePins))
+		in.rep, err = gate.CompareResults(in.base, in.cand, rules, gateOptions(gate.InconclusivePolicy(f.inconclusive), isDefault, f.ignorePins))
 		if err != nil {
 			return nil, err
 		}
 		in.decided = in.base != nil || len(f.thresholds) > 0 || f.config != ""
 	}
 	return in, nil
+}
+
+// checkReportArgs reports every problem with the flags and the number of arguments at once.
+func checkReportArgs(args []string, f *reportFlags) error {
+	var errs []error
+	switch render.Format(f.format) {
+	case "", render.FormatTable, render.FormatMarkdown, render.FormatJSON:
+	default:
+		errs = append(errs, fmt.Errorf("--format %q: want table, markdown or json", f.format))
+	}
+	if f.html == "" && f.png == "" && f.format == "" {
+		errs = append(errs, errors.New("nothing to write: give --html FILE, --png DIR or --format"))
+	}
+	policy := gate.InconclusivePolicy(f.inconclusive)
+	if policy != gate.InconclusiveFail && policy != gate.InconclusivePass {
+		errs = append(errs, fmt.Errorf("--inconclusive %q: want fail or pass", f.inconclusive))
+	}
+	if m := wcet.Method(f.wcetMethod); m != wcet.GEV && m != wcet.Gumbel && m != wcet.GPD {
+		errs = append(errs, fmt.Errorf("--wcet-method %q: want gev, gumbel or gpd", f.wcetMethod))
+	}
+	if f.nights < 0 {
+		errs = append(errs, fmt.Errorf("--nights %d: must not be negative", f.nights))
+	}
+	if len(args) < 1 || len(args) > 3 {
+		errs = append(errs, fmt.Errorf("want [BASE] CAND or COMPARISON.json [BASE CAND], got %d arguments", len(args)))
+	}
+	return errors.Join(errs...)
+}
+
+// reportDirs names the result directories of the arguments: [BASE] CAND, or COMPARISON.json
+// [BASE CAND], whose report it reads into in (decided) and whose directories it falls back on.
+func reportDirs(args []string, in *reportInput) (baseDir, candDir string, err error) {
+	if st, err := os.Stat(args[0]); err != nil || st.IsDir() {
+		switch len(args) {
+		case 1:
+			return "", args[0], nil
+		case 2:
+			return args[0], args[1], nil
+		}
+		return "", "", fmt.Errorf("three arguments need a COMPARISON.json first; %s is a directory", args[0])
+	}
+	rep, err := readComparison(args[0])
+	if err != nil {
+		return "", "", err
+	}
+	in.rep, in.decided = rep, true
+	switch len(args) {
+	case 1:
+		if rep.Baseline != nil {
+			baseDir = rep.Baseline.Dir
+		}
+		if rep.Candidate.Dir == "" {
+			return "", "", fmt.Errorf("%s names no candidate directory: give BASE CAND after it", args[0])
+		}
+		return baseDir, rep.Candidate.Dir, nil
+	case 3:
+		return args[1], args[2], nil
+	}
+	return "", "", fmt.Errorf("after COMPARISON.json give both BASE and CAND, or neither")
 }
 
 // readComparison reads a Report written by `tailgate compare --format json`.
@@ -244,191 +252,25 @@ func readComparison(path string) (*gate.Report, error) {
 	return &rep, nil
 }
 
-// buildReport draws the figures and lays out the page. A figure that cannot be drawn (no
-// samples, no history) is left out with a note rather than failing the report.
-func buildReport(e *env, in *reportInput, f reportFlags) (*htmlreport.Page, []*plot.Figure, error) {
-	suite := in.cand.Meta.Suite
-	page := &htmlreport.Page{Title: f.title, Notes: in.notes, Generator: "tailgate " + version}
-	if in.decided {
-		page.Report = in.rep
-	}
-	sides := []struct {
-		name string
-		r    *result.Result
-	}{{"baseline", in.base}, {"candidate", in.cand}}
-	var lats []plot.Latency
-	for _, s := range sides {
-		if s.r == nil {
-			continue
-		}
-		m := s.r.Meta
-		page.Sides = append(page.Sides, htmlreport.Side{
-			Name: s.name, Dir: s.r.Dir, Suite: m.Suite, Commit: m.Git.Commit, Summary: m.Summary,
-			Intervals: m.Counts.Intervals, Healthy: m.Health.Healthy, Reasons: m.Health.Reasons,
-		})
-		lats = append(lats, plot.Latency{Name: s.name, Hist: s.r.Merged()})
-	}
-	if page.Title == "" {
-		page.Title = "tailgate report: " + suite
-		if in.base != nil {
-			page.Subtitle = fmt.Sprintf("candidate %s against baseline %s", in.cand.Dir, in.base.Dir)
-		} else {
-			page.Subtitle = "result " + in.cand.Dir
-		}
-	}
-	var figs []*plot.Figure
-	note := func(what string, err error) {
-		page.Notes = append(page.Notes, fmt.Sprintf("%s figure left out: %v", what, err))
-	}
-	title := suite + ": latency by percentile"
-	if in.base != nil {
-		title = suite + ": baseline vs candidate, latency by percentile"
-	}
-	if fig, err := plot.Percentiles(title, lats); err != nil {
-		note("percentile", err)
-	} else {
-		figs = append(figs, fig)
-	}
-	for _, s := range sides {
-		if s.r == nil {
-			continue
-		}
-		fig, err := timelineFigure(s.name, s.r)
-		if err != nil {
-			note(s.name+" timeline", err)
-			continue
-		}
-		figs = append(figs, fig)
+// reportPage builds the page and its figures from the inputs; with --store the trend figure
+// reads the suite's nightly history from the store.
+func reportPage(e *env, in *reportInput, f reportFlags) (*htmlreport.Page, []*plot.Figure, error) {
+	hin := htmlreport.Input{
+		Base: in.base, Cand: in.cand, Report: in.rep, Decided: in.decided, Notes: in.notes,
+		Title: f.title, Generator: "tailgate " + version,
 	}
 	if !f.noWCET {
-		fig, w, err := wcetFigure(in.cand, wcet.Method(f.wcetMethod))
-		if err != nil {
-			note("pWCET", err)
-		} else {
-			figs = append(figs, fig)
-			page.WCET = w
-		}
+		hin.WCETMethod = wcet.Method(f.wcetMethod)
 	}
 	if f.store != "" {
-		fig, err := trendFigure(e, f.store, in.cand.Meta, f.nights)
-		if err != nil {
-			note("nightly trend", err)
-		} else if fig != nil {
-			figs = append(figs, fig)
-		}
+		hin.Trend = func() ([]history.Night, error) { return storeNights(e, f.store, in.cand.Meta, f.nights) }
 	}
-	for _, fig := range figs {
-		svg, err := fig.SVG()
-		if err != nil {
-			return nil, nil, err
-		}
-		hf := htmlreport.Figure{ID: fig.Name, Title: fig.Title, Caption: fig.Caption, SVG: svg}
-		for _, s := range fig.Series {
-			hf.Series = append(hf.Series, htmlreport.Series{Name: s.Name, Points: s.Points})
-		}
-		page.Figures = append(page.Figures, hf)
-	}
-	return page, figs, nil
+	return htmlreport.Build(hin)
 }
 
-// timelineFigure draws one result's intervals over time, with its telemetry temperature when
-// there is any. Intervals of several tags that share a start are merged: the figure shows what
-// the run saw in each time slot.
-func timelineFigure(name string, r *result.Result) (*plot.Figure, error) {
-	type slot struct {
-		start, end time.Time
-		iv         plot.Interval
-	}
-	var slots []*slot
-	byStart := map[int64]*slot{}
-	for _, iv := range r.Log.Intervals {
-		s := byStart[iv.Start.UnixNano()]
-		if s == nil {
-			s = &slot{start: iv.Start, end: iv.End, iv: plot.Interval{Hist: result.NewHistogram()}}
-			byStart[iv.Start.UnixNano()] = s
-			slots = append(slots, s)
-		}
-		s.iv.Hist.Merge(iv.Hist)
-		if iv.End.After(s.end) {
-			s.end = iv.End
-		}
-	}
-	sort.SliceStable(slots, func(i, j int) bool { return slots[i].start.Before(slots[j].start) })
-	if len(slots) == 0 {
-		return nil, errors.New("no intervals")
-	}
-	origin := slots[0].start
-	ivs := make([]plot.Interval, len(slots))
-	for i, s := range slots {
-		ivs[i] = plot.Interval{Start: s.start.Sub(origin), End: s.end.Sub(origin), Hist: s.iv.Hist}
-	}
-	tel, err := result.ReadTelemetry(r.Dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	// Telemetry lines are matched to intervals by index, not by clock: the log's timestamps
-	// are relative to a base time kept in whole milliseconds, the telemetry's are wall time.
-	var temps []plot.Temperature
-	for _, t := range tel {
-		if t.TempC != nil && t.Interval >= 0 && t.Interval < len(ivs) {
-			temps = append(temps, plot.Temperature{At: ivs[t.Interval].End, Celsius: *t.TempC})
-		}
-	}
-	fig, err := plot.Timeline(fmt.Sprintf("%s %s: latency per %s interval", name, filepath.Base(r.Dir), gate.FormatDuration(r.Meta.Workload.Interval)), ivs, temps)
-	if err != nil {
-		return nil, err
-	}
-	fig.Name = "timeline-" + name
-	return fig, nil
-}
-
-// wcetFigure analyses the candidate's tail and draws its exceedance curve.
-func wcetFigure(r *result.Result, method wcet.Method) (*plot.Figure, *htmlreport.WCET, error) {
-	blocks, err := wcet.BlocksOf(r, wcet.AllTags)
-	if err != nil {
-		return nil, nil, err
-	}
-	a, err := wcet.Analyze(blocks, wcet.Options{Method: method})
-	if err != nil {
-		return nil, nil, err
-	}
-	w := &htmlreport.WCET{
-		Method: string(a.Method), Blocks: a.Blocks, Samples: a.Samples, MaxObservedNs: a.MaxObservedNs,
-		Valid: a.Valid, Reason: a.Reason, Confidence: a.Confidence,
-	}
-	for _, t := range a.Tests {
-		w.Tests = append(w.Tests, htmlreport.WCETTest{Name: t.Name, Checks: t.Checks, Null: t.Null, Statistic: t.Statistic, PValue: t.PValue, Alpha: t.Alpha, Pass: t.Pass})
-	}
-	for _, b := range a.Bounds(wcet.DefaultProbs) {
-		w.Bounds = append(w.Bounds, htmlreport.WCETBound{P: b.P, EstimateNs: b.EstimateNs, UpperNs: b.UpperNs, OK: b.OK, Reason: b.Reason})
-	}
-	m := plot.PWCETModel{
-		Label:      fmt.Sprintf("%s fit, %d blocks", a.Method, a.Blocks),
-		UpperLabel: fmt.Sprintf("%g%% upper bound", 100*a.Confidence),
-		Marks:      wcet.DefaultProbs,
-		Reason:     a.Reason,
-	}
-	if a.Valid {
-		m.Estimate = func(p float64) (float64, bool) { v, ok, _ := a.PWCET(p); return v, ok }
-		m.Upper = func(p float64) (float64, bool) { v, ok, _ := a.Upper(p, a.Confidence); return v, ok }
-		switch {
-		case a.Fit != nil && a.Method == wcet.GPD:
-			m.From = a.Fit.TailShare
-		case a.RefBlockSamples > 0:
-			// Below about one exceedance per block the block-maximum model describes the tail.
-			m.From = 1 / a.RefBlockSamples
-		}
-	}
-	fig, err := plot.Exceedance(fmt.Sprintf("candidate %s: pWCET exceedance", filepath.Base(r.Dir)), r.Merged(), m)
-	if err != nil {
-		return nil, nil, err
-	}
-	return fig, w, nil
-}
-
-// trendFigure draws the nightly history of the candidate's suite and environment, with change
-// points as `tailgate baseline history` finds them. It returns nil without history.
-func trendFigure(e *env, storeFlag string, m *result.Meta, last int) (*plot.Figure, error) {
+// storeNights reads the newest last nights (all with 0) of the suite and environment of m from
+// the store; none when it has no history of them.
+func storeNights(e *env, storeFlag string, m *result.Meta, last int) ([]history.Night, error) {
 	st, err := openStore(e, storeFlag)
 	if err != nil {
 		return nil, err
@@ -441,27 +283,7 @@ func trendFigure(e *env, storeFlag string, m *result.Meta, last int) (*plot.Figu
 		}
 		return nil, err
 	}
-	nights := h.Nightly()
-	if last > 0 && len(nights) > last {
-		nights = nights[len(nights)-last:]
-	}
-	if len(nights) < 2 {
-		return nil, nil
-	}
-	pts := make([]plot.Night, len(nights))
-	for i, n := range nights {
-		label := n.Time.Format("01-02")
-		pts[i] = plot.Night{Label: label, P50: float64(n.P50), P99: float64(n.P99), P999: float64(n.P999)}
-	}
-	hcs, err := historyChanges(nights, changepoint.Options{Seed: DefaultHistorySeed})
-	if err != nil {
-		return nil, err
-	}
-	changes := make([]plot.Change, len(hcs))
-	for i, c := range hcs {
-		changes[i] = plot.Change{Metric: c.Metric, Night: c.Night, Shift: c.Shift}
-	}
-	return plot.Trend(fmt.Sprintf("%s: nightly trend (%d nights, key %s)", m.Suite, len(nights), m.Env.Key()), pts, changes)
+	return historyNights(lastNights(h.Nightly(), last)), nil
 }
 
 // writeReport writes the HTML page and the PNG figures, each atomically.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/spf13/pflag"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
@@ -71,7 +72,8 @@ func wcetCmd(e *env, args []string) error {
 	if err != nil {
 		return withCode(exitError, err)
 	}
-	blocks, err := wcet.BlocksOfRun(run, *tag, opts.Method == wcet.GPD)
+	// The exceedance figure draws the analysed intervals merged, as the GPD method fits them.
+	blocks, err := wcet.BlocksOfRun(run, *tag, opts.Method == wcet.GPD || *svg != "")
 	if err != nil {
 		return withCode(exitError, err)
 	}
@@ -89,11 +91,7 @@ func wcetCmd(e *env, args []string) error {
 		return withCode(exitError, err)
 	}
 	if *svg != "" {
-		b, err := a.SVG(fmt.Sprintf("pWCET exceedance: %s", run.Meta.Suite), ps)
-		if err != nil {
-			return withCode(exitError, fmt.Errorf("--svg %s: %w", *svg, err))
-		}
-		if err := result.WriteFileAtomic(*svg, b, 0o644); err != nil {
+		if err := writeExceedanceSVG(*svg, fmt.Sprintf("pWCET exceedance: %s", run.Meta.Suite), a, blocks.Merged, ps); err != nil {
 			return withCode(exitError, fmt.Errorf("--svg %s: %w", *svg, err))
 		}
 	}
@@ -101,6 +99,19 @@ func wcetCmd(e *env, args []string) error {
 		return withCode(exitInconclusive, errors.New(a.Reason))
 	}
 	return nil
+}
+
+// writeExceedanceSVG draws the analysis's exceedance figure over merged and writes it to path.
+func writeExceedanceSVG(path, title string, a *wcet.Analysis, merged *hdrhistogram.Histogram, probs []float64) error {
+	fig, err := a.ExceedanceFigure(title, merged, probs)
+	if err != nil {
+		return err
+	}
+	b, err := fig.SVG()
+	if err != nil {
+		return err
+	}
+	return result.WriteFileAtomic(path, b, 0o644)
 }
 
 func joinProbs(ps []float64) string {

@@ -3,7 +3,9 @@
 // results, their figures and the pWCET tests and bounds, so a CI artifact opens anywhere and
 // reads the same offline.
 //
-// It lays out what it is given: it does not compare (gate), fit (gate/wcet) or draw (gate/plot).
+// Build assembles a Page from results: it asks gate/wcet for the fit, gate/history for the
+// change points and gate/plot for the figures. Write lays out what it is given. Neither compares
+// (gate does) nor reads a store (the caller passes the nightly history in).
 package htmlreport
 
 import (

@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// TestSVG draws the exceedance plot of a valid and of a refused analysis and checks each is an
-// SVG document with one marker per block maximum (and the fitted curve when there is a fit).
-func TestSVG(t *testing.T) {
+// TestExceedanceFigure draws the exceedance figure of a valid and of a refused analysis: each is
+// an SVG document with the observed tail; a valid one has the model, its upper bound and a mark
+// per quoted probability, a refused one says why in its caption.
+func TestExceedanceFigure(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		method Method
@@ -17,45 +18,48 @@ func TestSVG(t *testing.T) {
 		valid  bool
 	}{{"gev", GEV, 40, true}, {"gpd", GPD, 40, true}, {"refused", GEV, 20, false}} {
 		t.Run(c.name, func(t *testing.T) {
-			a, err := Analyze(runOf(expTail, 21, c.blocks, 500, nil), Options{Method: c.method, Bootstrap: 49})
+			ivs := runOf(expTail, 21, c.blocks, 500, nil)
+			a, err := Analyze(ivs, Options{Method: c.method, Bootstrap: 49})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if a.Valid != c.valid {
 				t.Fatalf("valid %v: %s", a.Valid, a.Reason)
 			}
-			b, err := a.SVG("test", DefaultProbs)
+			f, err := a.ExceedanceFigure("test", mergeAll(ivs), DefaultProbs)
 			if err != nil {
 				t.Fatal(err)
 			}
-			obs, _ := a.observed()
-			paths := countElements(t, string(b), "path")
-			// gonum/plot's SVG canvas draws each circle glyph as one path, plus axes, ticks,
-			// grid and legend: at least one per observation.
-			if paths < len(obs) {
-				t.Errorf("%d paths for %d observations", paths, len(obs))
+			b, err := f.SVG()
+			if err != nil {
+				t.Fatal(err)
 			}
-			if got := strings.Contains(string(b), "fitted"); got != c.valid {
-				t.Errorf("legend names the fitted curve: %v, want %v", got, c.valid)
+			checkXML(t, string(b))
+			got := map[string]int{}
+			for _, s := range f.Series {
+				got[s.Name] = s.Points
+			}
+			if got["observed"] == 0 {
+				t.Errorf("no observed points: %v", got)
+			}
+			if c.valid && (got["model"] == 0 || got["upper"] == 0 || got["marks"] != len(DefaultProbs)) {
+				t.Errorf("valid fit drew %v: want model, upper bound and %d marks", got, len(DefaultProbs))
+			}
+			if !c.valid && (len(got) != 1 || !strings.Contains(f.Caption, a.Reason)) {
+				t.Errorf("refused fit drew %v, caption %q: want the observed tail and why", got, f.Caption)
 			}
 		})
 	}
 }
 
-func countElements(t *testing.T, doc, name string) int {
+func checkXML(t *testing.T, doc string) {
 	t.Helper()
 	dec := xml.NewDecoder(strings.NewReader(doc))
-	n := 0
 	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return n
-		}
-		if err != nil {
+		if _, err := dec.Token(); err == io.EOF {
+			return
+		} else if err != nil {
 			t.Fatalf("SVG does not parse: %v", err)
-		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == name {
-			n++
 		}
 	}
 }

@@ -1,0 +1,320 @@
+package gate
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+)
+
+// comparison is one Compare call in progress: the rules, both sides and the per-rule state
+// that Holm's correction needs once every rule has its p-value.
+type comparison struct {
+	opts       Options
+	rules      []Rule
+	base, cand *side
+	pFaster    []float64 // per rule: one-sided p-value of "not faster" (NaN when not computed)
+}
+
+func newRow(r Rule) RuleResult {
+	row := RuleResult{
+		Rule: r.String(), Source: r.Source.String(), Metric: r.Metric.String(), Unit: "ns",
+		Confidence: r.Confidence, Warn: r.Warn, Limit: r.Limit.Text, LimitValue: r.Limit.Value,
+	}
+	switch r.Limit.Kind {
+	case Relative:
+		row.LimitKind = "relative"
+	case Absolute:
+		row.LimitKind = "absolute"
+	case Share:
+		row.LimitKind, row.Unit = "share", "share"
+	}
+	return row
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// evaluate computes every row. Relative rules are decided after all of them have a p-value,
+// because Holm's correction ranks them together.
+func (c *comparison) evaluate() []RuleResult {
+	rows := make([]RuleResult, len(c.rules))
+	hasP := make([]bool, len(c.rules))
+	// Rules are independent until Holm: bootstrap them in parallel (Samples and histograms are
+	// only read), which halves a nightly gate on the Pi's cores.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range c.rules {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			rows[i], hasP[i] = c.first(i)
+		}()
+	}
+	wg.Wait()
+	var family []int // non-warn relative rules with a p-value
+	for i, r := range c.rules {
+		if hasP[i] && !r.Warn {
+			family = append(family, i)
+		}
+	}
+	// Holm across the gate's failing relative rules. Rules may carry different confidences;
+	// scaling each p-value by alpha0/alpha_i and running Holm at alpha0 rejects rule i exactly
+	// when p_i <= alpha_i/(m-k), the sequentially rejective test at each rule's own level.
+	alpha0 := oneSidedAlpha(DefaultConfidence)
+	scaled := make([]float64, len(family))
+	for k, i := range family {
+		scaled[k] = *rows[i].PSlower * alpha0 / oneSidedAlpha(c.rules[i].Confidence)
+	}
+	sig := holm(scaled, alpha0)
+	for k, i := range family {
+		rows[i].Significant = sig[k]
+	}
+	for i, r := range c.rules {
+		if r.Limit.Kind == Relative && rows[i].Verdict == "" {
+			if r.Warn {
+				rows[i].Significant = *rows[i].PSlower <= oneSidedAlpha(r.Confidence)
+			}
+			c.decideRelative(i, &rows[i])
+		}
+	}
+	return rows
+}
+
+// first evaluates rule i as far as it can alone; it reports whether the rule is relative with a
+// p-value still to be decided.
+func (c *comparison) first(i int) (RuleResult, bool) {
+	r := c.rules[i]
+	row := newRow(r)
+	if c.cand.run.Sample.Count() == 0 {
+		row.Verdict, row.Reason = RuleInconclusive, "the candidate has no samples"
+		return row, false
+	}
+	switch {
+	case r.Metric.Kind == PWCET:
+		c.pwcet(r, &row)
+	case r.Limit.Kind == Relative:
+		return row, c.relative(i, &row)
+	case r.Metric.Kind == Miss:
+		c.miss(r, &row)
+	case r.Metric.Kind == Max:
+		v := float64(c.cand.run.Sample.Max())
+		row.Candidate = ptr(v)
+		if c.base != nil {
+			row.Baseline = ptr(float64(c.base.run.Sample.Max()))
+		}
+		c.decideAbsolute(r, &row, v, "the observed maximum (one sample; pwcet bounds the worst case)")
+	case r.Metric.Kind == Mean:
+		c.absoluteMean(r, &row)
+	default:
+		c.absoluteQuantile(r, &row)
+	}
+	return row, false
+}
+
+// relative fills the estimates of a relative rule and reports whether it has a p-value to be
+// decided; otherwise the row's verdict is already set.
+func (c *comparison) relative(i int, row *RuleResult) bool {
+	r := c.rules[i]
+	if c.base == nil {
+		row.Verdict, row.Reason = RuleSkipped, "a relative limit needs a baseline"
+		return false
+	}
+	if c.base.run.Sample.Count() == 0 {
+		row.Verdict, row.Reason = RuleInconclusive, "the baseline has no samples"
+		return false
+	}
+	if r.Metric.Kind == Quantile {
+		row.Baseline = ptr(quantile(c.base.run, r.Metric.Q))
+		row.Candidate = ptr(quantile(c.cand.run, r.Metric.Q))
+		need := requiredSamples(r.Metric.Q, r.Confidence, 0)
+		var short []string
+		if n := c.base.side.Samples; n < need {
+			short = append(short, fmt.Sprintf("baseline has %d", n))
+		}
+		if n := c.cand.side.Samples; n < need {
+			short = append(short, fmt.Sprintf("candidate has %d", n))
+		}
+		if len(short) > 0 {
+			row.Need = c.cand.need(need)
+			row.Verdict = RuleInconclusive
+			row.Reason = fmt.Sprintf("need %s samples%s for %s at %g (%s)", GroupDigits(need), approx(row.Need), row.Metric, r.Confidence, strings.Join(short, ", "))
+			return false
+		}
+	} else {
+		row.Baseline = ptr(mean(c.base.run))
+		row.Candidate = ptr(mean(c.cand.run))
+	}
+	rt, err := compareRatio(c.base.run, c.cand.run, r.Metric, r.Confidence, c.opts.Seed)
+	if err != nil {
+		row.Verdict, row.Reason = RuleInconclusive, err.Error()
+		return false
+	}
+	row.Ratio, row.RatioLo, row.RatioHi, row.PSlower = ptr(rt.Point), ptr(rt.Lo), ptr(rt.Hi), ptr(rt.PSlower)
+	c.pFaster[i] = rt.PFaster
+	return true
+}
+
+// decideRelative: a regression must be material (the ratio is beyond the limit) and
+// significant (Holm-adjusted one-sided test that the candidate is slower). Material but not
+// significant is inconclusive; within the limit is a pass, improved when significantly faster
+// by at least the limit.
+func (c *comparison) decideRelative(i int, row *RuleResult) {
+	r := c.rules[i]
+	ratio, limit := *row.Ratio, 1+r.Limit.Value
+	change := fmt.Sprintf("%+.1f%% [%+.1f%%, %+.1f%%]", (ratio-1)*100, (*row.RatioLo-1)*100, (*row.RatioHi-1)*100)
+	material := r.Op.violates(ratio, limit)
+	switch {
+	case material && row.Significant:
+		row.Verdict = RuleRegression
+		if r.Warn {
+			row.Verdict = RuleWarn
+		}
+		row.Reason = fmt.Sprintf("%s is beyond %s and significant (p=%.2g)", change, r.Limit.Text, *row.PSlower)
+	case material:
+		// Not a regression (it may be noise), but not a pass either: the measured change is
+		// beyond the limit, and passing it would ship a slowdown the data could not rule out.
+		row.Verdict = RuleInconclusive
+		row.Reason = fmt.Sprintf("%s is beyond %s but not significant at %g (p=%.2g): too noisy or too short to tell", change, r.Limit.Text, r.Confidence, *row.PSlower)
+	case ratio <= 1-r.Limit.Value && c.pFaster[i] <= oneSidedAlpha(r.Confidence):
+		// Improvements are material by the same yardstick as regressions: a significant -0.1 %
+		// on a 48-hour run is real but not news.
+		row.Verdict = RuleImproved
+		row.Reason = fmt.Sprintf("%s: significantly faster", change)
+	case row.Significant:
+		row.Verdict = RulePass
+		row.Reason = fmt.Sprintf("%s: slower but within %s", change, r.Limit.Text)
+	default:
+		row.Verdict = RulePass
+		row.Reason = fmt.Sprintf("%s: within %s", change, r.Limit.Text)
+	}
+}
+
+// decideAbsolute handles limits the point value alone decides (max, pwcet bounds).
+func (c *comparison) decideAbsolute(r Rule, row *RuleResult, v float64, what string) {
+	if r.Op.violates(v, r.Limit.Value) {
+		row.Verdict = RuleRegression
+		if r.Warn {
+			row.Verdict = RuleWarn
+		}
+		row.Reason = fmt.Sprintf("%s %s is not %s %s", what, FormatNs(v), r.Op, r.Limit.Text)
+		return
+	}
+	row.Verdict = RulePass
+	row.Reason = fmt.Sprintf("%s %s %s %s", what, FormatNs(v), r.Op, r.Limit.Text)
+}
+
+// absoluteQuantile certifies "p_q op L" the MLPerf way: with t samples beyond L among n, the
+// claim holds at confidence c when n reaches the early-stopping count for (q, c, t).
+func (c *comparison) absoluteQuantile(r Rule, row *RuleResult) {
+	v := quantile(c.cand.run, r.Metric.Q)
+	row.Candidate = ptr(v)
+	if c.base != nil && c.base.run.Sample.Count() > 0 {
+		row.Baseline = ptr(quantile(c.base.run, r.Metric.Q))
+	}
+	c.certify(r, row, v, r.Metric.Q, r.Op == Less)
+}
+
+// certify decides a claim that at most a share 1-q of samples lie beyond the rule's limit, where
+// v is the candidate's value in the row's unit.
+func (c *comparison) certify(r Rule, row *RuleResult, v, q float64, inclusive bool) {
+	limit := r.Limit.Value
+	bound := limit
+	if r.Metric.Kind == Miss {
+		bound = float64(r.Metric.Deadline)
+	}
+	show := func(x float64) string { return FormatValue(x, row.Unit) }
+	if r.Op.violates(v, limit) {
+		row.Verdict = RuleRegression
+		if r.Warn {
+			row.Verdict = RuleWarn
+		}
+		row.Reason = fmt.Sprintf("%s is %s, not %s %s", row.Metric, show(v), r.Op, r.Limit.Text)
+		return
+	}
+	t := countAbove(c.cand.run, bound, inclusive)
+	need := requiredSamples(q, r.Confidence, t)
+	if need < 0 {
+		row.Verdict = RuleInconclusive
+		row.Reason = fmt.Sprintf("no number of samples certifies %s %s %s", row.Metric, r.Op, r.Limit.Text)
+		return
+	}
+	if n := c.cand.side.Samples; n < need {
+		row.Need = c.cand.need(need)
+		row.Verdict = RuleInconclusive
+		row.Reason = fmt.Sprintf("%s is %s but %d samples with %d beyond %s cannot certify it at %g: need %s samples%s",
+			row.Metric, show(v), n, t, FormatNs(bound), r.Confidence, GroupDigits(need), approx(row.Need))
+		return
+	}
+	row.Verdict = RulePass
+	row.Reason = fmt.Sprintf("%s is %s, certified %s %s at %g", row.Metric, show(v), r.Op, r.Limit.Text, r.Confidence)
+}
+
+// miss is the share of candidate samples beyond the deadline, certified like a quantile: a miss
+// share below L is the (1-L)-quantile below the deadline.
+func (c *comparison) miss(r Rule, row *RuleResult) {
+	d := float64(r.Metric.Deadline)
+	n := c.cand.side.Samples
+	share := float64(countAbove(c.cand.run, d, false)) / float64(n)
+	row.Candidate = ptr(share)
+	if c.base != nil && c.base.side.Samples > 0 {
+		row.Baseline = ptr(float64(countAbove(c.base.run, d, false)) / float64(c.base.side.Samples))
+	}
+	if r.Limit.Value == 0 {
+		// "miss(d) < 0%" can never hold; "<= 0%" is the same claim as "max <= d".
+		if r.Op == Less || share > 0 {
+			row.Verdict, row.Reason = RuleRegression, fmt.Sprintf("miss share is %s, limit %s %s", FormatShare(share), r.Op, r.Limit.Text)
+			if r.Warn {
+				row.Verdict = RuleWarn
+			}
+			return
+		}
+	}
+	c.certify(r, row, share, 1-r.Limit.Value, false)
+}
+
+// absoluteMean compares the candidate's mean with its bootstrap interval to the limit: it passes
+// when the whole interval is inside, fails when the point estimate is not, and is inconclusive
+// in between.
+func (c *comparison) absoluteMean(r Rule, row *RuleResult) {
+	v := mean(c.cand.run)
+	row.Candidate = ptr(v)
+	if c.base != nil && c.base.run.Sample.Count() > 0 {
+		row.Baseline = ptr(mean(c.base.run))
+	}
+	if r.Op.violates(v, r.Limit.Value) {
+		c.decideAbsolute(r, row, v, "mean")
+		return
+	}
+	lo, hi, err := meanInterval(c.cand.run, r.Confidence, c.opts.Seed)
+	if err != nil {
+		row.Verdict, row.Reason = RuleInconclusive, err.Error()
+		return
+	}
+	row.CandidateLo, row.CandidateHi = ptr(lo), ptr(hi)
+	if r.Op.violates(hi, r.Limit.Value) {
+		row.Verdict = RuleInconclusive
+		row.Reason = fmt.Sprintf("mean %s but its %g interval reaches %s", FormatNs(v), r.Confidence, FormatNs(hi))
+		return
+	}
+	row.Verdict = RulePass
+	row.Reason = fmt.Sprintf("mean %s, interval [%s, %s] %s %s", FormatNs(v), FormatNs(lo), FormatNs(hi), r.Op, r.Limit.Text)
+}
+
+func (c *comparison) pwcet(r Rule, row *RuleResult) {
+	if c.opts.PWCET == nil {
+		row.Verdict, row.Reason = RuleUnavailable, "pWCET analysis is not available in this build"
+		return
+	}
+	est, err := c.opts.PWCET(c.cand.run, r.Metric.Prob, r.Confidence)
+	switch {
+	case err != nil:
+		row.Verdict, row.Reason = RuleInconclusive, "pWCET: "+err.Error()
+	case !est.Valid:
+		row.Verdict, row.Reason = RuleInconclusive, "no pWCET bound: "+est.Reason
+	default:
+		row.Candidate = ptr(est.BoundNs)
+		c.decideAbsolute(r, row, est.BoundNs, "pWCET bound")
+	}
+}

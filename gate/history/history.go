@@ -1,0 +1,135 @@
+// Package history finds what changed in a suite's nightly history: the change points of each
+// tracked quantile (found by gate/changepoint), grouped into the nights where the level moved,
+// and slow creep, a quantile that moved several times, always the same way.
+//
+// It reads nights as plain values (Night), not the store's history entries: the caller
+// (`tailgate baseline history`, the report's trend figure) converts them and prints the result.
+package history
+
+import (
+	"sort"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/gate/changepoint"
+)
+
+// DefaultSeed seeds the change points' permutation test when the caller has no seed of its own,
+// so that `baseline history` and the report's trend figure find the same changes.
+const DefaultSeed = 1
+
+// Night is one nightly run as the analysis reads it.
+type Night struct {
+	Time   time.Time
+	Commit string
+	// P50, P99 and P999 are the night's quantiles in nanoseconds.
+	P50, P99, P999 int64
+}
+
+// metrics are the per-night quantiles analysed, in the order a night's changes are listed.
+var metrics = []struct {
+	name string
+	get  func(Night) int64
+}{
+	{"p50", func(n Night) int64 { return n.P50 }},
+	{"p99", func(n Night) int64 { return n.P99 }},
+	{"p99.9", func(n Night) int64 { return n.P999 }},
+}
+
+// Change is one change point of one metric, placed on the nights.
+type Change struct {
+	Metric string  `json:"metric"`
+	Night  int     `json:"night"` // index of the first night at the new level
+	Shift  float64 `json:"shift"`
+	PValue float64 `json:"p_value"`
+	Before float64 `json:"before_ns"`
+	After  float64 `json:"after_ns"`
+}
+
+// Changes finds the change points of each metric (p50, p99, p99.9) over nights, metric by
+// metric, and returns them in night order; a night's changes keep the metrics' order.
+func Changes(nights []Night, opt changepoint.Options) ([]Change, error) {
+	var changes []Change
+	for _, m := range metrics {
+		xs := make([]float64, len(nights))
+		for i, n := range nights {
+			xs[i] = float64(m.get(n))
+		}
+		cps, err := changepoint.Detect(xs, opt)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cps {
+			changes = append(changes, Change{Metric: m.name, Night: c.Index, Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
+		}
+	}
+	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Night < changes[j].Night })
+	return changes, nil
+}
+
+// Step is a night where at least one metric moved: the commits that moved it are between night
+// Night-1 (the last good night) and night Night (the first bad one).
+type Step struct {
+	Night   int
+	Changes []Change
+}
+
+// Steps groups changes by night, in the order each night first appears in changes.
+func Steps(changes []Change) []Step {
+	var steps []Step
+	at := map[int]int{}
+	for _, c := range changes {
+		i, ok := at[c.Night]
+		if !ok {
+			i = len(steps)
+			at[c.Night] = i
+			steps = append(steps, Step{Night: c.Night})
+		}
+		steps[i].Changes = append(steps[i].Changes, c)
+	}
+	return steps
+}
+
+// Creep is slow creep: a metric that changed several times, always the same way. Each step is
+// small; together they are what no single night-to-baseline comparison flags.
+type Creep struct {
+	Metric string
+	// Moves is how many change points the metric has.
+	Moves int
+	// Faster is set when every move was down.
+	Faster bool
+	// From is the level before the first move and To the level after the last, in ns.
+	From, To float64
+}
+
+// Shift is the relative change from the first level to the last: 0.12 is +12 %.
+func (c Creep) Shift() float64 { return (c.To - c.From) / c.From }
+
+// Creeps returns the metrics of changes (in night order, as Changes returns them) that crept, in
+// the metrics' order.
+func Creeps(changes []Change) []Creep {
+	var out []Creep
+	for _, m := range metrics {
+		var cs []Change
+		for _, c := range changes {
+			if c.Metric == m.name {
+				cs = append(cs, c)
+			}
+		}
+		if len(cs) < 2 {
+			continue
+		}
+		up, down := 0, 0
+		for _, c := range cs {
+			if c.Shift > 0 {
+				up++
+			} else {
+				down++
+			}
+		}
+		if up > 0 && down > 0 {
+			continue
+		}
+		out = append(out, Creep{Metric: m.name, Moves: len(cs), Faster: down > 0, From: cs[0].Before, To: cs[len(cs)-1].After})
+	}
+	return out
+}

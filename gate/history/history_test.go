@@ -1,0 +1,110 @@
+package history
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/tailgate-ci/tailgate/gate/changepoint"
+)
+
+// series generates n nights whose quantiles follow level(i) (1 ms scale) with 0.5 % noise; p99
+// and p99.9 sit at fixed multiples of p50.
+func series(seed uint64, n int, level func(i int) float64) []Night {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	out := make([]Night, n)
+	for i := range out {
+		v := 1e6 * level(i)
+		noise := func() float64 { return 1 + 0.005*rng.NormFloat64() }
+		out[i] = Night{P50: int64(v * noise()), P99: int64(1.07 * v * noise()), P999: int64(1.1 * v * noise())}
+	}
+	return out
+}
+
+func TestChanges(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		level func(i int) float64
+		// steps are the nights where every metric should move, in order.
+		steps []int
+		creep bool
+	}{
+		{"flat", func(int) float64 { return 1 }, nil, false},
+		{"step +8% at night 40", func(i int) float64 { return 1 + 0.08*float64(min(max(i-39, 0), 1)) }, []int{40}, false},
+		{"creep +0.3% a night", func(i int) float64 { return 1 + 0.003*float64(i) }, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			changes, err := Changes(series(1, 60, tc.level), changepoint.Options{Seed: DefaultSeed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i < len(changes); i++ {
+				if changes[i].Night < changes[i-1].Night {
+					t.Fatalf("changes not in night order: %+v", changes)
+				}
+			}
+			steps := Steps(changes)
+			creeps := Creeps(changes)
+			if tc.creep {
+				if len(creeps) == 0 {
+					t.Fatalf("no creep found in %+v", changes)
+				}
+				for _, c := range creeps {
+					if c.Faster || c.Moves < 2 || !(c.Shift() > 0.05) {
+						t.Errorf("creep %+v: want several upward moves adding up to more than 5%%", c)
+					}
+				}
+				return
+			}
+			if len(creeps) != 0 {
+				t.Errorf("creeps = %+v, want none", creeps)
+			}
+			var at []int
+			for _, s := range steps {
+				at = append(at, s.Night)
+				var names []string
+				for _, c := range s.Changes {
+					names = append(names, c.Metric)
+				}
+				if want := []string{"p50", "p99", "p99.9"}; !reflect.DeepEqual(names, want) {
+					t.Errorf("night %d moved %v, want %v", s.Night, names, want)
+				}
+			}
+			if !reflect.DeepEqual(at, tc.steps) {
+				t.Errorf("steps at nights %v, want %v", at, tc.steps)
+			}
+		})
+	}
+}
+
+func TestStepsAndCreeps(t *testing.T) {
+	changes := []Change{
+		{Metric: "p50", Night: 10, Shift: 0.05, Before: 100, After: 105},
+		{Metric: "p99", Night: 10, Shift: 0.05, Before: 200, After: 210},
+		{Metric: "p50", Night: 20, Shift: 0.04, Before: 105, After: 109.2},
+		{Metric: "p99", Night: 30, Shift: -0.1, Before: 210, After: 189},
+		{Metric: "p99.9", Night: 30, Shift: -0.1, Before: 300, After: 270},
+		{Metric: "p99.9", Night: 40, Shift: -0.1, Before: 270, After: 243},
+	}
+	steps := Steps(changes)
+	var nights []int
+	for _, s := range steps {
+		nights = append(nights, s.Night)
+	}
+	if want := []int{10, 20, 30, 40}; !reflect.DeepEqual(nights, want) {
+		t.Errorf("steps at %v, want %v", nights, want)
+	}
+	if n := len(steps[0].Changes); n != 2 {
+		t.Errorf("night 10 has %d changes, want 2", n)
+	}
+	// p50 crept up twice; p99 went up then down (no creep); p99.9 crept down twice.
+	creeps := Creeps(changes)
+	want := []Creep{{Metric: "p50", Moves: 2, From: 100, To: 109.2}, {Metric: "p99.9", Moves: 2, Faster: true, From: 300, To: 243}}
+	if !reflect.DeepEqual(creeps, want) {
+		t.Fatalf("creeps = %+v, want %+v", creeps, want)
+	}
+	if got := creeps[1].Shift(); math.Abs(got-(-0.19)) > 1e-12 {
+		t.Errorf("shift = %v, want -0.19", got)
+	}
+}

@@ -1,0 +1,252 @@
+package htmlreport
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate"
+	"github.com/tailgate-ci/tailgate/gate/changepoint"
+	"github.com/tailgate-ci/tailgate/gate/history"
+	"github.com/tailgate-ci/tailgate/gate/plot"
+	"github.com/tailgate-ci/tailgate/gate/wcet"
+)
+
+// Input is what Build makes a page of.
+type Input struct {
+	// Base and Cand are the results shown; Base may be nil.
+	Base, Cand *result.Result
+	// Report is the comparison. The page shows its verdict and rule table only when Decided:
+	// when it came from a COMPARISON.json or was made against a baseline.
+	Report  *gate.Report
+	Decided bool
+	// Notes are the caller's remarks (no stored baseline for this environment); the notes of
+	// figures left out follow them.
+	Notes []string
+	// Title of the page; empty: the suite and what is compared.
+	Title string
+	// Generator names the tool in the footer ("tailgate 0.3.0").
+	Generator string
+	// WCETMethod is the tail model of the candidate's pWCET figure and tables; empty leaves the
+	// analysis out (it refits the tail a few hundred times).
+	WCETMethod wcet.Method
+	// Trend reads the nightly history of the candidate's suite and environment, oldest night
+	// first. Nil, or fewer than two nights, leaves the trend figure out; an error is a note.
+	Trend func() ([]history.Night, error)
+}
+
+// Build draws the figures (gate/plot, with the fit of gate/wcet and the change points of
+// gate/history) and lays out the page. A figure that cannot be drawn (no samples, no history)
+// is left out with a note rather than failing the report. The figures are returned too, for
+// writing them as images.
+func Build(in Input) (*Page, []*plot.Figure, error) {
+	page := &Page{Title: in.Title, Notes: in.Notes, Generator: in.Generator}
+	if in.Decided {
+		page.Report = in.Report
+	}
+	page.Sides = sides(in)
+	if page.Title == "" {
+		page.Title, page.Subtitle = title(in)
+	}
+	figs := figures(in, page)
+	for _, fig := range figs {
+		svg, err := fig.SVG()
+		if err != nil {
+			return nil, nil, err
+		}
+		hf := Figure{ID: fig.Name, Title: fig.Title, Caption: fig.Caption, SVG: svg}
+		for _, s := range fig.Series {
+			hf.Series = append(hf.Series, Series{Name: s.Name, Points: s.Points})
+		}
+		page.Figures = append(page.Figures, hf)
+	}
+	return page, figs, nil
+}
+
+// side is one result of the report, named.
+type side struct {
+	name string
+	r    *result.Result
+}
+
+// present returns the baseline (when there is one) and the candidate, in that order.
+func present(in Input) []side {
+	var out []side
+	for _, s := range []side{{"baseline", in.Base}, {"candidate", in.Cand}} {
+		if s.r != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func sides(in Input) []Side {
+	var out []Side
+	for _, s := range present(in) {
+		m := s.r.Meta
+		out = append(out, Side{
+			Name: s.name, Dir: s.r.Dir, Suite: m.Suite, Commit: m.Git.Commit, Summary: m.Summary,
+			Intervals: m.Counts.Intervals, Healthy: m.Health.Healthy, Reasons: m.Health.Reasons,
+		})
+	}
+	return out
+}
+
+// title is the default title and subtitle: the suite, and what is compared.
+func title(in Input) (string, string) {
+	t := "tailgate report: " + in.Cand.Meta.Suite
+	if in.Base != nil {
+		return t, fmt.Sprintf("candidate %s against baseline %s", in.Cand.Dir, in.Base.Dir)
+	}
+	return t, "result " + in.Cand.Dir
+}
+
+// figures draws the percentile curves, each result's timeline, the candidate's pWCET
+// exceedance and the nightly trend, noting on the page each one left out and why.
+func figures(in Input, page *Page) []*plot.Figure {
+	var figs []*plot.Figure
+	add := func(what string, fig *plot.Figure, err error) {
+		switch {
+		case err != nil:
+			page.Notes = append(page.Notes, fmt.Sprintf("%s figure left out: %v", what, err))
+		case fig != nil:
+			figs = append(figs, fig)
+		}
+	}
+	suite := in.Cand.Meta.Suite
+	t := suite + ": latency by percentile"
+	if in.Base != nil {
+		t = suite + ": baseline vs candidate, latency by percentile"
+	}
+	var lats []plot.Latency
+	for _, s := range present(in) {
+		lats = append(lats, plot.Latency{Name: s.name, Hist: s.r.Merged()})
+	}
+	fig, err := plot.Percentiles(t, lats)
+	add("percentile", fig, err)
+	for _, s := range present(in) {
+		fig, err := timelineFigure(s.name, s.r)
+		add(s.name+" timeline", fig, err)
+	}
+	if in.WCETMethod != "" {
+		fig, w, err := wcetFigure(in.Cand, in.WCETMethod)
+		add("pWCET", fig, err)
+		if err == nil {
+			page.WCET = w
+		}
+	}
+	if in.Trend != nil {
+		fig, err := trendFigure(in.Cand.Meta, in.Trend)
+		add("nightly trend", fig, err)
+	}
+	return figs
+}
+
+// timelineFigure draws one result's intervals over time, with its telemetry temperature when
+// there is any. Intervals of several tags that share a start are merged: the figure shows what
+// the run saw in each time slot.
+func timelineFigure(name string, r *result.Result) (*plot.Figure, error) {
+	type slot struct {
+		start, end time.Time
+		iv         plot.Interval
+	}
+	var slots []*slot
+	byStart := map[int64]*slot{}
+	for _, iv := range r.Log.Intervals {
+		s := byStart[iv.Start.UnixNano()]
+		if s == nil {
+			s = &slot{start: iv.Start, end: iv.End, iv: plot.Interval{Hist: result.NewHistogram()}}
+			byStart[iv.Start.UnixNano()] = s
+			slots = append(slots, s)
+		}
+		s.iv.Hist.Merge(iv.Hist)
+		if iv.End.After(s.end) {
+			s.end = iv.End
+		}
+	}
+	sort.SliceStable(slots, func(i, j int) bool { return slots[i].start.Before(slots[j].start) })
+	if len(slots) == 0 {
+		return nil, errors.New("no intervals")
+	}
+	origin := slots[0].start
+	ivs := make([]plot.Interval, len(slots))
+	for i, s := range slots {
+		ivs[i] = plot.Interval{Start: s.start.Sub(origin), End: s.end.Sub(origin), Hist: s.iv.Hist}
+	}
+	tel, err := result.ReadTelemetry(r.Dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	// Telemetry lines are matched to intervals by index, not by clock: the log's timestamps
+	// are relative to a base time kept in whole milliseconds, the telemetry's are wall time.
+	var temps []plot.Temperature
+	for _, t := range tel {
+		if t.TempC != nil && t.Interval >= 0 && t.Interval < len(ivs) {
+			temps = append(temps, plot.Temperature{At: ivs[t.Interval].End, Celsius: *t.TempC})
+		}
+	}
+	fig, err := plot.Timeline(fmt.Sprintf("%s %s: latency per %s interval", name, filepath.Base(r.Dir), gate.FormatDuration(r.Meta.Workload.Interval)), ivs, temps)
+	if err != nil {
+		return nil, err
+	}
+	fig.Name = "timeline-" + name
+	return fig, nil
+}
+
+// wcetFigure analyses the candidate's tail and draws its exceedance curve.
+func wcetFigure(r *result.Result, method wcet.Method) (*plot.Figure, *WCET, error) {
+	blocks, err := wcet.BlocksOf(r, wcet.AllTags)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := wcet.Analyze(blocks, wcet.Options{Method: method})
+	if err != nil {
+		return nil, nil, err
+	}
+	fig, err := a.ExceedanceFigure(fmt.Sprintf("candidate %s: pWCET exceedance", filepath.Base(r.Dir)), r.Merged(), wcet.DefaultProbs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fig, wcetSection(a), nil
+}
+
+// wcetSection is the analysis as the page's pWCET tables show it.
+func wcetSection(a *wcet.Analysis) *WCET {
+	w := &WCET{
+		Method: string(a.Method), Blocks: a.Blocks, Samples: a.Samples, MaxObservedNs: a.MaxObservedNs,
+		Valid: a.Valid, Reason: a.Reason, Confidence: a.Confidence,
+	}
+	for _, t := range a.Tests {
+		w.Tests = append(w.Tests, WCETTest{Name: t.Name, Checks: t.Checks, Null: t.Null, Statistic: t.Statistic, PValue: t.PValue, Alpha: t.Alpha, Pass: t.Pass})
+	}
+	for _, b := range a.Bounds(wcet.DefaultProbs) {
+		w.Bounds = append(w.Bounds, WCETBound{P: b.P, EstimateNs: b.EstimateNs, UpperNs: b.UpperNs, OK: b.OK, Reason: b.Reason})
+	}
+	return w
+}
+
+// trendFigure draws the nightly history of the candidate's suite and environment, with change
+// points as `tailgate baseline history` finds them. It returns nil for fewer than two nights.
+func trendFigure(m *result.Meta, read func() ([]history.Night, error)) (*plot.Figure, error) {
+	nights, err := read()
+	if err != nil || len(nights) < 2 {
+		return nil, err
+	}
+	pts := make([]plot.Night, len(nights))
+	for i, n := range nights {
+		pts[i] = plot.Night{Label: n.Time.Format("01-02"), P50: float64(n.P50), P99: float64(n.P99), P999: float64(n.P999)}
+	}
+	hcs, err := history.Changes(nights, changepoint.Options{Seed: history.DefaultSeed})
+	if err != nil {
+		return nil, err
+	}
+	changes := make([]plot.Change, len(hcs))
+	for i, c := range hcs {
+		changes[i] = plot.Change{Metric: c.Metric, Night: c.Night, Shift: c.Shift}
+	}
+	return plot.Trend(fmt.Sprintf("%s: nightly trend (%d nights, key %s)", m.Suite, len(nights), m.Env.Key()), pts, changes)
+}
