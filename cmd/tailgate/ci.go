@@ -255,7 +255,7 @@ func ciDoctor(e *env, f ciFlags, cfg *config.Config) (int, error) {
 	pass, warn, fail := rep.Counts()
 	fmt.Fprintf(e.stderr, "tailgate ci: doctor: %d pass, %d warn, %d fail\n", pass, warn, fail)
 	if rep.PinsFailed() {
-		_ = renderDoctor(e.stderr, rep)
+		_ = doctor.WriteTable(e.stderr, rep)
 		return exitIncomparable, errors.New("pins failed: not running (a result here would not be comparable with its baseline)")
 	}
 	for _, c := range rep.Checks {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -176,6 +175,3 @@ func doctorExit(rep doctor.Report) error {
 	}
 	return nil
 }
-
-// renderDoctor writes the report as doctor.WriteTable does; `ci` prints it on a failed check.
-func renderDoctor(w io.Writer, rep doctor.Report) error { return doctor.WriteTable(w, rep) }
