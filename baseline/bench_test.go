@@ -4,13 +4,15 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 )
 
 // BenchmarkFolderStore measures the store operations a nightly job makes on a local folder:
 // each includes its fsyncs, so the numbers are dominated by the disk.
 func BenchmarkFolderStore(b *testing.B) {
 	st := mustOpen(b, filepath.Join(b.TempDir(), "s"))
-	src := mkResult(b, "v", 1, 1e6, func(s *Synthetic) { s.Intervals = 60 })
+	src := mkResult(b, "v", 1, 1e6, func(s *resulttest.Synthetic) { s.Intervals = 60 })
 	ri := mustAdd(b, st, src)
 	if _, err := st.Promote(Promotion{Suite: ri.Suite, Key: ri.Key, Run: ri.ID}); err != nil {
 		b.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 )
 
 // Environment of the crash child: the store to hammer and the result folders to use.
@@ -84,7 +86,7 @@ func TestCrashMidWrite(t *testing.T) {
 			for i := 0; i < 3; i++ {
 				d := filepath.Join(src, strconv.Itoa(i))
 				os.Mkdir(d, 0o755)
-				if _, err := WriteSynthetic(d, Synthetic{Suite: "v", Env: piEnv(), Seed: uint64(i + 1), Start: time.Date(2026, 3, 1+i, 2, 0, 0, 0, time.UTC)}); err != nil {
+				if _, err := resulttest.Lognormal(d, resulttest.Synthetic{Suite: "v", Env: piEnv(), Seed: uint64(i + 1), Start: time.Date(2026, 3, 1+i, 2, 0, 0, 0, time.UTC)}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 )
 
 // piEnv is a Raspberry Pi 5 fingerprint; variants change one pinned field.
@@ -20,10 +21,10 @@ func piEnv() result.Fingerprint {
 }
 
 // mkResult writes a synthetic result into a new temp folder and returns the folder.
-func mkResult(t testing.TB, suite string, seed uint64, median float64, mut func(*Synthetic)) string {
+func mkResult(t testing.TB, suite string, seed uint64, median float64, mut func(*resulttest.Synthetic)) string {
 	t.Helper()
 	dir := t.TempDir()
-	s := Synthetic{
+	s := resulttest.Synthetic{
 		Suite: suite, Env: piEnv(), Seed: seed, MedianNs: median,
 		Git:   result.Git{Repo: "acme/vision", Commit: commitFor(seed), Ref: "refs/heads/main"},
 		Start: time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC).Add(time.Duration(seed) * 24 * time.Hour),
@@ -31,7 +32,7 @@ func mkResult(t testing.TB, suite string, seed uint64, median float64, mut func(
 	if mut != nil {
 		mut(&s)
 	}
-	if _, err := WriteSynthetic(dir, s); err != nil {
+	if _, err := resulttest.Lognormal(dir, s); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 )
 
 func TestParseSpec(t *testing.T) {
@@ -153,21 +154,21 @@ func TestPolicy(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		mut     func(*Synthetic)
+		mut     func(*resulttest.Synthetic)
 		p       Promotion
 		wantErr []string
 		rule    string
 	}{
 		{"pass on main", nil, Promotion{Verdict: "pass"}, nil, RulePass},
-		{"pass on custom default", func(s *Synthetic) { s.Git.Ref = "trunk" }, Promotion{Verdict: "pass", DefaultBranch: "trunk"}, nil, RulePass},
+		{"pass on custom default", func(s *resulttest.Synthetic) { s.Git.Ref = "trunk" }, Promotion{Verdict: "pass", DefaultBranch: "trunk"}, nil, RulePass},
 		{"fail verdict", nil, Promotion{Verdict: "fail"}, []string{`verdict is "fail"`}, ""},
 		{"no verdict with a baseline", nil, Promotion{}, []string{"no verdict"}, ""},
-		{"feature branch, PR and unhealthy at once", func(s *Synthetic) {
+		{"feature branch, PR and unhealthy at once", func(s *resulttest.Synthetic) {
 			s.Git.Ref = "refs/heads/feature"
 			s.Git.PR = 42
 			s.Unhealthy = []string{"throttled"}
 		}, Promotion{Verdict: "pass"}, []string{`"refs/heads/feature"`, "pull request #42", "unhealthy: throttled"}, ""},
-		{"no ref", func(s *Synthetic) { s.Git.Ref = "" }, Promotion{Verdict: "pass"}, []string{"no git ref"}, ""},
+		{"no ref", func(s *resulttest.Synthetic) { s.Git.Ref = "" }, Promotion{Verdict: "pass"}, []string{"no git ref"}, ""},
 		{"force without reason", nil, Promotion{Verdict: "fail", Force: true}, []string{"needs a --reason"}, ""},
 		{"force with reason", nil, Promotion{Verdict: "fail", Force: true, Reason: "new kernel accepted"}, nil, RuleForce},
 	}
@@ -447,10 +448,10 @@ func TestPrune(t *testing.T) {
 
 func TestNearest(t *testing.T) {
 	st := mustOpen(t, filepath.Join(t.TempDir(), "s"))
-	variants := []func(*Synthetic){
-		func(s *Synthetic) { s.Env.KernelRelease = "6.6.0"; s.Env.ORTVersion = "1.29.0" },
-		func(s *Synthetic) { s.Env.ORTVersion = "1.29.0" },
-		func(s *Synthetic) { s.Suite = "other" },
+	variants := []func(*resulttest.Synthetic){
+		func(s *resulttest.Synthetic) { s.Env.KernelRelease = "6.6.0"; s.Env.ORTVersion = "1.29.0" },
+		func(s *resulttest.Synthetic) { s.Env.ORTVersion = "1.29.0" },
+		func(s *resulttest.Synthetic) { s.Suite = "other" },
 	}
 	for i, v := range variants {
 		ri := mustAdd(t, st, mkResult(t, "v", uint64(i+1), 1e6, v))

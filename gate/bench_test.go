@@ -10,6 +10,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/gatetest"
 )
@@ -64,12 +65,8 @@ func TestWrite48h(t *testing.T) {
 		seed  uint64
 		scale float64
 	}{{"base", 1, 1}, {"cand", 2, 1.03}} {
-		out := filepath.Join(dir, side.name)
-		if err := os.MkdirAll(out, 0o755); err != nil {
-			t.Fatal(err)
-		}
 		run := nightly48h(t, side.seed, side.scale)
-		w, err := result.CreateLog(filepath.Join(out, result.LatencyFile), run.Meta.Start)
+		w, err := resulttest.Create(filepath.Join(dir, side.name), run.Meta.Start)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,15 +75,10 @@ func TestWrite48h(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
 		m := *run.Meta
 		m.Env = gatetest.Env()
-		m.Counts = result.Counts{Samples: run.Sample.Count(), Intervals: len(run.intervals)}
-		m.Summary = result.Summarize(result.Merge(run.intervals, nil))
 		m.Tool = result.Tool{Name: "tailgate", Version: "bench", Go: "go"}
-		if err := result.WriteMeta(out, &m); err != nil {
+		if err := w.Finish(&m); err != nil {
 			t.Fatal(err)
 		}
 	}

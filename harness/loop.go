@@ -11,6 +11,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness/sched"
 	"golang.org/x/sys/unix"
 )
@@ -33,30 +34,33 @@ const (
 	DefaultGCBudget = 256 << 20
 )
 
-// Histogram range and precision: 1ns to 1h at 3 significant digits, the same as the result
-// format (baseline/result), which the harness must not import.
-const (
-	LowestNs  = 1
-	HighestNs = int64(time.Hour)
-	SigFigs   = 3
-)
+// Interval is result.Interval: the harness emits the result format's own type, so a sink
+// hands it to result.LogWriter.Write as is.
+//
+// Deprecated: use result.Interval. Kept only so callers naming harness.Interval keep
+// compiling; it goes once they are updated.
+type Interval = result.Interval
 
-// NewHistogram returns an empty latency histogram with the format's range and precision.
-func NewHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(LowestNs, HighestNs, SigFigs) }
-
-// Interval is one finished interval histogram of one class, handed to the Sink.
-type Interval struct {
-	Index      int // 0-based interval number
-	Tag        string
-	Start, End time.Time
-	Hist       *hdrhistogram.Histogram
-}
-
-// Sink receives every finished interval on the writer goroutine (never the timing one), in
-// order. It may do I/O; the histogram is reused after it returns.
+// Sink receives every finished interval histogram, one per class, on the writer goroutine
+// (never the timing one), in order. It may do I/O; the histogram is reused after it returns.
+//
+// The interval's number is not part of result.Interval: the log format has no such field, and
+// a tagged log has one line per class per interval, so its readers could not fill it in. The
+// writer keeps the number itself, names it in a write error and reports it in
+// IntervalStats.Index, which is where progress and telemetry take it from.
+//
+// *result.LogWriter is a Sink: a run's log needs no adapter.
 type Sink interface {
-	WriteInterval(iv Interval) error
+	WriteInterval(iv result.Interval) error
 }
+
+var _ Sink = (*result.LogWriter)(nil)
+
+// Discard is a Sink that drops every interval (a warm-up run's, say).
+type Discard struct{}
+
+// WriteInterval does nothing.
+func (Discard) WriteInterval(result.Interval) error { return nil }
 
 // ThreadStats are the timing thread's scheduler and memory counters, from
 // /proc/self/task/TID/{status,stat}.
@@ -125,7 +129,7 @@ type Report struct {
 	Samples     int64
 	Warmup      int64
 	Intervals   int
-	Overflow    int64  // samples above HighestNs, recorded as HighestNs
+	Overflow    int64  // samples above result.HighestNs, recorded as it
 	Missed      int64  // open loop: samples above the deadline
 	Dropped     int64  // open loop: arrivals dropped while an inference ran
 	Stopped     bool   // Stop ended the run early
@@ -149,7 +153,7 @@ type buffer struct {
 func newBuffer(n int) *buffer {
 	b := &buffer{hists: make([]*hdrhistogram.Histogram, n)}
 	for i := range b.hists {
-		b.hists[i] = NewHistogram()
+		b.hists[i] = result.NewHistogram()
 	}
 	return b
 }
@@ -322,7 +326,7 @@ func Run(b Backend, o Options) (*Report, error) {
 		stop = new(atomic.Bool)
 	}
 	l := &loop{
-		b: b, nclass: len(classes), stop: stop, highest: HighestNs,
+		b: b, nclass: len(classes), stop: stop, highest: result.HighestNs,
 		intervalNs: int64(o.Interval), cur: newBuffer(len(classes)),
 	}
 	l.spare.Store(newBuffer(len(classes)))
@@ -331,7 +335,7 @@ func Run(b Backend, o Options) (*Report, error) {
 	}
 	rep := &Report{Classes: classes, Totals: make([]*hdrhistogram.Histogram, len(classes))}
 	for i := range rep.Totals {
-		rep.Totals[i] = NewHistogram()
+		rep.Totals[i] = result.NewHistogram()
 	}
 	switch {
 	case o.Sched.Kind == sched.FIFO && o.Throttle.Limited():
@@ -477,7 +481,7 @@ func (l *loop) timed(o Options, rep *Report, w *writer) error {
 // calibrateLoop runs the loop over the no-op backend for d and returns its cost per sample in
 // nanoseconds: two clock reads, the interface call, the record and the bookkeeping.
 func calibrateLoop(d time.Duration, yieldNs int64) float64 {
-	c := &loop{b: Nop{}, nclass: 1, cur: newBuffer(1), stop: new(atomic.Bool), highest: HighestNs,
+	c := &loop{b: Nop{}, nclass: 1, cur: newBuffer(1), stop: new(atomic.Bool), highest: result.HighestNs,
 		intervalNs: math.MaxInt64, nextSwap: math.MaxInt64, yieldNs: yieldNs}
 	t0 := nanotime()
 	c.resetBreaks(t0)

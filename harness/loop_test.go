@@ -12,17 +12,18 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness/sched"
 )
 
 // memSink keeps every interval it is given (copies, since the loop reuses histograms).
 type memSink struct {
 	mu  sync.Mutex
-	ivs []Interval
+	ivs []result.Interval
 	err error
 }
 
-func (s *memSink) WriteInterval(iv Interval) error {
+func (s *memSink) WriteInterval(iv result.Interval) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
@@ -62,7 +63,7 @@ func (b *countBackend) Close() error { return nil }
 func TestLoopDoesNotAllocate(t *testing.T) {
 	// The writer is played inline by the test (between AllocsPerRun calls would not exercise
 	// the swap), so swaps happen inside the measured function and must not allocate either.
-	l := &loop{b: Nop{}, nclass: 1, cur: newBuffer(1), stop: new(atomic.Bool), highest: HighestNs,
+	l := &loop{b: Nop{}, nclass: 1, cur: newBuffer(1), stop: new(atomic.Bool), highest: result.HighestNs,
 		intervalNs: 1, yieldNs: 0}
 	l.spare.Store(newBuffer(1))
 	l.breakAt = math.MaxInt64
@@ -106,11 +107,11 @@ func TestRunIterationsAndClasses(t *testing.T) {
 	}
 	var logged int64
 	tags := map[string]int64{}
-	for _, iv := range sink.ivs {
+	for i, iv := range sink.ivs {
 		logged += iv.Hist.TotalCount()
 		tags[iv.Tag] += iv.Hist.TotalCount()
 		if iv.End.Before(iv.Start) {
-			t.Errorf("interval %d ends before it starts", iv.Index)
+			t.Errorf("interval line %d ends before it starts", i)
 		}
 	}
 	if logged != rep.Samples {
@@ -226,7 +227,7 @@ func benchThread(b *testing.B) {
 
 func BenchmarkLoopNop(b *testing.B) {
 	benchThread(b)
-	l := &loop{b: Nop{}, nclass: 1, cur: newBuffer(1), stop: new(atomic.Bool), highest: HighestNs,
+	l := &loop{b: Nop{}, nclass: 1, cur: newBuffer(1), stop: new(atomic.Bool), highest: result.HighestNs,
 		intervalNs: math.MaxInt64, nextSwap: math.MaxInt64, breakAt: math.MaxInt64}
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
 )
 
 // spinBackend busy-waits d per run: a workload whose service time is known.
@@ -22,7 +24,7 @@ func (spinBackend) Close() error { return nil }
 
 func TestOpenLoopDoesNotAllocate(t *testing.T) {
 	for _, arrivals := range []string{ArrivalsFixed, ArrivalsPoisson} {
-		l := &loop{b: Nop{}, nclass: 1, cur: newBuffer(1), stop: new(atomic.Bool), highest: HighestNs, intervalNs: 1, breakAt: math.MaxInt64}
+		l := &loop{b: Nop{}, nclass: 1, cur: newBuffer(1), stop: new(atomic.Bool), highest: result.HighestNs, intervalNs: 1, breakAt: math.MaxInt64}
 		l.spare.Store(newBuffer(1))
 		s := newOpenState(OpenLoop{Rate: 1e6, Arrivals: arrivals, Overrun: OverrunDrop, Deadline: time.Microsecond})
 		s.next = nanotime()

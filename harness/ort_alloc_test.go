@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness/inputs"
 	"github.com/tailgate-ci/tailgate/harness/ortbackend"
 	"github.com/tailgate-ci/tailgate/harness/ortlib/ortlibtest"
@@ -35,7 +36,7 @@ func TestLoopOverORTDoesNotAllocate(t *testing.T) {
 			}
 			defer b.Close()
 			n := len(b.Classes())
-			l := &loop{b: b, nclass: n, cur: newBuffer(n), stop: new(atomic.Bool), highest: HighestNs, intervalNs: 1, breakAt: math.MaxInt64}
+			l := &loop{b: b, nclass: n, cur: newBuffer(n), stop: new(atomic.Bool), highest: result.HighestNs, intervalNs: 1, breakAt: math.MaxInt64}
 			l.spare.Store(newBuffer(n))
 			allocs := testing.AllocsPerRun(5, func() {
 				if err := l.run(int64(2*n), math.MaxInt64); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness/sched"
 )
 
@@ -51,7 +52,7 @@ func (w *writer) loop() {
 	// than going back to the runtime's pool.
 	runtime.LockOSThread()
 	_, _ = sched.PinAwayFrom(w.o.CPUs) // best effort: nothing else is left on a 1-CPU box
-	w.merged = NewHistogram()
+	w.merged = result.NewHistogram()
 	w.thr, _ = openThreadStats(w.rep.Tid)
 	defer w.thr.Close()
 	w.lastThr, _ = w.thr.read()
@@ -89,7 +90,7 @@ func (w *writer) handle(b *buffer) {
 		if len(w.rep.Classes) > 1 {
 			tag = w.rep.Classes[k]
 		}
-		if err := w.o.Sink.WriteInterval(Interval{Index: b.index, Tag: tag, Start: start, End: end, Hist: h}); err != nil {
+		if err := w.o.Sink.WriteInterval(result.Interval{Tag: tag, Start: start, End: end, Hist: h}); err != nil {
 			w.err = fmt.Errorf("writing interval %d: %w", b.index, err)
 			w.failed.Store(true)
 			w.l.stop.Store(true)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 )
 
 func testPiEnv() result.Fingerprint {
@@ -21,13 +21,13 @@ func testPiEnv() result.Fingerprint {
 }
 
 // synthResult writes a seeded synthetic result and returns its folder.
-func synthResult(t *testing.T, night int, median float64, commit string, mut func(*baseline.Synthetic)) string {
+func synthResult(t *testing.T, night int, median float64, commit string, mut func(*resulttest.Synthetic)) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), fmt.Sprintf("night-%02d", night))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := baseline.Synthetic{
+	s := resulttest.Synthetic{
 		Suite: "vision-int8", Env: testPiEnv(), Seed: uint64(night + 1), MedianNs: median, Sigma: 0.03,
 		Git:   result.Git{Repo: "acme/vision", Commit: commit, Ref: "refs/heads/main"},
 		Start: time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC).AddDate(0, 0, night),
@@ -35,7 +35,7 @@ func synthResult(t *testing.T, night int, median float64, commit string, mut fun
 	if mut != nil {
 		mut(&s)
 	}
-	if _, err := baseline.WriteSynthetic(dir, s); err != nil {
+	if _, err := resulttest.Lognormal(dir, s); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -120,7 +120,7 @@ func TestBaselineCommands(t *testing.T) {
 	env := map[string]string{"USER": "alice"}
 	first := synthResult(t, 0, 1e6, "1111111111aaaa", nil)
 	second := synthResult(t, 1, 1.01e6, "2222222222bbbb", nil)
-	branch := synthResult(t, 2, 1e6, "3333333333cccc", func(s *baseline.Synthetic) { s.Git.Ref = "refs/heads/wip"; s.Git.PR = 7 })
+	branch := synthResult(t, 2, 1e6, "3333333333cccc", func(s *resulttest.Synthetic) { s.Git.Ref = "refs/heads/wip"; s.Git.PR = 7 })
 	key := testPiEnv().Key()
 	steps := []struct {
 		name     string

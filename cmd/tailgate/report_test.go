@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/tailgate-ci/tailgate/baseline"
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 	"github.com/tailgate-ci/tailgate/gate"
 )
 
@@ -67,7 +67,7 @@ func reportFigures(t *testing.T, path string) (map[string]string, string) {
 }
 
 func TestReportComparison(t *testing.T) {
-	set40 := func(s *baseline.Synthetic) { s.Intervals, s.PerInterval = 40, 500 }
+	set40 := func(s *resulttest.Synthetic) { s.Intervals, s.PerInterval = 40, 500 }
 	base := synthResult(t, 0, 1e6, "", set40)
 	cand := synthResult(t, 1, 1.3e6, "", set40)
 	out := t.TempDir()

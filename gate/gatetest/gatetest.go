@@ -1,18 +1,18 @@
 // Package gatetest writes synthetic result directories with a known truth for the gate's tests
-// and benchmarks: seeded latency processes recorded into interval histograms and written with
-// baseline/result's own writers, so the gate reads them exactly as it reads a board's results.
+// and benchmarks: seeded latency processes recorded into interval histograms and written by
+// baseline/result/resulttest, the one synthetic-result writer, so the gate reads them exactly
+// as it reads a board's results.
 // It owns no production behaviour.
 package gatetest
 
 import (
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 )
 
 // Process draws one latency in nanoseconds. state carries autocorrelation between draws.
@@ -87,15 +87,11 @@ func Write(tb testing.TB, dir string, spec Spec) *result.Result {
 	if spec.Start.IsZero() {
 		spec.Start = time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(spec.Seed, 0x7a11))
-	w, err := result.CreateLog(filepath.Join(dir, result.LatencyFile), spec.Start)
+	w, err := resulttest.Create(dir, spec.Start)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	all := result.NewHistogram()
 	var state float64
 	for i := 0; i < spec.Intervals; i++ {
 		h := result.NewHistogram()
@@ -109,10 +105,6 @@ func Write(tb testing.TB, dir string, spec Spec) *result.Result {
 		if err := w.Write(result.Interval{Start: s, End: s.Add(spec.Interval), Hist: h}); err != nil {
 			tb.Fatal(err)
 		}
-		all.Merge(h)
-	}
-	if err := w.Close(); err != nil {
-		tb.Fatal(err)
 	}
 	env := Env()
 	if spec.Env != nil {
@@ -127,13 +119,11 @@ func Write(tb testing.TB, dir string, spec Spec) *result.Result {
 		Git:      result.Git{Repo: "acme/vision", Commit: "0123456789abcdef0123456789abcdef01234567", Ref: "refs/heads/main"},
 		Workload: result.Workload{Backend: env.Backend, Threads: 1, CPUs: []int{3}, Sched: "fifo:80", Mode: "closed", Interval: spec.Interval, Seed: int64(spec.Seed)},
 		Start:    spec.Start, End: spec.Start.Add(time.Duration(spec.Intervals) * spec.Interval),
-		Counts:      result.Counts{Samples: all.TotalCount(), Intervals: spec.Intervals},
-		Summary:     result.Summarize(all),
 		Calibration: result.Calibration{ClockReadNs: 21.5, LoopRecordNs: 48.25, TimerResolveNs: 1},
 		Health:      health,
 		Tool:        result.Tool{Name: "tailgate", Version: "test", Go: "go1.26.8"},
 	}
-	if err := result.WriteMeta(dir, m); err != nil {
+	if err := w.Finish(m); err != nil {
 		tb.Fatal(err)
 	}
 	r, err := result.Read(dir)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 	"github.com/tailgate-ci/tailgate/fixtures/golden"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/gatetest"
@@ -24,12 +25,10 @@ func writeTagged(t *testing.T, dir string, seed uint64, slots int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 0x7a66))
 	start := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
-	w, err := result.CreateLog(filepath.Join(dir, result.LatencyFile), start)
+	w, err := resulttest.Create(dir, start)
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := result.NewHistogram()
-	intervals := 0
 	for i := range slots {
 		s := start.Add(time.Duration(i) * time.Second)
 		for k, tag := range []string{"small", "large", "odd"} {
@@ -53,19 +52,13 @@ func writeTagged(t *testing.T, dir string, seed uint64, slots int) {
 			if err := w.Write(result.Interval{Tag: tag, Start: s, End: s.Add(time.Second), Hist: h}); err != nil {
 				t.Fatal(err)
 			}
-			all.Merge(h)
-			intervals++
 		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
 	}
 	m := &result.Meta{
 		Suite: "tagged", Env: gatetest.Env(), Start: start, End: start.Add(time.Duration(slots) * time.Second),
-		Counts:  result.Counts{Samples: all.TotalCount(), Intervals: intervals},
-		Summary: result.Summarize(all), Health: result.Health{Healthy: true},
+		Health: result.Health{Healthy: true},
 	}
-	if err := result.WriteMeta(dir, m); err != nil {
+	if err := w.Finish(m); err != nil {
 		t.Fatal(err)
 	}
 }

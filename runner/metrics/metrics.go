@@ -246,7 +246,7 @@ type sink struct {
 	next harness.Sink
 }
 
-func (s sink) WriteInterval(iv harness.Interval) error {
+func (s sink) WriteInterval(iv result.Interval) error {
 	if err := s.next.WriteInterval(iv); err != nil {
 		return err
 	}

@@ -18,10 +18,6 @@ import (
 	"github.com/tailgate-ci/tailgate/runner/metrics"
 )
 
-type discard struct{}
-
-func (discard) WriteInterval(harness.Interval) error { return nil }
-
 func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -87,7 +83,7 @@ func TestScrapeDuringSyntheticRun(t *testing.T) {
 	temp := 51.5
 	rep, err := harness.Run(synthetic.New(spec, 1), harness.Options{
 		Duration: dur, Interval: 250 * time.Millisecond, Calibration: -1,
-		Sink: x.Sink(discard{}),
+		Sink: x.Sink(harness.Discard{}),
 		OnInterval: func(st harness.IntervalStats) {
 			x.OnInterval(st)
 			x.OnTelemetry(result.Telemetry{TempC: &temp, FreqKHz: map[string]int64{"3": 2400000}, Load1: 0.5, RSSBytes: 1 << 20})

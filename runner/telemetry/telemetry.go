@@ -79,9 +79,6 @@ type Sampler struct {
 	keys  []string            // JSON map key of each measured CPU
 	order []int               // CPU indexes in the JSON encoder's (sorted string) key order
 
-	freq0   []int64 // per measured CPU; 0: not read yet
-	thr0    host.Throttled
-	thrOK   bool
 	irqLast []uint64
 	irqNow  []uint64
 	irqOK   bool
@@ -92,8 +89,7 @@ type Sampler struct {
 	tbuf []byte           // view.Time's bytes
 
 	mu       sync.Mutex
-	reasons  []string
-	seen     map[noteKey]bool
+	health   *rules // judges each line, live, as FromTelemetry does on replay
 	lines    int
 	dropped  int
 	writeErr error
@@ -101,12 +97,6 @@ type Sampler struct {
 
 	ch   chan harness.IntervalStats
 	done chan struct{}
-}
-
-// noteKey names a health reason, so repeating it costs a map lookup and no formatting.
-type noteKey struct {
-	kind string
-	n    uint64
 }
 
 // line is one interval's readings in fixed storage: result.Telemetry's maps and pointers would
@@ -142,7 +132,7 @@ func New(o Options) (*Sampler, error) {
 	}
 	o.CPUs = cpus
 	n := len(cpus)
-	s := &Sampler{o: o, seen: map[noteKey]bool{}, freq0: make([]int64, n),
+	s := &Sampler{o: o, health: newRules(o.FreqTolerance),
 		irqLast: make([]uint64, n), irqNow: make([]uint64, n),
 		cur: line{freq: make([]int64, n), freqOK: make([]bool, n), irq: make([]int64, n)}}
 	var errs []error
@@ -176,7 +166,7 @@ func New(o Options) (*Sampler, error) {
 		f, err := p.CurFreqKHz(i)
 		switch {
 		case err == nil:
-			s.freq0[i] = f
+			s.health.startFreq(s.keys[i], f)
 		case !errors.Is(err, host.ErrUnavailable):
 			errs = append(errs, err)
 		}
@@ -186,10 +176,7 @@ func New(o Options) (*Sampler, error) {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("throttle word (%s): %w", s.throttleSource(), err))
 		} else {
-			s.thr0, s.thrOK = t, true
-			if now := t & host.NowMask; now != 0 {
-				s.note(noteKey{"throttle-start", 0}, fmt.Sprintf("throttle word %s when the run started (%s)", t, strings.Join(now.Reasons(), ", ")))
-			}
+			s.health.startThrottle(t)
 		}
 	}
 	if n > 0 {
@@ -211,24 +198,6 @@ func (s *Sampler) throttleSource() string {
 	}
 	return s.probe.ThrottleSource()
 }
-
-// first marks a health reason seen and reports whether it is new, so a six-hour throttled
-// night yields one reason, not two thousand, and formats it once.
-func (s *Sampler) first(k noteKey) bool {
-	if s.seen[k] {
-		return false
-	}
-	s.seen[k] = true
-	return true
-}
-
-func (s *Sampler) note(k noteKey, reason string) {
-	if s.first(k) {
-		s.reasons = append(s.reasons, reason)
-	}
-}
-
-func (s *Sampler) stamp() string { return s.cur.end.Format(time.RFC3339Nano) }
 
 // Sample takes one interval's readings and returns its telemetry line, updating the health
 // verdict. The line is the caller's to keep (it allocates); the sampling goroutine uses the
@@ -254,35 +223,14 @@ func (s *Sampler) sample(st harness.IntervalStats) {
 	l.temp, err = s.probe.CPUTempC()
 	l.tempOK = err == nil
 	l.load1, _ = s.probe.Load1()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, c := range s.o.CPUs {
+	for i := range s.o.CPUs {
 		f, err := s.probe.CurFreqKHz(i)
 		l.freq[i], l.freqOK[i] = f, err == nil
-		if err != nil {
-			continue
-		}
-		f0 := s.freq0[i]
-		if f0 == 0 {
-			s.freq0[i] = f
-			continue
-		}
-		if math.Abs(float64(f-f0))/float64(f0) > s.o.FreqTolerance && s.first(noteKey{"freq", uint64(c)}) {
-			s.reasons = append(s.reasons, freqReason(s.keys[i], f0, f, idx, s.stamp()))
-		}
 	}
 	l.thrOK = false
 	if s.thr != nil || s.probe.HasThrottle() {
 		if w, err := s.throttled(); err == nil {
 			l.thr, l.thrOK = uint32(w), true
-			if now := w & host.NowMask; now != 0 && s.first(noteKey{"throttle-now", uint64(now)}) {
-				s.reasons = append(s.reasons, throttleNowReason(w, now, idx, s.stamp()))
-			}
-			if s.thrOK {
-				if fresh := (w &^ s.thr0) & host.OccurredMask; fresh != 0 && s.first(noteKey{"throttle-occurred", uint64(fresh)}) {
-					s.reasons = append(s.reasons, throttleOccurredReason(w, fresh, idx, s.stamp()))
-				}
-			}
 		}
 	}
 	l.irqOK = false
@@ -295,9 +243,10 @@ func (s *Sampler) sample(st harness.IntervalStats) {
 			l.irqOK = true
 		}
 	}
-	if st.GCCycles > 0 && s.first(noteKey{"gc", 0}) {
-		s.reasons = append(s.reasons, fmt.Sprintf("%d GC cycle(s) while timing, first at interval %d", st.GCCycles, idx))
-	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// The line is judged as written, by the rules FromTelemetry applies on replay.
+	s.health.line(s.lend())
 	s.lines++
 	s.sampleNs += int64(time.Since(t0))
 }
@@ -333,8 +282,8 @@ func (l *line) telemetry(keys []string) result.Telemetry {
 }
 
 // lend fills s.view from s.cur without allocating (after the first call): maps are cleared
-// and refilled, pointers point into s.cur and Time's bytes are reused.
-func (s *Sampler) lend() result.Telemetry {
+// and refilled, pointers point into s.cur and Time's bytes are reused. It returns s.view.
+func (s *Sampler) lend() *result.Telemetry {
 	l, v := &s.cur, &s.view
 	s.tbuf = l.end.AppendFormat(s.tbuf[:0], time.RFC3339Nano)
 	v.Time = unsafe.String(unsafe.SliceData(s.tbuf), len(s.tbuf))
@@ -357,7 +306,7 @@ func (s *Sampler) lend() result.Telemetry {
 			v.IRQs[k] = l.irq[i]
 		}
 	}
-	return *v
+	return v
 }
 
 // Clone returns a copy of t that shares nothing with it, for keeping a line OnSample lent.
@@ -411,7 +360,7 @@ func (s *Sampler) step(st harness.IntervalStats) {
 		s.mu.Unlock()
 	}
 	if s.o.OnSample != nil {
-		s.o.OnSample(s.lend())
+		s.o.OnSample(s.view) // lent by sample
 	}
 }
 
@@ -439,7 +388,7 @@ func (s *Sampler) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dropped > 0 {
-		s.note(noteKey{"dropped", 0}, fmt.Sprintf("%d interval(s) not sampled: the sampler fell behind", s.dropped))
+		s.health.note(noteKey{kind: "dropped"}, fmt.Sprintf("%d interval(s) not sampled: the sampler fell behind", s.dropped))
 	}
 	// Read-only files: closing cannot lose anything. A Sample after Close reads nothing.
 	_ = s.probe.Close()
@@ -469,7 +418,7 @@ func (s *Sampler) write() error {
 func (s *Sampler) Reasons() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]string(nil), s.reasons...)
+	return append([]string(nil), s.health.reasons...)
 }
 
 // Cost is the mean wall time one Sample took, the telemetry's own cost per interval.
@@ -480,91 +429,6 @@ func (s *Sampler) Cost() time.Duration {
 		return 0
 	}
 	return time.Duration(s.sampleNs / int64(s.lines))
-}
-
-// The health reasons the sampler finds live and FromTelemetry re-derives for a resumed run
-// read the same, so Apply, which drops repeated reasons, keeps one of each.
-
-func freqReason(cpu string, f0, f int64, interval int, stamp string) string {
-	return fmt.Sprintf("cpu%s frequency changed %d→%d MHz at interval %d (%s)", cpu, f0/1000, f/1000, interval, stamp)
-}
-
-func throttleNowReason(w, now host.Throttled, interval int, stamp string) string {
-	return fmt.Sprintf("throttle word %s at interval %d (%s): %s", w, interval, stamp, strings.Join(now.Reasons(), ", "))
-}
-
-func throttleOccurredReason(w, fresh host.Throttled, interval int, stamp string) string {
-	return fmt.Sprintf("throttle word %s at interval %d (%s): %s since the run started", w, interval, stamp, strings.Join(fresh.Reasons(), ", "))
-}
-
-// Apply folds the sampler's reasons into h: any reason makes the run unhealthy; with
-// allowUnhealthy the run stays gateable and the override is recorded (Overridden).
-func Apply(h result.Health, reasons []string, allowUnhealthy bool) result.Health {
-	for _, r := range reasons {
-		if !slices.Contains(h.Reasons, r) {
-			h.Reasons = append(h.Reasons, r)
-		}
-	}
-	if len(h.Reasons) > 0 {
-		h.Healthy = false
-	}
-	if !h.Healthy && allowUnhealthy {
-		h.Overridden = true
-	}
-	return h
-}
-
-// FromTelemetry re-derives health reasons from telemetry lines already written (a resumed
-// run's first part): throttle bits now set, and measured-CPU frequencies that moved away from
-// the first line's beyond tolerance (DefaultFreqTolerance when not positive).
-func FromTelemetry(lines []result.Telemetry, tolerance float64) []string {
-	if tolerance <= 0 {
-		tolerance = DefaultFreqTolerance
-	}
-	var out []string
-	seen := map[string]bool{}
-	add := func(k, r string) {
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, r)
-		}
-	}
-	first := map[string]int64{}
-	var thr0 *uint32
-	for _, t := range lines {
-		if t.Throttled != nil {
-			w := host.Throttled(*t.Throttled)
-			if thr0 == nil {
-				thr0 = t.Throttled
-			}
-			if now := w & host.NowMask; now != 0 {
-				add("now-"+now.String(), throttleNowReason(w, now, t.Interval, t.Time))
-			}
-			if fresh := (w &^ host.Throttled(*thr0)) & host.OccurredMask; fresh != 0 {
-				add("occ-"+fresh.String(), throttleOccurredReason(w, fresh, t.Interval, t.Time))
-			}
-		}
-		cpus := make([]string, 0, len(t.FreqKHz))
-		for c := range t.FreqKHz {
-			cpus = append(cpus, c)
-		}
-		sort.Strings(cpus)
-		for _, c := range cpus {
-			f := t.FreqKHz[c]
-			f0, ok := first[c]
-			if !ok {
-				first[c] = f
-				continue
-			}
-			if f0 > 0 && math.Abs(float64(f-f0))/float64(f0) > tolerance {
-				add("freq-"+c, freqReason(c, f0, f, t.Interval, t.Time))
-			}
-		}
-		if t.GCCycles > 0 {
-			add("gc", fmt.Sprintf("%d GC cycle(s) while timing, first at interval %d", t.GCCycles, t.Interval))
-		}
-	}
-	return out
 }
 
 // RSSBytes reads the process's resident set from /proc/self/statm (0 when unreadable).

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness"
 	"github.com/tailgate-ci/tailgate/harness/inputs"
 	"github.com/tailgate-ci/tailgate/harness/internal/cref"
@@ -22,10 +23,6 @@ import (
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/harness/sched"
 )
-
-type discard struct{}
-
-func (discard) WriteInterval(harness.Interval) error { return nil }
 
 type multi []string
 
@@ -100,7 +97,7 @@ func run(model, lib string, n, rounds, warmup, threads, cpu, fifo int, yield tim
 	if cpu >= 0 {
 		cpus = []int{cpu}
 	}
-	hc, ht := harness.NewHistogram(), harness.NewHistogram()
+	hc, ht := result.NewHistogram(), result.NewHistogram()
 	per := n / rounds
 	buf := make([]int64, per)
 	wbuf := make([]int64, warmup)
@@ -130,7 +127,7 @@ func run(model, lib string, n, rounds, warmup, threads, cpu, fifo int, yield tim
 			_ = hc.RecordValue(v)
 		}
 		rep, err := harness.Run(b, harness.Options{Iterations: int64(per), WarmupIterations: int64(warmup),
-			CPUs: cpus, Sched: pol, Throttle: throttle, Calibration: -1, YieldEvery: yield, Sink: discard{}})
+			CPUs: cpus, Sched: pol, Throttle: throttle, Calibration: -1, YieldEvery: yield, Sink: harness.Discard{}})
 		if err != nil {
 			return err
 		}
