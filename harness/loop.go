@@ -34,13 +34,6 @@ const (
 	DefaultGCBudget = 256 << 20
 )
 
-// Interval is result.Interval: the harness emits the result format's own type, so a sink
-// hands it to result.LogWriter.Write as is.
-//
-// Deprecated: use result.Interval. Kept only so callers naming harness.Interval keep
-// compiling; it goes once they are updated.
-type Interval = result.Interval
-
 // Sink receives every finished interval histogram, one per class, on the writer goroutine
 // (never the timing one), in order. It may do I/O; the histogram is reused after it returns.
 //

@@ -2,7 +2,6 @@ package measure
 
 import (
 	"errors"
-	"fmt"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -96,16 +95,6 @@ func buildMeta(p *Plan, b *opened, fp result.Fingerprint, rep *harness.Report, g
 	if p.Open.Rate > 0 {
 		m.Workload.Mode, m.Workload.Rate, m.Workload.Arrivals = "open", p.Open.Rate, p.Open.Arrivals
 		m.Workload.Deadline, m.Workload.Overrun = p.Open.Deadline, p.Open.Overrun
-	}
-	// Collections the writer ran itself at interval swaps (to free the log encoder's garbage)
-	// are expected; any other cycle means something allocated while timing.
-	if unexpected := int64(rep.GCCycles) - int64(rep.ForcedGCs); unexpected > 0 {
-		m.Health.Healthy = false
-		m.Health.Reasons = append(m.Health.Reasons, fmt.Sprintf("%d unexpected GC cycles ran while timing", unexpected))
-	}
-	if rep.Overflow > 0 {
-		m.Health.Healthy = false
-		m.Health.Reasons = append(m.Health.Reasons, fmt.Sprintf("%d samples above the histogram's 1h range", rep.Overflow))
 	}
 	return m
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -217,7 +218,7 @@ func (r *run) time(stop *atomic.Bool) (*harness.Report, error) {
 		}
 	}
 	pr := progress.New(r.log, o.Progress, r.duration, p.Iterations)
-	var sink harness.Sink = logSink{r.lw}
+	var sink harness.Sink = r.lw
 	if r.exporter != nil {
 		sink = r.exporter.Sink(sink)
 	}
@@ -241,7 +242,7 @@ func (r *run) time(stop *atomic.Bool) (*harness.Report, error) {
 		// The load starts after warm-up: warm up (and calibrate) in a run of its own, start the
 		// load, then time without a second warm-up.
 		wo := opts
-		wo.Duration, wo.Iterations, wo.Sink, wo.OnInterval = p.WarmupDuration, p.WarmupIterations, discardSink{}, nil
+		wo.Duration, wo.Iterations, wo.Sink, wo.OnInterval = p.WarmupDuration, p.WarmupIterations, harness.Discard{}, nil
 		wo.WarmupDuration, wo.WarmupIterations = 0, 0
 		if wo.Duration == 0 && wo.Iterations == 0 {
 			wo.Iterations = 1
@@ -294,13 +295,13 @@ func (r *run) meta(fp result.Fingerprint, rep *harness.Report, interrupted strin
 			m.Classes[t] = result.Summarize(result.Merge(log.Intervals, func(iv result.Interval) bool { return iv.Tag == t }))
 		}
 	}
-	reasons := r.smp.Reasons()
+	reasons := append(telemetry.HarnessReasons(rep), r.smp.Reasons()...)
 	if m.Tags == nil {
 		m.Tags = map[string]string{}
 	}
 	if rec := o.Resume; rec != nil {
 		m.Start = rec.Start
-		reasons = append(telemetry.FromTelemetry(rec.Telemetry, 0), reasons...)
+		reasons = slices.Concat(telemetry.HarnessReasons(rep), telemetry.FromTelemetry(rec.Telemetry, 0), r.smp.Reasons())
 		m.Tags["resumed"] = fmt.Sprintf("after interval %d (%s measured; %s gap)", rec.Intervals, rec.Elapsed.Round(time.Millisecond),
 			rep.Start.Sub(rec.End).Round(time.Second))
 	}
@@ -318,17 +319,6 @@ func (r *run) meta(fp result.Fingerprint, rep *harness.Report, interrupted strin
 		r.exporter.SetHealthy(m.Health.Healthy)
 	}
 	return m, nil
-}
-
-type discardSink struct{}
-
-func (discardSink) WriteInterval(harness.Interval) error { return nil }
-
-// logSink adapts result.LogWriter to the harness's Sink.
-type logSink struct{ w *result.LogWriter }
-
-func (s logSink) WriteInterval(iv harness.Interval) error {
-	return s.w.Write(result.Interval{Tag: iv.Tag, Start: iv.Start, End: iv.End, Hist: iv.Hist})
 }
 
 func firstCPU(cpus []int) []int {
