@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -469,19 +470,28 @@ func ParseWarmup(s string) (time.Duration, int64, error) {
 	return d, 0, nil
 }
 
-// ParseRate reads an open-loop arrival rate "N/s" (also /ms, /min) into arrivals per second.
+// ParseRate reads an arrival or inference rate into events per second: "30/s", "1800/min" (or
+// "/m"), "2/ms", "108000/h", or a bare number, which is per second. The open loop (run --rate,
+// a suite's rate:) and plan --rate share this one grammar, so a rate that plans also runs.
 func ParseRate(s string) (float64, error) {
-	num, unit, ok := strings.Cut(s, "/")
-	if !ok {
-		return 0, fmt.Errorf("%q: want N/s, e.g. 30/s", s)
+	num, unit, found := strings.Cut(strings.TrimSpace(s), "/")
+	per := 1.0
+	if found {
+		switch strings.TrimSpace(unit) {
+		case "s":
+		case "ms":
+			per = 1e-3
+		case "min", "m":
+			per = 60
+		case "h":
+			per = 3600
+		default:
+			return 0, fmt.Errorf("%q: unit %q, want s, ms, min or h", s, unit)
+		}
 	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("%q: %q is not a positive number", s, num)
-	}
-	per := map[string]float64{"s": 1, "ms": 1e-3, "min": 60, "m": 60}[unit]
-	if per == 0 {
-		return 0, fmt.Errorf("%q: unit %q (want s, ms or min)", s, unit)
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q: want a positive rate such as 30/s", s)
 	}
 	return v / per, nil
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -105,24 +106,46 @@ ci:
 	}
 }
 
-func TestParseWarmupAndRate(t *testing.T) {
+func TestParseWarmup(t *testing.T) {
 	if d, n, err := ParseWarmup("5s"); d != 5*time.Second || n != 0 || err != nil {
 		t.Errorf("5s → %v %d %v", d, n, err)
 	}
 	if d, n, err := ParseWarmup("500"); d != 0 || n != 500 || err != nil {
 		t.Errorf("500 → %v %d %v", d, n, err)
 	}
-	if r, err := ParseRate("30/s"); r != 30 || err != nil {
-		t.Errorf("30/s → %v %v", r, err)
+}
+
+// TestParseRate: run, ci and plan read rates with one grammar, the union of what each read
+// before (plan took bare numbers and /h, the open loop neither).
+func TestParseRate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"30/s", 30, true}, {"250", 250, true}, {"1800/min", 30, true}, {"120/m", 2, true}, {"2/ms", 2000, true},
+		{"108000/h", 30, true}, {" 30 / s ", 30, true}, {"0/s", 0, false}, {"-3", 0, false}, {"-1/s", 0, false},
+		{"x/s", 0, false}, {"3/fortnight", 0, false}, {"Inf", 0, false}, {"NaN/s", 0, false}, {"", 0, false},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseRate(tc.in)
+			if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
+				t.Errorf("ParseRate(%q) = %v, %v; want %v, ok=%v", tc.in, got, err, tc.want, tc.ok)
+			}
+		})
 	}
-	if r, err := ParseRate("120/min"); r != 2 || err != nil {
-		t.Errorf("120/min → %v %v", r, err)
+}
+
+func FuzzParseRate(f *testing.F) {
+	for _, s := range []string{"30/s", "1e3/min", "", "/", "5/h", "NaN/s", "250"} {
+		f.Add(s)
 	}
-	for _, bad := range []string{"30", "x/s", "3/h", "-1/s"} {
-		if _, err := ParseRate(bad); err == nil {
-			t.Errorf("%q accepted", bad)
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseRate(s)
+		if err == nil && !(v > 0 && !math.IsInf(v, 0)) {
+			t.Fatalf("ParseRate(%q) = %v without error", s, v)
 		}
-	}
+	})
 }
 
 func FuzzParse(f *testing.F) {
