@@ -63,7 +63,7 @@ suites:
     mode: open
     rate: fast
 store: { kind: s3 }
-`, []string{"t.yaml:1: version 2", "t.yaml:6: unknown profile \"weekly\""}},
+`, []string{"t.yaml:1: version: 2 not supported", "t.yaml:6: unknown profile \"weekly\""}},
 		{"semantic errors", `version: 1
 suites:
   a:
@@ -76,8 +76,8 @@ suites:
     rate: fast
     inputs: { x: { shape: [1], fill: sparkly } }
 store: { kind: s3 }
-`, []string{"t.yaml:3: suite a: model: required", "t.yaml:3: suite a: sched:", "t.yaml:3: suite a: warmup:",
-			"t.yaml:6: suite b: synthetic:", "t.yaml:6: suite b: rate:", "t.yaml:6: suite b: inputs:", "t.yaml:12: store: unknown kind"}},
+`, []string{"t.yaml:3: suites.a.model: required", "t.yaml:4: suites.a.sched:", "t.yaml:5: suites.a.warmup:",
+			"t.yaml:8: suites.b.synthetic:", "t.yaml:10: suites.b.rate:", "t.yaml:11: suites.b.inputs.x:", "t.yaml:12: store.kind: unknown kind"}},
 		{"ci: every problem with its line", `version: 1
 suites: {a: {model: m}}
 ci:
@@ -90,7 +90,7 @@ ci:
 		{"ci: wrong type", "version: 1\nsuites: {a: {model: m}}\nci: { confirm: twice }\n", []string{"t.yaml:3:"}},
 		{"empty", "", []string{"empty configuration"}},
 		{"two documents", "version: 1\nsuites: {a: {model: m}}\n---\nversion: 1\n", []string{"more than one YAML document"}},
-		{"bad pin", "version: 1\nsuites: {a: {model: m}}\npins: { model_sha256: { b: xyz } }\n", []string{"no suite named \"b\"", "not a hex SHA-256"}},
+		{"bad pin", "version: 1\nsuites: {a: {model: m}}\npins: { model_sha256: { b: xyz } }\n", []string{"t.yaml:3: pins.model_sha256.b: no suite named \"b\"", "t.yaml:3: pins.model_sha256.b: \"xyz\" is not a hex SHA-256"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("t.yaml", []byte(tc.yaml))
