@@ -1,8 +1,10 @@
 // Package config reads tailgate.yaml: the suites a board measures, the pins a run requires,
 // the store and the GitHub settings. Reading is strict: an unknown key, a wrong type or an
-// invalid value is an error naming the file and line, and every problem is reported at once.
-// It owns the file's schema (docs/formats.md); it does not run suites (cmd, runner), parse
-// threshold rules (gate) or open stores (baseline).
+// invalid value is an error naming the file, the line and the key, and every problem is
+// reported at once, before anything is measured: values are checked with the parsers that will
+// use them (the gate's rule grammar, the harness's sched, input and synthetic grammars, the
+// store's name rule). It owns the file's schema (docs/formats.md); it does not run suites (cmd,
+// runner), evaluate threshold rules (gate) or open stores (baseline).
 package config
 
 import (
@@ -14,6 +16,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -347,6 +350,7 @@ const (
 func (s *Suite) validate(file string, keys keyNode) []error {
 	var errs []error
 	bad := func(err error, key ...string) {
+		key = slices.DeleteFunc(key, func(k string) bool { return k == "" }) // "": a profile of a single value
 		errs = append(errs, locate(file, keys.line(key...), "suites."+strings.Join(append([]string{s.Name}, key...), "."), err))
 	}
 	if err := baseline.ValidateName("suite", s.Name); err != nil {
@@ -385,7 +389,7 @@ func (s *Suite) validate(file string, keys keyNode) []error {
 	if threads < 1 {
 		threads = 1 // ortbackend.DefaultThreads, the --threads default
 	}
-	if err := checkCPUs(s.CPUs, threads); err != nil {
+	for _, err := range checkCPUs(s.CPUs, threads) {
 		bad(err, "cpus")
 	}
 	if s.Sched != "" {
@@ -400,25 +404,28 @@ func (s *Suite) validate(file string, keys keyNode) []error {
 			bad(fmt.Errorf("%s is longer than %s", d, MaxDuration), "warmup")
 		}
 	}
-	for _, p := range Profiles {
-		d, iv := s.Duration.For(p), s.Interval.For(p)
-		dSet, ivSet := keys.hasProfile("duration", p), keys.hasProfile("interval", p)
-		for _, v := range []struct {
-			key string
-			set bool
-			d   time.Duration
-		}{{"duration", dSet, d}, {"interval", ivSet, iv}} {
+	for _, pp := range []struct {
+		key string
+		v   PerProfile
+	}{{"duration", s.Duration}, {"interval", s.Interval}} {
+		for _, p := range keys.profiles(pp.key) {
+			d := pp.v.For(p)
 			switch {
-			case !v.set:
-			case v.d <= 0:
-				bad(fmt.Errorf("%s: %s is not positive (leave it out for the default)", p, v.d), v.key, p)
-			case v.d > MaxDuration:
-				bad(fmt.Errorf("%s: %s is longer than %s", p, v.d, MaxDuration), v.key, p)
+			case d <= 0:
+				bad(fmt.Errorf("%s is not positive (leave it out for the default)", d), pp.key, p)
+			case d > MaxDuration:
+				bad(fmt.Errorf("%s is longer than %s", d, MaxDuration), pp.key, p)
 			}
 		}
+	}
+	for _, p := range Profiles {
 		// A run shorter than one interval would write no complete interval to gate on.
-		if dSet && ivSet && d > 0 && iv > d {
-			bad(fmt.Errorf("%s: %s is longer than the duration %s", p, iv, d), "interval", p)
+		if d, iv := s.Duration.For(p), s.Interval.For(p); d > 0 && iv > d {
+			at := p
+			if !slices.Contains(keys.profiles("interval"), p) {
+				at = "" // one interval for both profiles
+			}
+			bad(fmt.Errorf("%s is longer than the %s duration %s", iv, p, d), "interval", at)
 		}
 	}
 	if s.Iterations < 0 {
@@ -476,7 +483,7 @@ func (s *Suite) validate(file string, keys keyNode) []error {
 // checkCPUs applies run's rule for a CPU list: ids the kernel can have, each once, and either
 // one CPU (the timing thread's) or one per thread (the timing thread, then one per ONNX
 // Runtime worker).
-func checkCPUs(cpus []int, threads int) error {
+func checkCPUs(cpus []int, threads int) []error {
 	seen := map[int]bool{}
 	var errs []error
 	for _, c := range cpus {
@@ -488,10 +495,10 @@ func checkCPUs(cpus []int, threads int) error {
 		}
 		seen[c] = true
 	}
-	if n := len(cpus); n > 1 && n != threads {
+	if n := len(seen); n > 1 && n != threads { // a CPU listed twice is reported once, above
 		errs = append(errs, fmt.Errorf("%d CPUs for %d threads: give 1 CPU (the timing thread) or threads CPUs (timing thread, then one per ONNX Runtime worker)", n, threads))
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // RuleSources returns the suite's thresholds as the gate's rule sources, located in file.
@@ -682,9 +689,22 @@ func (k keyNode) line(path ...string) int {
 // has reports whether the mapping below k gives key.
 func (k keyNode) has(key string) bool { return findKey(k.value, key).key != nil }
 
-// hasProfile reports whether the suite gives key (a PerProfile) for profile: as one value for
-// both profiles, or in its mapping.
-func (k keyNode) hasProfile(key, profile string) bool {
-	v := findKey(k.value, key)
-	return v.value != nil && (v.value.Kind == yaml.ScalarNode || findKey(v.value, profile).key != nil)
+// profiles lists the profiles the mapping below k gives key (a PerProfile) for: none when the
+// key is missing, one "" standing for both when it is a single value (so that a problem is
+// reported once, at the key), else the profiles of its mapping.
+func (k keyNode) profiles(key string) []string {
+	v := findKey(k.value, key).value
+	switch {
+	case v == nil:
+		return nil
+	case v.Kind == yaml.ScalarNode:
+		return []string{""}
+	}
+	var out []string
+	for _, p := range Profiles {
+		if findKey(v, p).key != nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
