@@ -48,9 +48,9 @@ FUZZ_TARGETS := \
 	./baseline:FuzzParseHistoryLine ./baseline:FuzzValidateName \
 	./baseline/result:FuzzParseLog ./baseline/result:FuzzParseMeta ./baseline/result:FuzzEncode \
 	./baseline/result:FuzzDecodeCompressed ./baseline/result:FuzzScanLogBuckets \
-	./cmd/tailgate:FuzzParseRate ./fixtures/onnxbuild:FuzzInspect ./gate:FuzzParseRule ./gate/stats:FuzzPoint \
+	./fixtures/onnxbuild:FuzzInspect ./gate:FuzzParseRule ./gate/stats:FuzzPoint \
 	./harness/inputs:FuzzParseNPY ./harness/inputs:FuzzParseSpec ./harness/sched:FuzzParse \
-	./harness/synthetic:FuzzParse ./runner/ci:FuzzRecover ./runner/config:FuzzParse \
+	./harness/synthetic:FuzzParse ./runner/ci:FuzzRecover ./runner/config:FuzzParse ./runner/config:FuzzParseRate \
 	./runner/host:FuzzParseCPUList ./runner/host:FuzzParseCmdline ./runner/host:FuzzParseInterrupts \
 	./runner/host:FuzzSumInterrupts ./runner/host:FuzzParseDecimal \
 	./runner/publish:FuzzParseEvent ./runner/publish:FuzzParseReport

@@ -40,6 +40,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
 )
 
 // DefaultConfidence is the confidence of a rule that does not give "@ c".
@@ -258,6 +260,15 @@ func (r Rule) validate() error {
 		return fmt.Errorf("%s takes a duration (20ms) or a relative limit (+5%%), not a share; a share without + is only for miss(...)", m)
 	case m.Kind == PWCET && l.Kind == Relative:
 		return errors.New("pwcet is a bound, gated against an absolute limit such as 50ms")
+	// A rule that can never fail is a typo that would pass every run. No recorded latency is above
+	// the histogram's range, so limits and deadlines beyond it are never reached; pwcet is
+	// extrapolated from a fit and may exceed the range, so it is left out.
+	case l.Kind == Absolute && m.Kind != PWCET && l.Value > float64(result.HighestNs):
+		return fmt.Errorf("can never fail: %s is above the longest latency a result records (%s)", l.Text, time.Duration(result.HighestNs))
+	case m.Kind == Miss && m.Deadline >= time.Duration(result.HighestNs):
+		return fmt.Errorf("can never fail: no recorded latency is above %s, the longest a result records", time.Duration(result.HighestNs))
+	case l.Kind == Share && r.Op == LessEq && l.Value >= 1:
+		return errors.New("can never fail: a share is at most 100%")
 	}
 	return nil
 }

@@ -77,6 +77,10 @@ func TestParseRuleErrors(t *testing.T) {
 		{"p99 <", "expected a limit"},
 		{"miss(1ms) < 101%", "over 100%"},
 		{"p99 < +NaN%", "not a non-negative percentage"},
+		{"max < 2h", "can never fail"},
+		{"p99 <= 61m", "can never fail"},
+		{"miss(1h) < 0.1%", "can never fail"},
+		{"miss(33ms) <= 100%", "can never fail"},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {

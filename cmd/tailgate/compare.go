@@ -218,9 +218,5 @@ func compareRules(f compareFlags, candSuite string) ([]gate.RuleSource, bool, er
 	if len(s.Thresholds) == 0 {
 		return gate.DefaultRuleSources(), true, nil
 	}
-	out := make([]gate.RuleSource, len(s.Thresholds))
-	for i, r := range s.Thresholds {
-		out[i] = gate.RuleSource{Text: r.Text, File: path, Line: r.Line}
-	}
-	return out, false, nil
+	return s.RuleSources(path), false, nil
 }

@@ -71,7 +71,7 @@ func TestCompareCommand(t *testing.T) {
 		{"unreadable result names the file", []string{base, broken}, 2, []string{"candidate: result " + broken, "meta.json"}},
 		{"missing baseline names it", []string{filepath.Join(dir, "nope"), same}, 2, []string{"baseline: result " + filepath.Join(dir, "nope")}},
 		{"bad threshold names the flag and rule", []string{base, same, "--threshold", "max < +5%", "--threshold", "p99 <"}, 2, []string{`--threshold: threshold "max < +5%": max is a single sample`, `--threshold: threshold "p99 <"`}},
-		{"bad config rule names file and line", []string{base, same, "--config", badCfg}, 2, []string{badCfg + ":9: threshold \"max < +50%\""}},
+		{"bad config rule names file and line", []string{base, same, "--config", badCfg}, 2, []string{badCfg + ":9: suites.synth.thresholds: \"max < +50%\""}},
 		{"unknown suite", []string{base, same, "--config", cfg, "--suite", "nope"}, 2, []string{`no suite "nope"`}},
 		{"bad flags, all at once", []string{base, same, "--format", "html", "--inconclusive", "maybe"}, 2, []string{`--format "html"`, `--inconclusive "maybe"`}},
 		{"no arguments", []string{}, 2, []string{"want BASE CAND"}},

@@ -119,7 +119,7 @@ func TestDoctorConfigPins(t *testing.T) {
 	}
 	writeConfig := func(modelSum string) string {
 		p := filepath.Join(dir, "tailgate.yaml")
-		y := "version: 1\nsuites:\n  m:\n    model: " + model + "\n    cpus: [2, 3]\n    duration: 1s\n" +
+		y := "version: 1\nsuites:\n  m:\n    model: " + model + "\n    threads: 2\n    cpus: [2, 3]\n    duration: 1s\n" +
 			"pins:\n  kernel: \"6.12.*-rt*\"\n  onnxruntime: \"" + ortlib.PinnedVersion + "\"\n  model_sha256: { m: \"" + modelSum + "\" }\n"
 		if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
 			t.Fatal(err)

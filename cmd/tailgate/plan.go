@@ -14,6 +14,7 @@ import (
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/stats"
+	"github.com/tailgate-ci/tailgate/runner/config"
 )
 
 // Defaults of `tailgate plan` flags.
@@ -69,7 +70,7 @@ func planCmd(e *env, args []string) error {
 	var rate float64
 	var rateFrom string
 	if f.rate != "" {
-		r, err := parseRate(f.rate)
+		r, err := config.ParseRate(f.rate)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--rate: %w", err))
 		}
@@ -125,30 +126,6 @@ func printPlan(w io.Writer, f planFlags, need int64, rate float64, rateFrom stri
 		fmt.Fprintf(w, "rate        %s/s (%s)\n", strconv.FormatFloat(rate, 'f', -1, 64), rateFrom)
 		fmt.Fprintf(w, "duration    %s of measurement, after warm-up\n", formatSeconds(secs))
 	}
-}
-
-// parseRate reads "30/s", "1800/min", "2/ms", "108000/h" or a bare number per second.
-func parseRate(s string) (float64, error) {
-	num, unit, found := strings.Cut(strings.TrimSpace(s), "/")
-	per := 1.0
-	if found {
-		switch strings.TrimSpace(unit) {
-		case "s":
-		case "ms":
-			per = 1e-3
-		case "min", "m":
-			per = 60
-		case "h":
-			per = 3600
-		default:
-			return 0, fmt.Errorf("%q: unit %q, want s, ms, min or h", s, unit)
-		}
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-	if err != nil || !(v > 0) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("%q: want a positive rate such as 30/s", s)
-	}
-	return v / per, nil
 }
 
 // formatSeconds renders a duration for a person: "9.2s", "3m4s", "1h17m".

@@ -82,34 +82,6 @@ func TestPlanErrors(t *testing.T) {
 	}
 }
 
-func TestParseRate(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want float64
-		ok   bool
-	}{
-		{"30/s", 30, true}, {"250", 250, true}, {"1800/min", 30, true}, {"2/ms", 2000, true},
-		{"108000/h", 30, true}, {"0/s", 0, false}, {"-3", 0, false}, {"x/s", 0, false}, {"3/fortnight", 0, false}, {"Inf", 0, false},
-	} {
-		got, err := parseRate(tc.in)
-		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
-			t.Errorf("parseRate(%q) = %v, %v; want %v, ok=%v", tc.in, got, err, tc.want, tc.ok)
-		}
-	}
-}
-
-func FuzzParseRate(f *testing.F) {
-	for _, s := range []string{"30/s", "1e3/min", "", "/", "5/h", "NaN/s"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		v, err := parseRate(s)
-		if err == nil && !(v > 0) {
-			t.Fatalf("parseRate(%q) = %v without error", s, v)
-		}
-	})
-}
-
 func TestFormatSeconds(t *testing.T) {
 	for _, tc := range []struct {
 		secs float64

@@ -103,10 +103,10 @@ const MaxElements = 1 << 28
 func ParseSpec(s string) (Spec, error) {
 	name, rest, ok := strings.Cut(s, "=")
 	if !ok {
-		return Spec{}, fmt.Errorf("--input %q: want NAME=DIMS[:FILL], e.g. x=1x3x96x96:random", s)
+		return Spec{}, fmt.Errorf("%q: want NAME=DIMS[:FILL], e.g. x=1x3x96x96:random", s)
 	}
 	if name == "" {
-		return Spec{}, fmt.Errorf("--input %q: empty input name", s)
+		return Spec{}, fmt.Errorf("%q: empty input name", s)
 	}
 	dimText, fillText, hasFill := strings.Cut(rest, ":")
 	spec := Spec{Name: name}
@@ -124,7 +124,7 @@ func ParseSpec(s string) (Spec, error) {
 		spec.Fill = f
 	}
 	if err := errors.Join(errs...); err != nil {
-		return Spec{}, fmt.Errorf("--input %q: %w", s, err)
+		return Spec{}, fmt.Errorf("%q: %w", s, err)
 	}
 	return spec, nil
 }
@@ -202,8 +202,8 @@ func ParseFill(s string) (Fill, error) {
 
 func isBoolText(s string) bool { return s == "true" || s == "false" }
 
-// ParseSpecs parses every --input value and reports all problems at once, including an input
-// named twice.
+// ParseSpecs parses every input spec (--input values, or a suite's inputs:) and reports all
+// problems at once, including an input named twice.
 func ParseSpecs(values []string) ([]Spec, error) {
 	var specs []Spec
 	var errs []error
@@ -215,7 +215,7 @@ func ParseSpecs(values []string) ([]Spec, error) {
 			continue
 		}
 		if seen[s.Name] {
-			errs = append(errs, fmt.Errorf("--input %q: input %q is given more than once", v, s.Name))
+			errs = append(errs, fmt.Errorf("%q: input %q is given more than once", v, s.Name))
 			continue
 		}
 		seen[s.Name] = true

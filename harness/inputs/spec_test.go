@@ -43,7 +43,7 @@ func TestParseSpecErrors(t *testing.T) {
 		in   string
 		want []string // substrings of the error, all required
 	}{
-		{"x", []string{`--input "x"`, "NAME=DIMS"}},
+		{"x", []string{`"x": want`, "NAME=DIMS"}},
 		{"=1x2", []string{"empty input name"}},
 		{"x=", []string{"missing DIMS"}},
 		{"x=1x0x3", []string{`dimension 2 of "1x0x3" is "0"`}},

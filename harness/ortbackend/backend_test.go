@@ -160,7 +160,7 @@ func TestInputErrorsListTheModel(t *testing.T) {
 		want   []string
 	}{
 		{"none given", nil, []string{`input "x" has dynamic dimensions (?x16): give them with --input x=DIMS`}},
-		{"unknown", []string{"x=1x16", "k=scalar", "nope=1x2"}, []string{`--input nope=1x2:random: the model has no input "nope"`}},
+		{"unknown", []string{"x=1x16", "k=scalar", "nope=1x2"}, []string{`input nope=1x2:random: the model has no input "nope"`}},
 		{"fixed dim", []string{"x=3x15", "k=scalar"}, []string{`dimension 2 is 15 where the model fixes 16 (the model's "x" is ?x16)`}},
 		{"rank", []string{"x=3", "k=1"}, []string{`3 has rank 1, but the model's "x" is ?x16 (rank 2)`, `1 has rank 1, but the model's "k" is scalar (rank 0)`}},
 	}

@@ -109,10 +109,10 @@ func Affinities(cpus []int) string {
 func (o *Options) validate() []string {
 	var probs []string
 	if o.Model == "" {
-		probs = append(probs, "no model given (--model)")
+		probs = append(probs, "no model given")
 	}
 	if o.Threads < 0 {
-		probs = append(probs, fmt.Sprintf("--threads %d: want at least 1", o.Threads))
+		probs = append(probs, fmt.Sprintf("threads %d: want at least 1", o.Threads))
 	}
 	threads := o.threads()
 	if len(o.WorkerCPUs) > 0 && len(o.WorkerCPUs) != threads-1 {

@@ -91,7 +91,7 @@ func resolve(o Options, model []IOInfo) ([]planned, error) {
 	specs := map[string]inputs.Spec{}
 	for _, s := range o.Inputs {
 		if !slices.ContainsFunc(model, func(i IOInfo) bool { return i.Name == s.Name }) {
-			probs = append(probs, fmt.Sprintf("--input %s: the model has no input %q", s, s.Name))
+			probs = append(probs, fmt.Sprintf("input %s: the model has no input %q", s, s.Name))
 			continue
 		}
 		specs[s.Name] = s
@@ -117,7 +117,7 @@ func resolve(o Options, model []IOInfo) ([]planned, error) {
 			continue
 		}
 		if p := shapeProblem(in, spec); p != "" {
-			probs = append(probs, fmt.Sprintf("--input %s: %s", spec, p))
+			probs = append(probs, fmt.Sprintf("input %s: %s", spec, p))
 			continue
 		}
 		plan = append(plan, planned{info: in, shape: spec.Dims, fill: spec.Fill})

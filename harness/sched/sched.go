@@ -53,7 +53,8 @@ func (p Policy) String() string {
 // IsRT reports whether the policy is a real-time class (subject to RT throttling).
 func (p Policy) IsRT() bool { return p.Kind != Other }
 
-// Parse reads a --sched value. The grammar is:
+// Parse reads a scheduling policy (the --sched flag, sched: in tailgate.yaml). Errors quote the
+// value but name no flag or key: the caller knows which it was. The grammar is:
 //
 //	other                      SCHED_OTHER (default)
 //	fifo:PRIO                  SCHED_FIFO, PRIO in 1..99
@@ -64,19 +65,19 @@ func Parse(s string) (Policy, error) {
 	switch strings.ToLower(kind) {
 	case "other", "":
 		if hasArg {
-			return Policy{}, fmt.Errorf("--sched %q: \"other\" takes no argument", s)
+			return Policy{}, fmt.Errorf("%q: \"other\" takes no argument", s)
 		}
 		return Policy{Kind: Other}, nil
 	case "fifo":
 		prio, err := strconv.Atoi(arg)
 		if err != nil || prio < 1 || prio > 99 {
-			return Policy{}, fmt.Errorf("--sched %q: fifo priority must be an integer 1..99 (e.g. fifo:80)", s)
+			return Policy{}, fmt.Errorf("%q: fifo priority must be an integer 1..99 (e.g. fifo:80)", s)
 		}
 		return Policy{Kind: FIFO, Priority: prio}, nil
 	case "deadline":
 		parts := strings.Split(arg, "/")
 		if len(parts) != 3 {
-			return Policy{}, fmt.Errorf("--sched %q: want deadline:RUNTIME/DEADLINE/PERIOD (e.g. deadline:5ms/10ms/10ms)", s)
+			return Policy{}, fmt.Errorf("%q: want deadline:RUNTIME/DEADLINE/PERIOD (e.g. deadline:5ms/10ms/10ms)", s)
 		}
 		var d [3]time.Duration
 		var errs []error
@@ -95,11 +96,11 @@ func Parse(s string) (Policy, error) {
 			errs = append(errs, fmt.Errorf("need runtime ≤ deadline ≤ period, got %s/%s/%s", d[0], d[1], d[2]))
 		}
 		if len(errs) > 0 {
-			return Policy{}, fmt.Errorf("--sched %q: %w", s, errors.Join(errs...))
+			return Policy{}, fmt.Errorf("%q: %w", s, errors.Join(errs...))
 		}
 		return Policy{Kind: Deadline, Runtime: d[0], Deadline: d[1], Period: d[2]}, nil
 	}
-	return Policy{}, fmt.Errorf("--sched %q: unknown policy %q (want other, fifo:PRIO or deadline:R/D/P)", s, kind)
+	return Policy{}, fmt.Errorf("%q: unknown policy %q (want other, fifo:PRIO or deadline:R/D/P)", s, kind)
 }
 
 // sched_attr from include/uapi/linux/sched/types.h.

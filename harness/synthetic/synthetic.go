@@ -138,7 +138,7 @@ func Parse(text string) (Spec, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return Spec{}, fmt.Errorf("--synthetic %q: %w", text, errors.Join(errs...))
+		return Spec{}, fmt.Errorf("%q: %w", text, errors.Join(errs...))
 	}
 	return s, nil
 }

@@ -1,8 +1,10 @@
 // Package config reads tailgate.yaml: the suites a board measures, the pins a run requires,
 // the store and the GitHub settings. Reading is strict: an unknown key, a wrong type or an
-// invalid value is an error naming the file and line, and every problem is reported at once.
-// It owns the file's schema (docs/formats.md); it does not run suites (cmd, runner), parse
-// threshold rules (gate) or open stores (baseline).
+// invalid value is an error naming the file, the line and the key, and every problem is
+// reported at once, before anything is measured: values are checked with the parsers that will
+// use them (the gate's rule grammar, the harness's sched, input and synthetic grammars, the
+// store's name rule). It owns the file's schema (docs/formats.md); it does not run suites (cmd,
+// runner), evaluate threshold rules (gate) or open stores (baseline).
 package config
 
 import (
@@ -12,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,9 +24,14 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tailgate-ci/tailgate/baseline"
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate"
+	"github.com/tailgate-ci/tailgate/harness"
 	"github.com/tailgate-ci/tailgate/harness/inputs"
 	"github.com/tailgate-ci/tailgate/harness/sched"
 	"github.com/tailgate-ci/tailgate/harness/synthetic"
+	"github.com/tailgate-ci/tailgate/runner/host"
 )
 
 // DefaultFile is the configuration file looked for when --config is not given.
@@ -215,28 +224,30 @@ type CI struct {
 }
 
 // validate checks the ci section; line gives the line of a key below ci: (or of ci: itself).
-func (c CI) validate(line func(key string) int) []lineError {
-	var errs []lineError
+func (c CI) validate(file string, line func(key string) int) []error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, locate(file, line(key), "ci."+key, fmt.Errorf(format, a...)))
+	}
 	if c.Confirm != nil && *c.Confirm < 0 {
-		errs = append(errs, lineError{line("confirm"), fmt.Sprintf("ci.confirm: %d is negative (0 fails a nightly regression at once)", *c.Confirm)})
+		bad("confirm", "%d is negative (0 fails a nightly regression at once)", *c.Confirm)
 	}
 	if b := c.DefaultBranch; b != "" {
 		// A ref here would never equal a run's branch (the policy strips refs/heads/ from the
 		// run's ref), so every promotion would be refused without a word.
 		if strings.HasPrefix(b, "refs/") || strings.ContainsAny(b, " \t~^:?*[\\") || strings.TrimSpace(b) != b {
-			errs = append(errs, lineError{line("default_branch"), fmt.Sprintf("ci.default_branch: %q is not a branch name (want e.g. main, without refs/heads/)", b)})
+			bad("default_branch", "%q is not a branch name (want e.g. main, without refs/heads/)", b)
 		}
 	}
 	if l := c.TrustedLabel; l != "" && strings.TrimSpace(l) == "" {
-		errs = append(errs, lineError{line("trusted_label"), "ci.trusted_label: blank"})
+		bad("trusted_label", "blank")
 	}
 	return errs
 }
 
-// lineError is a validation problem and the line it is on.
-type lineError struct {
-	line int
-	msg  string
+// locate names where a problem is: "file:line: key: err".
+func locate(file string, line int, key string, err error) error {
+	return fmt.Errorf("%s:%d: %s: %w", file, line, key, err)
 }
 
 // Load reads and validates a configuration file.
@@ -277,16 +288,18 @@ func Parse(name string, b []byte) (*Config, error) {
 
 	var root yaml.Node
 	_ = yaml.Unmarshal(b, &root)
-	lines := suiteLines(&root)
-
-	bad := func(line int, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("%s:%d: %s", name, line, fmt.Sprintf(format, a...)))
+	doc := &root
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		doc = root.Content[0]
+	}
+	bad := func(line int, key string, format string, a ...any) {
+		errs = append(errs, locate(name, line, key, fmt.Errorf(format, a...)))
 	}
 	if c.Version != Version {
-		bad(topLine(&root, "version"), "version %d not supported (this tailgate reads version %d)", c.Version, Version)
+		bad(lineOf(doc, "version"), "version", "%d not supported (this tailgate reads version %d)", c.Version, Version)
 	}
 	if len(c.Suites) == 0 {
-		bad(topLine(&root, "suites"), "no suites")
+		bad(lineOf(doc, "suites"), "suites", "none")
 	}
 	for _, n := range c.SuiteNames() {
 		s := c.Suites[n]
@@ -294,29 +307,26 @@ func Parse(name string, b []byte) (*Config, error) {
 			s = &Suite{}
 			c.Suites[n] = s
 		}
-		s.Name, s.Line = n, lines[n]
-		for _, e := range s.validate() {
-			bad(s.Line, "suite %s: %v", n, e)
-		}
+		s.Name, s.Line = n, lineOf(doc, "suites", n)
+		errs = append(errs, s.validate(name, findKey(doc, "suites", n))...)
 	}
 	switch c.Store.Kind {
 	case "", "fs":
 	case "git":
 		if c.Store.Branch == "" {
-			bad(topLine(&root, "store"), "store: kind git needs a branch")
+			bad(lineOf(doc, "store", "kind"), "store.branch", "required with kind git")
 		}
 	default:
-		bad(topLine(&root, "store"), "store: unknown kind %q (want fs or git)", c.Store.Kind)
+		bad(lineOf(doc, "store", "kind"), "store.kind", "unknown kind %q (want fs or git)", c.Store.Kind)
 	}
-	for _, le := range c.CI.validate(func(key string) int { return keyLine(&root, "ci", key) }) {
-		bad(le.line, "%s", le.msg)
-	}
+	errs = append(errs, c.CI.validate(name, func(key string) int { return lineOf(doc, "ci", key) })...)
 	for suite, sum := range c.Pins.ModelSHA256 {
+		line, key := lineOf(doc, "pins", "model_sha256", suite), "pins.model_sha256."+suite
 		if _, ok := c.Suites[suite]; !ok {
-			bad(topLine(&root, "pins"), "pins.model_sha256: no suite named %q", suite)
+			bad(line, key, "no suite named %q", suite)
 		}
 		if len(sum) != 64 || strings.Trim(strings.ToLower(sum), "0123456789abcdef") != "" {
-			bad(topLine(&root, "pins"), "pins.model_sha256.%s: %q is not a hex SHA-256", suite, sum)
+			bad(line, key, "%q is not a hex SHA-256", sum)
 		}
 	}
 	if len(errs) > 0 {
@@ -325,63 +335,138 @@ func Parse(name string, b []byte) (*Config, error) {
 	return &c, nil
 }
 
-// validate checks one suite's values; errors say which key.
-func (s *Suite) validate() []error {
+// Bounds of a suite's values. They are far beyond any sane run and only stop typos that would
+// otherwise be found hours into a run, or never: "duration: 2000000h" outlives the board, and
+// each ONNX Runtime thread has its own stack and arena, so "threads: 100000" grows the process
+// until the kernel kills it.
+const (
+	MaxThreads  = 1024
+	MaxDuration = 30 * 24 * time.Hour
+)
+
+// validate checks one suite's values and returns every problem, each as
+// "file:line: suites.NAME.KEY: what is wrong" at the line of the offending key (of the suite
+// when the key is missing). keys is the suite's YAML mapping, for the lines.
+func (s *Suite) validate(file string, keys keyNode) []error {
 	var errs []error
+	bad := func(err error, key ...string) {
+		key = slices.DeleteFunc(key, func(k string) bool { return k == "" }) // "": a profile of a single value
+		errs = append(errs, locate(file, keys.line(key...), "suites."+strings.Join(append([]string{s.Name}, key...), "."), err))
+	}
+	if err := baseline.ValidateName("suite", s.Name); err != nil {
+		// The name becomes a folder of the store: "../x" would write outside it.
+		errs = append(errs, locate(file, keys.line(), "suites", err))
+	}
 	switch s.Backend {
 	case "", "ort":
 		if s.Model == "" {
-			errs = append(errs, errors.New("model: required for the ort backend"))
+			bad(errors.New("required for the ort backend"), "model")
 		}
 	case "synthetic":
 		if s.Synthetic != "" {
 			if _, err := synthetic.Parse(s.Synthetic); err != nil {
-				errs = append(errs, fmt.Errorf("synthetic: %w", err))
+				bad(err, "synthetic")
+			}
+		}
+		for _, k := range []string{"model", "inputs"} {
+			if keys.has(k) {
+				bad(errors.New("does not apply to backend synthetic"), k)
 			}
 		}
 	default:
-		errs = append(errs, fmt.Errorf("backend: %q (want ort or synthetic)", s.Backend))
+		bad(fmt.Errorf("%q (want ort or synthetic)", s.Backend), "backend")
 	}
-	for _, in := range s.InputSpecs() {
-		if _, err := inputs.ParseSpec(in); err != nil {
-			errs = append(errs, fmt.Errorf("inputs: %w", err))
+	for _, spec := range s.InputSpecs() {
+		if _, err := inputs.ParseSpec(spec); err != nil {
+			name, _, _ := strings.Cut(spec, "=")
+			bad(err, "inputs", name)
 		}
 	}
-	if s.Threads < 0 {
-		errs = append(errs, fmt.Errorf("threads: %d is negative", s.Threads))
+	threads := s.Threads
+	if keys.has("threads") && (threads < 1 || threads > MaxThreads) {
+		bad(fmt.Errorf("%d: want 1 to %d", threads, MaxThreads), "threads")
 	}
-	for _, c := range s.CPUs {
-		if c < 0 {
-			errs = append(errs, fmt.Errorf("cpus: %d is negative", c))
-		}
+	if threads < 1 {
+		threads = 1 // ortbackend.DefaultThreads, the --threads default
+	}
+	for _, err := range checkCPUs(s.CPUs, threads) {
+		bad(err, "cpus")
 	}
 	if s.Sched != "" {
 		if _, err := sched.Parse(s.Sched); err != nil {
-			errs = append(errs, fmt.Errorf("sched: %w", err))
+			bad(err, "sched")
 		}
 	}
 	if s.Warmup != "" {
-		if _, _, err := ParseWarmup(s.Warmup); err != nil {
-			errs = append(errs, fmt.Errorf("warmup: %w", err))
+		if d, _, err := ParseWarmup(s.Warmup); err != nil {
+			bad(err, "warmup")
+		} else if d > MaxDuration {
+			bad(fmt.Errorf("%s is longer than %s", d, MaxDuration), "warmup")
+		}
+	}
+	for _, pp := range []struct {
+		key string
+		v   PerProfile
+	}{{"duration", s.Duration}, {"interval", s.Interval}} {
+		for _, p := range keys.profiles(pp.key) {
+			d := pp.v.For(p)
+			switch {
+			case d <= 0:
+				bad(fmt.Errorf("%s is not positive (leave it out for the default)", d), pp.key, p)
+			case d > MaxDuration:
+				bad(fmt.Errorf("%s is longer than %s", d, MaxDuration), pp.key, p)
+			}
+		}
+	}
+	for _, p := range Profiles {
+		// A run shorter than one interval would write no complete interval to gate on.
+		if d, iv := s.Duration.For(p), s.Interval.For(p); d > 0 && iv > d {
+			at := p
+			if !slices.Contains(keys.profiles("interval"), p) {
+				at = "" // one interval for both profiles
+			}
+			bad(fmt.Errorf("%s is longer than the %s duration %s", iv, p, d), "interval", at)
 		}
 	}
 	if s.Iterations < 0 {
-		errs = append(errs, fmt.Errorf("iterations: %d is negative", s.Iterations))
+		bad(fmt.Errorf("%d is negative", s.Iterations), "iterations")
 	}
 	switch s.Mode {
 	case "", "closed":
-		if s.Rate != "" || s.Deadline != 0 || s.Overrun != "" {
-			errs = append(errs, errors.New("rate, deadline and overrun apply to mode: open only"))
+		for _, k := range []string{"rate", "deadline", "overrun"} {
+			if keys.has(k) {
+				bad(errors.New("applies to mode: open only"), k)
+			}
 		}
 	case "open":
-		if _, err := ParseRate(s.Rate); err != nil {
-			errs = append(errs, fmt.Errorf("rate: %w", err))
+		if s.Rate == "" {
+			bad(errors.New("required with mode: open (e.g. 30/s)"), "rate")
+		} else if r, err := ParseRate(s.Rate); err != nil {
+			bad(err, "rate")
+		} else if err := (harness.OpenLoop{Rate: r}).Validate(); err != nil {
+			bad(err, "rate")
 		}
-		if s.Overrun != "" && s.Overrun != "queue" && s.Overrun != "drop" {
-			errs = append(errs, fmt.Errorf("overrun: %q (want queue or drop)", s.Overrun))
+		if d := time.Duration(s.Deadline); d > time.Duration(result.HighestNs) {
+			// Nothing above the histogram's range is recorded, so nothing would ever miss.
+			bad(fmt.Errorf("%s is above the longest latency a result records (%s)", d, time.Duration(result.HighestNs)), "deadline")
+		} else if keys.has("deadline") && d == 0 {
+			bad(errors.New("0s is not positive (leave it out for no deadline)"), "deadline")
+		}
+		if o := s.Overrun; o != "" && o != harness.OverrunQueue && o != harness.OverrunDrop {
+			bad(fmt.Errorf("%q (want %s or %s)", o, harness.OverrunQueue, harness.OverrunDrop), "overrun")
 		}
 	default:
-		errs = append(errs, fmt.Errorf("mode: %q (want closed or open)", s.Mode))
+		bad(fmt.Errorf("%q (want closed or open)", s.Mode), "mode")
+	}
+	for _, src := range s.RuleSources(file) {
+		if _, err := gate.ParseRule(src); err != nil {
+			// The rule's own line is the location; the gate's message would repeat it.
+			var re *gate.RuleError
+			if errors.As(err, &re) {
+				err = fmt.Errorf("%q: %s", re.Source.Text, re.Msg)
+			}
+			errs = append(errs, locate(file, src.Line, "suites."+s.Name+".thresholds", err))
+		}
 	}
 	seeds := map[int64]bool{}
 	for _, in := range s.Inputs {
@@ -390,9 +475,39 @@ func (s *Suite) validate() []error {
 		}
 	}
 	if len(seeds) > 1 || (len(seeds) == 1 && s.Seed != nil && !seeds[*s.Seed]) {
-		errs = append(errs, errors.New("inputs: per-input seeds differ; every input is seeded from one seed (set seed: on the suite)"))
+		bad(errors.New("per-input seeds differ; every input is seeded from one seed (set seed: on the suite)"), "inputs")
 	}
 	return errs
+}
+
+// checkCPUs applies run's rule for a CPU list: ids the kernel can have, each once, and either
+// one CPU (the timing thread's) or one per thread (the timing thread, then one per ONNX
+// Runtime worker).
+func checkCPUs(cpus []int, threads int) []error {
+	seen := map[int]bool{}
+	var errs []error
+	for _, c := range cpus {
+		switch {
+		case c < 0 || c > host.MaxCPU:
+			errs = append(errs, fmt.Errorf("%d is not a CPU id (0 to %d)", c, host.MaxCPU))
+		case seen[c]:
+			errs = append(errs, fmt.Errorf("CPU %d is listed twice", c))
+		}
+		seen[c] = true
+	}
+	if n := len(seen); n > 1 && n != threads { // a CPU listed twice is reported once, above
+		errs = append(errs, fmt.Errorf("%d CPUs for %d threads: give 1 CPU (the timing thread) or threads CPUs (timing thread, then one per ONNX Runtime worker)", n, threads))
+	}
+	return errs
+}
+
+// RuleSources returns the suite's thresholds as the gate's rule sources, located in file.
+func (s *Suite) RuleSources(file string) []gate.RuleSource {
+	out := make([]gate.RuleSource, len(s.Thresholds))
+	for i, r := range s.Thresholds {
+		out[i] = gate.RuleSource{Text: r.Text, File: file, Line: r.Line}
+	}
+	return out
 }
 
 // InputSpecs renders the suite's inputs in the --input grammar (NAME=DIMS:FILL), sorted by
@@ -469,19 +584,28 @@ func ParseWarmup(s string) (time.Duration, int64, error) {
 	return d, 0, nil
 }
 
-// ParseRate reads an open-loop arrival rate "N/s" (also /ms, /min) into arrivals per second.
+// ParseRate reads an arrival or inference rate into events per second: "30/s", "1800/min" (or
+// "/m"), "2/ms", "108000/h", or a bare number, which is per second. The open loop (run --rate,
+// a suite's rate:) and plan --rate share this one grammar, so a rate that plans also runs.
 func ParseRate(s string) (float64, error) {
-	num, unit, ok := strings.Cut(s, "/")
-	if !ok {
-		return 0, fmt.Errorf("%q: want N/s, e.g. 30/s", s)
+	num, unit, found := strings.Cut(strings.TrimSpace(s), "/")
+	per := 1.0
+	if found {
+		switch strings.TrimSpace(unit) {
+		case "s":
+		case "ms":
+			per = 1e-3
+		case "min", "m":
+			per = 60
+		case "h":
+			per = 3600
+		default:
+			return 0, fmt.Errorf("%q: unit %q, want s, ms, min or h", s, unit)
+		}
 	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("%q: %q is not a positive number", s, num)
-	}
-	per := map[string]float64{"s": 1, "ms": 1e-3, "min": 60, "m": 60}[unit]
-	if per == 0 {
-		return 0, fmt.Errorf("%q: unit %q (want s, ms or min)", s, unit)
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q: want a positive rate such as 30/s", s)
 	}
 	return v / per, nil
 }
@@ -512,50 +636,74 @@ func prefixLines(name string, err error) string {
 	return strings.Join(out, "\n")
 }
 
-func topLine(root *yaml.Node, key string) int {
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		m := root.Content[0]
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			if m.Content[i].Value == key {
-				return m.Content[i].Line
+// findKey follows path through nested mappings from n to the key node of its last element and
+// that key's value, or to nils when an element is missing.
+func findKey(n *yaml.Node, path ...string) keyNode {
+	var key *yaml.Node
+	for _, k := range path {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return keyNode{}
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				key, next = n.Content[i], n.Content[i+1]
 			}
 		}
-	}
-	return 1
-}
-
-// keyLine is the line of key inside the top-level mapping section, else of section, else 1.
-func keyLine(root *yaml.Node, section, key string) int {
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		m := root.Content[0]
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			if m.Content[i].Value != section {
-				continue
-			}
-			v := m.Content[i+1]
-			for j := 0; j+1 < len(v.Content); j += 2 {
-				if v.Content[j].Value == key {
-					return v.Content[j].Line
-				}
-			}
-			return m.Content[i].Line
+		if next == nil {
+			return keyNode{}
 		}
+		n = next
 	}
-	return 1
+	return keyNode{key: key, value: n}
 }
 
-func suiteLines(root *yaml.Node) map[string]int {
-	out := map[string]int{}
-	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
-		return out
+// lineOf is the line of the deepest key of path found below n (1 when not even the first is).
+func lineOf(n *yaml.Node, path ...string) int {
+	return keyNode{value: n}.line(path...)
+}
+
+// keyNode is a key of the YAML tree and its value, such as a suite and its mapping: it gives
+// the lines of the keys below it.
+type keyNode struct {
+	key, value *yaml.Node
+}
+
+// line is the line of the deepest key of path found below k: a missing key is reported at its
+// parent's line, and a missing suite at line 1.
+func (k keyNode) line(path ...string) int {
+	line := 1
+	if k.key != nil {
+		line = k.key.Line
 	}
-	m := root.Content[0]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == "suites" && m.Content[i+1].Kind == yaml.MappingNode {
-			s := m.Content[i+1]
-			for j := 0; j+1 < len(s.Content); j += 2 {
-				out[s.Content[j].Value] = s.Content[j].Line
-			}
+	for i := range path {
+		f := findKey(k.value, path[:i+1]...)
+		if f.key == nil {
+			break
+		}
+		line = f.key.Line
+	}
+	return line
+}
+
+// has reports whether the mapping below k gives key.
+func (k keyNode) has(key string) bool { return findKey(k.value, key).key != nil }
+
+// profiles lists the profiles the mapping below k gives key (a PerProfile) for: none when the
+// key is missing, one "" standing for both when it is a single value (so that a problem is
+// reported once, at the key), else the profiles of its mapping.
+func (k keyNode) profiles(key string) []string {
+	v := findKey(k.value, key).value
+	switch {
+	case v == nil:
+		return nil
+	case v.Kind == yaml.ScalarNode:
+		return []string{""}
+	}
+	var out []string
+	for _, p := range Profiles {
+		if findKey(v, p).key != nil {
+			out = append(out, p)
 		}
 	}
 	return out
