@@ -151,10 +151,8 @@ func ciValidate(e *env, fs *pflag.FlagSet, f ciFlags) (*ciJob, error) {
 		names = cfg.SuiteNames()
 	}
 	for _, n := range names {
-		if s, err := cfg.Suite(n); err != nil {
+		if _, err := cfg.Suite(n); err != nil {
 			errs = append(errs, fmt.Errorf("--suite: %w", err))
-		} else if _, err := gate.ParseRules(ruleSources(cfg, s)); err != nil {
-			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -173,11 +171,6 @@ func ciValidate(e *env, fs *pflag.FlagSet, f ciFlags) (*ciJob, error) {
 		return nil, err
 	}
 	return &ciJob{f: f, cfg: cfg, names: names, policy: policy, measurer: m}, nil
-}
-
-func ruleSources(cfg *config.Config, s *config.Suite) []gate.RuleSource {
-	srcs, _ := ci.RuleSources(cfg.Path, s)
-	return srcs
 }
 
 // ciRun opens the store, runs the pipeline per suite and publishes the outcomes.

@@ -91,7 +91,7 @@ func TestRunRejectsBadFlagsAllAtOnce(t *testing.T) {
 	}
 	// The input and sched parsers quote the value and leave the flag's name to resolvePlan,
 	// which does not add it yet for these two: the values stand in for it here.
-	for _, want := range []string{"--model: required", "\"fifo:0\": fifo priority", "--warmup", "--cpus", "--tag \"novalue\"", "\"=1x2\": empty input name", "--profile \"weekly\""} {
+	for _, want := range []string{"--model: required", "--sched: \"fifo:0\": fifo priority", "--warmup", "--cpus", "--tag \"novalue\"", "--input: \"=1x2\": empty input name", "--profile \"weekly\""} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("error output does not mention %q:\n%s", want, stderr)
 		}

@@ -209,7 +209,10 @@ func (p *Pipeline) compare(name string, base, cand *result.Result) (*gate.Report
 	if err != nil {
 		return nil, err
 	}
-	srcs, isDefault := RuleSources(p.Config.Path, s)
+	srcs, isDefault := s.RuleSources(p.Config.Path), false
+	if len(srcs) == 0 {
+		srcs, isDefault = gate.DefaultRuleSources(), true
+	}
 	rules, err := gate.ParseRules(srcs)
 	if err != nil {
 		return nil, err
@@ -217,19 +220,6 @@ func (p *Pipeline) compare(name string, base, cand *result.Result) (*gate.Report
 	o := p.Gate
 	o.DefaultRules = isDefault
 	return gate.CompareResults(base, cand, rules, o)
-}
-
-// RuleSources are suite s's threshold rules as the gate parses them, naming file and line; a
-// suite without thresholds gets gate.DefaultRules (isDefault).
-func RuleSources(path string, s *config.Suite) (srcs []gate.RuleSource, isDefault bool) {
-	if len(s.Thresholds) == 0 {
-		return gate.DefaultRuleSources(), true
-	}
-	srcs = make([]gate.RuleSource, len(s.Thresholds))
-	for i, r := range s.Thresholds {
-		srcs[i] = gate.RuleSource{Text: r.Text, File: path, Line: r.Line}
-	}
-	return srcs, false
 }
 
 // measure measures suite name into dir, resuming a killed run of the same commit, profile and

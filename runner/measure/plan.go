@@ -31,9 +31,6 @@ const (
 	DefaultWarmup   = "1s"
 	DefaultProfile  = "pr"
 	DefaultSeed     = 1
-	// MaxThreads bounds ONNX Runtime's intra-op threads: each is an OS thread with its own
-	// arena, and an unbounded count grows memory until the board kills the run.
-	MaxThreads = 1024
 )
 
 // Overrides are settings given outside the suite (flags); a nil field is not given, and the
@@ -207,8 +204,8 @@ func Resolve(r Request) (*Plan, error) {
 	} else {
 		p.Inputs = specs
 	}
-	if p.Duration < 0 {
-		errs = append(errs, settingErr("duration", "%s is negative", p.Duration))
+	if p.Duration < 0 || p.Duration > config.MaxDuration {
+		errs = append(errs, settingErr("duration", "%s: want a positive duration of at most %s", p.Duration, config.MaxDuration))
 	}
 	if p.Iterations < 0 {
 		errs = append(errs, settingErr("iterations", "%d is negative", p.Iterations))
@@ -218,6 +215,8 @@ func Resolve(r Request) (*Plan, error) {
 	}
 	if d, n, err := config.ParseWarmup(warmup); err != nil {
 		errs = append(errs, &SettingError{Setting: "warmup", Err: err})
+	} else if d > config.MaxDuration {
+		errs = append(errs, settingErr("warmup", "%s: want at most %s", d, config.MaxDuration))
 	} else {
 		p.WarmupDuration, p.WarmupIterations = d, n
 	}
@@ -227,6 +226,8 @@ func Resolve(r Request) (*Plan, error) {
 		errs = append(errs, settingErr("interval", "%s: want a positive duration", p.Interval))
 	case p.Interval == 0:
 		p.Interval = config.DefaultInterval.For(p.Profile)
+	case p.Interval > config.MaxDuration || (p.Duration > 0 && p.Iterations == 0 && p.Interval > p.Duration):
+		errs = append(errs, settingErr("interval", "%s: want at most the run's duration (%s)", p.Interval, p.Duration))
 	}
 	if rate != "" {
 		if rps, err := config.ParseRate(rate); err != nil {
@@ -240,8 +241,10 @@ func Resolve(r Request) (*Plan, error) {
 	} else if o.Deadline != nil || o.Overrun != nil || o.Arrivals != nil {
 		errs = append(errs, settingErr("rate", "required by deadline, overrun and arrivals (the open loop)"))
 	}
-	if p.Threads < 1 || p.Threads > MaxThreads {
-		errs = append(errs, settingErr("threads", "%d: want 1 to %d", p.Threads, MaxThreads))
+	if p.Threads < 1 || p.Threads > config.MaxThreads {
+		// Each thread is an OS thread with its own arena: an unbounded count grows memory
+		// until the board kills the run.
+		errs = append(errs, settingErr("threads", "%d: want 1 to %d", p.Threads, config.MaxThreads))
 	}
 	if cpus != "" {
 		list, err := host.ParseCPUList(cpus)
