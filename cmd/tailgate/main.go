@@ -14,16 +14,18 @@ import (
 	"sort"
 
 	"github.com/spf13/pflag"
+	"github.com/tailgate-ci/tailgate/gate"
 )
 
-// Exit codes, the same for every subcommand. When several apply the worst wins, ranked
-// error > incomparable > regression > inconclusive > pass (gate.WorseExit), not numerically.
+// Exit codes, the same for every subcommand: the gate's table. When several apply the worst
+// wins, ranked error > incomparable > regression > inconclusive > pass (gate.WorseExit), not
+// numerically.
 const (
-	exitPass         = 0
-	exitRegression   = 1
-	exitError        = 2
-	exitIncomparable = 3
-	exitInconclusive = 4
+	exitPass         = gate.ExitPass
+	exitRegression   = gate.ExitRegression
+	exitError        = gate.ExitError
+	exitIncomparable = gate.ExitIncomparable
+	exitInconclusive = gate.ExitInconclusive
 )
 
 // codeError carries a specific exit code out of a subcommand.
