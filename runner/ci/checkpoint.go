@@ -1,10 +1,13 @@
-// Package ci owns the pieces of `tailgate ci` that outlive one process: the work folder of a
-// suite's run for one commit and profile, its checkpoint state, and the recovery of a run that
-// was killed (validating latency.hlog and telemetry.jsonl, cutting a torn last line, and saying
-// how much was measured so the run can append the rest).
+// Package ci owns the per-suite job of `tailgate ci` (Pipeline): measure, or resume a killed
+// run of the same commit, or reuse a finished one; compare with the store's baseline; rerun to
+// confirm a nightly regression; keep the run and the night in the store and promote per policy;
+// and the comment input the outcomes publish as. It also owns what outlives one process: the
+// work folder of a suite's run for one commit and profile, its checkpoint state, and the
+// recovery of a killed run (validating latency.hlog and telemetry.jsonl, cutting a torn last
+// line, and saying how much was measured so the run can append the rest).
 //
-// It does not measure (harness), compare (gate), store (baseline) or publish (runner/publish):
-// cmd/tailgate wires those around it.
+// It does not time (runner/measure, injected as a Measurer), decide (gate), store (baseline)
+// or send (runner/publish), and it reads no flags or environment: cmd/tailgate passes values.
 package ci
 
 import (
