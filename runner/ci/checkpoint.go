@@ -47,6 +47,9 @@ type State struct {
 	ConfigDigest string        `json:"config_digest,omitempty"`
 	Duration     time.Duration `json:"duration_ns"`
 	State        string        `json:"state"`
+	// Job names the CI job that measured the folder (Actions run id and attempt); a measured
+	// folder is reused only by the same job, never by a later one on the same commit.
+	Job string `json:"job,omitempty"`
 	// Resumes counts how often the run was continued after being killed.
 	Resumes int       `json:"resumes,omitempty"`
 	Created time.Time `json:"created"`

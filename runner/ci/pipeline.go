@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,10 @@ type Pipeline struct {
 	Confirm       int
 	DefaultBranch string
 	Git           result.Git
+	// Job identifies this CI job (e.g. the Actions run id and attempt); empty outside CI. A
+	// finished measurement is reused only by the job that made it (a step run twice), never
+	// by a later job on the same commit: a rerun of a nightly measures again.
+	Job string
 	// Gate is the comparison's options (policy, pWCET, tool identity); DefaultRules is set
 	// per suite.
 	Gate gate.Options
@@ -50,7 +55,12 @@ type Pipeline struct {
 	Log io.Writer
 	// Now stamps history entries and promotions; nil means time.Now.
 	Now func() time.Time
+
+	used []string // run folders this pipeline measured into or reused
 }
+
+// Used returns the run folders this pipeline worked in, for PruneWork to keep.
+func (p *Pipeline) Used() []string { return slices.Clone(p.used) }
 
 // Outcome is one suite's gate report and what the pipeline did with it.
 type Outcome struct {
@@ -154,7 +164,9 @@ func (p *Pipeline) keep(dir string, m *result.Meta, hasBase bool, baseRun string
 		fail("store", err)
 		return
 	}
-	if p.Profile == "nightly" {
+	if p.Profile == "nightly" && p.recorded(m, info.ID) {
+		out.Notes = append(out.Notes, fmt.Sprintf("run %s is in the history already; not recorded twice", info.ID))
+	} else if p.Profile == "nightly" {
 		night := string(rep.Verdict)
 		if !hasBase && promotable != "" {
 			// The first night of an environment is compared with nothing: it is the baseline
@@ -184,6 +196,20 @@ func (p *Pipeline) keep(dir string, m *result.Meta, hasBase bool, baseRun string
 			}
 		}
 	}
+}
+
+// recorded reports whether the history of m's suite and environment holds run id already.
+func (p *Pipeline) recorded(m *result.Meta, id string) bool {
+	h, err := p.Store.History(m.Suite, m.Env.Key())
+	if err != nil {
+		return false
+	}
+	for _, e := range h.Nightly() {
+		if e.Run == id {
+			return true
+		}
+	}
+	return false
 }
 
 // baseline reads the stored baseline of the candidate's suite and environment; none is not an
@@ -242,9 +268,19 @@ func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Resul
 				return nil, err
 			}
 			state = nil
-		} else if state.State == StateMeasured {
-			p.logf(name, "%s: already measured for this commit; reusing it", dir)
+		} else if state.State == StateMeasured && p.Job != "" && state.Job == p.Job {
+			p.logf(name, "%s: already measured by this job; reusing it", dir)
+			p.used = append(p.used, dir)
 			return result.Read(dir)
+		} else if state.State == StateMeasured {
+			// A later job must not compare the same measurement again (a nightly on an
+			// unchanged commit would compare the baseline with itself and pass).
+			old := dir + ".done-" + p.now().UTC().Format("20060102T150405")
+			p.logf(name, "%s: measured by an earlier job; moved to %s, measuring again", dir, old)
+			if err := os.Rename(dir, old); err != nil {
+				return nil, err
+			}
+			state = nil
 		} else {
 			if rec, err = Recover(dir); err != nil {
 				return nil, fmt.Errorf("%s: cannot resume: %w", dir, err)
@@ -256,6 +292,9 @@ func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Resul
 	}
 	if state == nil {
 		state = &State{Suite: name, Profile: p.Profile, Commit: p.Git.Commit, ConfigDigest: p.Config.Digest, State: StateRunning}
+	}
+	state.Job = p.Job
+	if state.Duration == 0 {
 		if s, err := p.Config.Suite(name); err == nil {
 			state.Duration = s.Duration.For(p.Profile)
 		}
@@ -263,6 +302,7 @@ func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Resul
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	p.used = append(p.used, dir)
 	if err := WriteState(dir, state); err != nil {
 		return nil, err
 	}

@@ -221,7 +221,14 @@ type CI struct {
 	// TrustedLabel is the label that lets a fork's pull request run on the board
 	// (--trusted-label).
 	TrustedLabel string `yaml:"trusted_label"`
+	// Keep is how many run folders the work folder keeps (newest first) besides the ones this
+	// job uses; nil means DefaultKeep. The store keeps what must outlive the work folder.
+	Keep *int `yaml:"keep"`
 }
+
+// DefaultKeep is how many run folders `tailgate ci` leaves in its work folder by default: a
+// few days of nightlies and PRs, so a board's disk does not fill over a season.
+const DefaultKeep = 20
 
 // validate checks the ci section; line gives the line of a key below ci: (or of ci: itself).
 func (c CI) validate(file string, line func(key string) int) []error {
@@ -238,6 +245,9 @@ func (c CI) validate(file string, line func(key string) int) []error {
 		if strings.HasPrefix(b, "refs/") || strings.ContainsAny(b, " \t~^:?*[\\") || strings.TrimSpace(b) != b {
 			bad("default_branch", "%q is not a branch name (want e.g. main, without refs/heads/)", b)
 		}
+	}
+	if c.Keep != nil && *c.Keep < 0 {
+		bad("keep", "%d is negative", *c.Keep)
 	}
 	if l := c.TrustedLabel; l != "" && strings.TrimSpace(l) == "" {
 		bad("trusted_label", "blank")
