@@ -163,6 +163,19 @@ func parseArgs(fs *pflag.FlagSet, args []string, min, max int, usage string) ([]
 	return fs.Args(), nil
 }
 
+// checkFormat accepts the --format values of show and history.
+func checkFormat(format string) error {
+	return failIf(format != "text" && format != "json", "--format %q: want text or json", format)
+}
+
+// failIf returns the error format describes when bad holds, else nil.
+func failIf(bad bool, format string, args ...any) error {
+	if bad {
+		return fmt.Errorf(format, args...)
+	}
+	return nil
+}
+
 func baselineList(e *env, args []string) error {
 	var sf storeFlags
 	fs := newStoreFlagSet(e, "list", &sf)
@@ -186,8 +199,8 @@ func baselineShow(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *format != "text" && *format != "json" {
-		return withCode(exitError, fmt.Errorf("--format %q: want text or json", *format))
+	if err := checkFormat(*format); err != nil {
+		return withCode(exitError, err)
 	}
 	suite := rest[0]
 	st, key, err := openSuite(e, sf, suite)
@@ -309,8 +322,8 @@ func baselinePrune(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *keep < 1 {
-		return withCode(exitError, fmt.Errorf("--keep %d: must be at least 1", *keep))
+	if err := failIf(*keep < 1, "--keep %d: must be at least 1", *keep); err != nil {
+		return withCode(exitError, err)
 	}
 	st, suites, err := openSuites(e, sf, rest)
 	if err != nil {
@@ -359,21 +372,11 @@ func baselineHistory(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var errs []error
-	if *format != "text" && *format != "json" {
-		errs = append(errs, fmt.Errorf("--format %q: want text or json", *format))
-	}
-	if *minShift <= 0 {
-		errs = append(errs, fmt.Errorf("--min-shift %v: must be a positive percentage", *minShift))
-	}
-	if *alpha <= 0 || *alpha >= 1 {
-		errs = append(errs, fmt.Errorf("--alpha %v: must be in (0, 1)", *alpha))
-	}
-	if *last < 0 {
-		errs = append(errs, fmt.Errorf("--nights %d: must not be negative", *last))
-	}
-	if len(errs) > 0 {
-		return withCode(exitError, errors.Join(errs...))
+	if err := errors.Join(checkFormat(*format),
+		failIf(*minShift <= 0, "--min-shift %v: must be a positive percentage", *minShift),
+		failIf(*alpha <= 0 || *alpha >= 1, "--alpha %v: must be in (0, 1)", *alpha),
+		failIf(*last < 0, "--nights %d: must not be negative", *last)); err != nil {
+		return withCode(exitError, err)
 	}
 	suite := rest[0]
 	st, key, err := openSuite(e, sf, suite)
