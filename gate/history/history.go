@@ -3,7 +3,8 @@
 // and slow creep, a quantile that moved several times, always the same way.
 //
 // It reads nights as plain values (Night), not the store's history entries: the caller
-// (`tailgate baseline history`, the report's trend figure) converts them and prints the result.
+// (`tailgate baseline history`, the report's trend figure) converts them. WriteText prints the
+// nights and what changed as `tailgate baseline history` shows them.
 package history
 
 import (
@@ -23,6 +24,9 @@ type Night struct {
 	Commit string
 	// P50, P99 and P999 are the night's quantiles in nanoseconds.
 	P50, P99, P999 int64
+	// Verdict is the night's comparison against its baseline ("" when none); the analysis
+	// ignores it, WriteText shows it.
+	Verdict string
 }
 
 // metrics are the per-night quantiles analysed, in the order a night's changes are listed.
