@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 )
 
 // twoRuns stores two runs of suite v, the first promoted, and returns the store and the runs.
@@ -27,7 +28,7 @@ func TestResolveKeyAndLatestRun(t *testing.T) {
 	other := piEnv()
 	other.Board = "Jetson Orin Nano"
 	mustAdd(t, st, mkResult(t, "multi", 3, 1e6, nil))
-	mustAdd(t, st, mkResult(t, "multi", 4, 1e6, func(s *Synthetic) { s.Env = other }))
+	mustAdd(t, st, mkResult(t, "multi", 4, 1e6, func(s *resulttest.Synthetic) { s.Env = other }))
 	for _, tc := range []struct {
 		name, suite, key, want string
 		err                    string

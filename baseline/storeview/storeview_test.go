@@ -10,6 +10,7 @@ import (
 
 	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 	"github.com/tailgate-ci/tailgate/fixtures/golden"
 )
 
@@ -25,15 +26,15 @@ func testStore(t *testing.T) baseline.Store {
 	}
 	env := result.Fingerprint{Arch: "arm64", OS: "linux", KernelRelease: "6.12.25-rt-v8+", PreemptRT: true, CPUModel: "Cortex-A76",
 		Board: "Raspberry Pi 5", Backend: "onnxruntime", ORTVersion: "1.30.0", Threads: 1, CPUs: []int{3}, Sched: "fifo:80"}
-	add := func(suite string, night int, mut func(*baseline.Synthetic)) baseline.RunInfo {
+	add := func(suite string, night int, mut func(*resulttest.Synthetic)) baseline.RunInfo {
 		dir := t.TempDir()
-		s := baseline.Synthetic{Suite: suite, Env: env, Seed: uint64(night + 1), Sigma: 0.03,
+		s := resulttest.Synthetic{Suite: suite, Env: env, Seed: uint64(night + 1), Sigma: 0.03,
 			Git:   result.Git{Repo: "acme/vision", Commit: strings.Repeat(string(rune('a'+night)), 40), Ref: "refs/heads/main"},
 			Start: time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC).AddDate(0, 0, night)}
 		if mut != nil {
 			mut(&s)
 		}
-		if _, err := baseline.WriteSynthetic(dir, s); err != nil {
+		if _, err := resulttest.Lognormal(dir, s); err != nil {
 			t.Fatal(err)
 		}
 		ri, err := st.Add(dir)
@@ -43,7 +44,7 @@ func testStore(t *testing.T) baseline.Store {
 		return ri
 	}
 	first := add("vision-int8", 0, nil)
-	add("vision-int8", 1, func(s *baseline.Synthetic) { s.Git.PR = 7; s.Unhealthy = []string{"throttled"} })
+	add("vision-int8", 1, func(s *resulttest.Synthetic) { s.Git.PR = 7; s.Unhealthy = []string{"throttled"} })
 	add("audio", 2, nil)
 	p := baseline.Promotion{Suite: first.Suite, Key: first.Key, Run: first.ID, Force: true, Reason: "first board", By: "alice"}
 	if _, err := st.Promote(p); err != nil {
