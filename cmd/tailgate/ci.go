@@ -192,7 +192,7 @@ func ciRun(e *env, job *ciJob, act publish.ActionsEnv) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	p := &ci.Pipeline{Config: cfg, Profile: f.profile, Work: f.work, Store: st, Measurer: job.measurer,
-		Confirm: f.confirm, DefaultBranch: f.defaultBranch, Git: measure.GitInfo(e.getenv),
+		Confirm: f.confirm, DefaultBranch: f.defaultBranch, Git: measure.GitInfo(e.getenv), Job: actionsJob(e),
 		Gate: gateOptions(job.policy, false, false), Log: e.stderr}
 	var outcomes []ci.Outcome
 	worst := exitPass
@@ -213,6 +213,17 @@ func ciRun(e *env, job *ciJob, act publish.ActionsEnv) error {
 			break
 		}
 	}
+	keep := config.DefaultKeep
+	if k := cfg.CI.Keep; k != nil {
+		keep = *k
+	}
+	removed, err := ci.PruneWork(f.work, keep, p.Used())
+	if err != nil {
+		fmt.Fprintf(e.stderr, "tailgate ci: %v\n", err)
+	}
+	if len(removed) > 0 {
+		fmt.Fprintf(e.stderr, "tailgate ci: removed %d old run folder(s) from %s (ci.keep: %d)\n", len(removed), f.work, keep)
+	}
 	if !f.noPublish {
 		if err := ciPublish(e, job, st, act, outcomes); err != nil {
 			fmt.Fprintf(e.stderr, "tailgate ci: publish: %v\n", err)
@@ -223,6 +234,15 @@ func ciRun(e *env, job *ciJob, act publish.ActionsEnv) error {
 		return withCode(worst, fmt.Errorf("%d suite(s), worst exit %d", len(outcomes), worst))
 	}
 	return nil
+}
+
+// actionsJob names this CI job: the Actions run id and attempt, empty outside Actions.
+func actionsJob(e *env) string {
+	id := e.getenv("GITHUB_RUN_ID")
+	if id == "" {
+		return ""
+	}
+	return id + "." + e.getenv("GITHUB_RUN_ATTEMPT")
 }
 
 // ciFromConfig fills the flags the command line did not set from the config's ci: section.
