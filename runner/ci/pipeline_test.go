@@ -222,3 +222,102 @@ suites:
 		}
 	}
 }
+
+// TestPipelineReuseOnlyBySameJob: on one commit, a second step of the same job reuses the
+// measurement and records no second night; a later job (a rerun of the nightly) measures again
+// and never compares a measurement with itself.
+func TestPipelineReuseOnlyBySameJob(t *testing.T) {
+	tmp := t.TempDir()
+	st, err := baseline.OpenDir(filepath.Join(tmp, "store"), baseline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	g := result.Git{Commit: strings.Repeat("ab", 20), Ref: "refs/heads/main"}
+	cfg, err := config.Parse(filepath.Join(tmp, "tailgate.yaml"), []byte(confirmYAML("1ms", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ci.NewSuiteMeasurer(cfg, "nightly", []string{"synth"}, measure.Options{Progress: progress.Quiet, Git: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(tmp, "work")
+	run := func(job string) (ci.Outcome, string) {
+		var log bytes.Buffer
+		p := &ci.Pipeline{Config: cfg, Profile: "nightly", Work: work, Store: st, Measurer: m, Confirm: 1,
+			DefaultBranch: "main", Git: g, Job: job, Gate: gate.Options{Inconclusive: gate.InconclusiveFail}, Log: &log}
+		o := p.Run(context.Background(), "synth")
+		if o.Err != nil {
+			t.Fatalf("job %s: %v\n%s", job, o.Err, log.String())
+		}
+		return o, log.String() + strings.Join(o.Notes, "\n")
+	}
+	nights := func() []baseline.HistoryEntry {
+		keys, _ := st.Keys("synth")
+		h, err := st.History("synth", keys[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Nightly()
+	}
+	run("100.1")
+	_, said := run("100.1")
+	if !strings.Contains(said, "already measured by this job") || !strings.Contains(said, "not recorded twice") {
+		t.Errorf("the same job did not reuse its measurement once:\n%s", said)
+	}
+	if n := len(nights()); n != 1 {
+		t.Errorf("%d nights after one job run twice, want 1", n)
+	}
+	o, said := run("101.1")
+	if !strings.Contains(said, "measured by an earlier job") {
+		t.Errorf("a later job reused an earlier job's measurement:\n%s", said)
+	}
+	n := nights()
+	if len(n) != 2 || n[1].Run == n[0].Run || n[1].Baseline != n[0].Run {
+		t.Errorf("nights %+v: want a second, new run compared with the first", n)
+	}
+	if o.Report.Candidate.Dir == o.Report.Baseline.Dir {
+		t.Errorf("compared %s with itself", o.Report.Candidate.Dir)
+	}
+}
+
+// TestPruneWork: the newest keep run folders stay besides those in use; folders without a
+// checkpoint are not tailgate's and stay.
+func TestPruneWork(t *testing.T) {
+	work := t.TempDir()
+	mk := func(name string, age time.Duration, checkpoint bool) string {
+		dir := filepath.Join(work, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if checkpoint {
+			p := filepath.Join(dir, ci.StateFile)
+			if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			at := time.Now().Add(-age)
+			if err := os.Chtimes(p, at, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	inUse := mk("a-old-in-use", 10*time.Hour, true)
+	mk("b", 1*time.Hour, true)
+	mk("c", 2*time.Hour, true)
+	mk("d", 3*time.Hour, true)
+	mk("notours", 9*time.Hour, false)
+	removed, err := ci.PruneWork(work, 2, []string{inUse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 || filepath.Base(removed[0]) != "d" {
+		t.Errorf("removed %v, want only d", removed)
+	}
+	for _, keep := range []string{"a-old-in-use", "b", "c", "notours"} {
+		if _, err := os.Stat(filepath.Join(work, keep)); err != nil {
+			t.Errorf("%s: %v", keep, err)
+		}
+	}
+}
