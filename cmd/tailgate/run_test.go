@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
+	"errors"
 	"io"
 	"math"
 	"os"
@@ -323,5 +325,71 @@ func TestRunOpenLoopCountsDropsAndMisses(t *testing.T) {
 	code, _, stderr := runForTest(t, nil, "--backend", "synthetic", "--overrun", "skip", "--out", t.TempDir())
 	if code != exitError || !strings.Contains(stderr, "--rate: required") {
 		t.Errorf("--overrun without --rate: exit %d %s", code, stderr)
+	}
+}
+
+// TestRunWriteErrorWins: when the disk refuses a write (here a file size limit, as a full disk
+// would), the run fails with the write error, exit 2, not with the parse error of the torn log
+// it leaves.
+func TestRunWriteErrorWins(t *testing.T) {
+	bin := buildTailgate(t)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		ulimit string
+		says   string
+	}{
+		// 24 KiB holds the log's header and a few intervals, then writes fail with EFBIG.
+		{"file size limit", []string{"--iterations", "200000", "--interval", "10ms"}, "24", "too large"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "r")
+			args := append([]string{"-c", `ulimit -f ` + tc.ulimit + `; exec "$0" "$@"`, bin, "run", "--backend", "synthetic",
+				"--synthetic", "const:d=10us", "--quiet", "--out", out}, tc.args...)
+			cmd := exec.Command("sh", args...)
+			b, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != exitError {
+				t.Fatalf("exit %v, want %d\n%s", err, exitError, b)
+			}
+			if tc.says != "" && !strings.Contains(string(b), tc.says) {
+				t.Errorf("output does not say %q:\n%s", tc.says, b)
+			}
+			if strings.Contains(string(b), "buffer is smaller") || strings.Contains(string(b), "token too long") {
+				t.Errorf("a parse error hides the cause:\n%s", b)
+			}
+			if _, err := os.Stat(filepath.Join(out, result.MetaFile)); err == nil {
+				t.Errorf("a failed run wrote %s", result.MetaFile)
+			}
+		})
+	}
+}
+
+// TestRunInterruptedWarmupIsAnError: a run stopped during its warm-up measured nothing; that is
+// an error (exit 2) and no result, never an empty result that a gate could read as a pass.
+func TestRunInterruptedWarmupIsAnError(t *testing.T) {
+	bin := buildTailgate(t)
+	out := filepath.Join(t.TempDir(), "r")
+	cmd := exec.Command(bin, "run", "--backend", "synthetic", "--synthetic", "const:d=100us", "--warmup", "1h", "--quiet", "--out", out)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The warm-up lasts an hour: any moment after the start is inside it.
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitError {
+		t.Fatalf("exit %v, want %d\n%s", err, exitError, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "no samples were measured") {
+		t.Errorf("stderr does not say nothing was measured:\n%s", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(out, result.MetaFile)); err == nil {
+		t.Errorf("an empty run wrote %s", result.MetaFile)
 	}
 }

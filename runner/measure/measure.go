@@ -164,9 +164,19 @@ func Measure(ctx context.Context, p *Plan, o Options) (*result.Meta, error) {
 	if interrupted != "" && !o.WriteInterrupted {
 		return nil, fmt.Errorf("%w (%s): %s keeps the %d intervals measured so far; rerun the same command to resume", ErrInterrupted, interrupted, p.Out, r.offset+rep.Intervals)
 	}
+	if r.offset == 0 && rep.Samples == 0 {
+		// Nothing was timed (a warm-up that was interrupted, or a backend that failed at
+		// once): there is no result to gate, and an empty one must never read as a pass.
+		return nil, errors.Join(fmt.Errorf("no samples were measured%s", interruptedNote(interrupted)), runErr)
+	}
 	m, err := r.meta(fp, rep, interrupted)
 	if err != nil {
-		return nil, errors.Join(runErr, err)
+		if runErr != nil {
+			// A write error (a full disk, say) leaves a log that does not parse: the write
+			// error is the cause to report, not the parse error it led to.
+			return nil, fmt.Errorf("%w (the log could not be read back: %v)", runErr, err)
+		}
+		return nil, err
 	}
 	if err := result.WriteMeta(p.Out, m); err != nil {
 		return nil, errors.Join(runErr, err)
@@ -326,4 +336,11 @@ func firstCPU(cpus []int) []int {
 		return nil
 	}
 	return cpus[:1]
+}
+
+func interruptedNote(cause string) string {
+	if cause == "" {
+		return ""
+	}
+	return " (interrupted: " + cause + ")"
 }
