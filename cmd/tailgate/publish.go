@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/tailgate-ci/tailgate/gate"
-	"github.com/tailgate-ci/tailgate/gate/render"
 	"github.com/tailgate-ci/tailgate/runner/publish"
 )
 
@@ -88,18 +85,8 @@ func publishCmd(e *env, args []string) error {
 			return withCode(exitError, fmt.Errorf("--inconclusive: %w", err))
 		}
 	}
-	if f.runURL == "" {
-		f.runURL = act.RunURL
-	}
-	if f.artifactsURL == "" {
-		f.artifactsURL = act.ArtifactsURL
-	}
-	if in.RunURL == "" {
-		in.RunURL = f.runURL
-	}
-	if in.ArtifactsURL == "" {
-		in.ArtifactsURL = f.artifactsURL
-	}
+	in.RunURL = cmp.Or(in.RunURL, f.runURL, act.RunURL)
+	in.ArtifactsURL = cmp.Or(in.ArtifactsURL, f.artifactsURL, act.ArtifactsURL)
 	target, err := resolveTarget(f.repo, f.pr, f.sha, act)
 	if err != nil {
 		return withCode(exitError, err)
@@ -162,54 +149,19 @@ func addHistory(e *env, storeFlag string, in *publish.Input, keys map[string]str
 	}
 }
 
-// loadPublishInput reads gate reports (or one publish input) and reports every unreadable file
-// at once. It returns the reports' inconclusive policy when they agree on one, and each suite's
-// environment key.
+// loadPublishInput reads the gate reports of the arguments, or the publish input of --input.
 func loadPublishInput(f publishFlags, paths []string) (publish.Input, publish.Policy, map[string]string, error) {
-	if f.input != "" {
-		if len(paths) > 0 {
-			return publish.Input{}, "", nil, fmt.Errorf("--input and report files: give one or the other")
-		}
-		b, err := os.ReadFile(f.input)
+	switch {
+	case f.input != "" && len(paths) > 0:
+		return publish.Input{}, "", nil, errors.New("--input and report files: give one or the other")
+	case f.input != "":
+		in, err := publish.ReadInput(f.input, f.config)
 		if err != nil {
-			return publish.Input{}, "", nil, fmt.Errorf("--input: %w", err)
+			return in, "", nil, fmt.Errorf("--input: %w", err)
 		}
-		var in publish.Input
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			return publish.Input{}, "", nil, fmt.Errorf("--input %s: %w", f.input, err)
-		}
-		if in.Config == "" {
-			in.Config = f.config
-		}
-		return in, "", nil, in.Validate()
+		return in, "", nil, nil
+	case len(paths) == 0:
+		return publish.Input{}, "", nil, errors.New("no report: give the JSON reports of 'tailgate compare --format json' (or --input)")
 	}
-	if len(paths) == 0 {
-		return publish.Input{}, "", nil, fmt.Errorf("no report: give the JSON reports of 'tailgate compare --format json' (or --input)")
-	}
-	in := publish.Input{Config: f.config}
-	var errs []error
-	policies := map[gate.InconclusivePolicy]bool{}
-	keys := map[string]string{}
-	for _, p := range paths {
-		rep, err := publish.ReadReport(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		policies[rep.Policy] = true
-		keys[rep.Suite] = rep.Pins.CandidateKey
-		in.Suites = append(in.Suites, publish.FromReport(rep, render.Markdown(rep, render.MarkdownLimit)))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return in, "", nil, err
-	}
-	var policy publish.Policy
-	if len(policies) == 1 {
-		for p := range policies {
-			policy, _ = publish.ParsePolicy(string(p))
-		}
-	}
-	return in, policy, keys, in.Validate()
+	return publish.InputFromReports(f.config, paths)
 }
