@@ -24,8 +24,8 @@ func TestReadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name, path, config, wantConfig, errHas string
 	}{
-		{"named config", write("named.json", `{"config":"soak",` + suite + `}`), "default", "soak", ""},
-		{"config from the caller", write("unnamed.json", `{` + suite + `}`), "default", "default", ""},
+		{"named config", write("named.json", `{"config":"soak",`+suite+`}`), "default", "soak", ""},
+		{"config from the caller", write("unnamed.json", `{`+suite+`}`), "default", "default", ""},
 		{"unknown field", write("bad.json", `{"config":"x","suites":[{"name":"a","verdit":"pass"}]}`), "default", "", `unknown field "verdit"`},
 		{"missing", filepath.Join(dir, "nope.json"), "default", "", "nope.json"},
 	} {
