@@ -114,12 +114,21 @@ func LoadRun(dir string) (*Run, error) {
 // Without baseDir there is no baseline (base is nil). Both sides' errors are reported at once,
 // each named "candidate:" or "baseline:".
 func LoadPair(baseDir, candDir string) (base, cand *Run, err error) {
+	return loadPair(baseDir, candDir, LoadRun)
+}
+
+// ReadPair is LoadPair for whole results (their intervals kept, as the report's figures need).
+func ReadPair(baseDir, candDir string) (base, cand *result.Result, err error) {
+	return loadPair(baseDir, candDir, result.Read)
+}
+
+func loadPair[T any](baseDir, candDir string, load func(string) (*T, error)) (base, cand *T, err error) {
 	var baseErr error
 	var wg sync.WaitGroup
 	if baseDir != "" {
-		wg.Go(func() { base, baseErr = LoadRun(baseDir) })
+		wg.Go(func() { base, baseErr = load(baseDir) })
 	}
-	cand, candErr := LoadRun(candDir)
+	cand, candErr := load(candDir)
 	wg.Wait()
 	var errs []error
 	if candErr != nil {

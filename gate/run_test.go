@@ -89,3 +89,18 @@ func TestLoadPair(t *testing.T) {
 		})
 	}
 }
+
+// TestReadPair reads whole results the way LoadPair loads runs.
+func TestReadPair(t *testing.T) {
+	baseDir, candDir := t.TempDir(), t.TempDir()
+	gatetest.Write(t, baseDir, spec(1, body(1)))
+	gatetest.Write(t, candDir, spec(2, body(1.2)))
+	base, cand, err := gate.ReadPair(baseDir, candDir)
+	if err != nil || base == nil || cand == nil || len(cand.Log.Intervals) == 0 {
+		t.Fatalf("ReadPair = %v, %v, %v", base, cand, err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing")
+	if _, _, err := gate.ReadPair(missing, missing); err == nil || !strings.Contains(err.Error(), "candidate: ") || !strings.Contains(err.Error(), "baseline: ") {
+		t.Errorf("both missing: %v", err)
+	}
+}
