@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -126,15 +125,8 @@ func resolveTarget(repo string, pr int, sha string, act publish.ActionsEnv) (pub
 	return t, nil
 }
 
-// githubToken is the first token set in publish.TokenVars; it never reaches output or files.
-func githubToken(e *env) string {
-	for _, v := range publish.TokenVars {
-		if t := strings.TrimSpace(e.getenv(v)); t != "" {
-			return t
-		}
-	}
-	return ""
-}
+// githubToken is publish.Token from the environment; it never reaches output or files.
+func githubToken(e *env) string { return publish.Token(e.getenv) }
 
 // addHistory charts each suite's nightly history from the store named by --history.
 func addHistory(e *env, storeFlag string, in *publish.Input, keys map[string]string) {

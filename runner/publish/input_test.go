@@ -77,3 +77,21 @@ func TestInputFromReports(t *testing.T) {
 		}
 	})
 }
+
+func TestToken(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"tailgate's wins", map[string]string{"TAILGATE_GITHUB_TOKEN": " tg ", "GITHUB_TOKEN": "gh"}, "tg"},
+		{"blank skipped", map[string]string{"TAILGATE_GITHUB_TOKEN": "  ", "GITHUB_TOKEN": "gh"}, "gh"},
+		{"none", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := publish.Token(func(k string) string { return tc.env[k] }); got != tc.want {
+				t.Errorf("Token = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
