@@ -1,6 +1,10 @@
 package gate
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
@@ -229,4 +233,23 @@ type Tool struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	Commit  string `json:"commit,omitempty"`
+}
+
+// ReadReport reads a Report written by `tailgate compare --format json`: unknown fields and
+// schemas newer than this tailgate's are errors.
+func ReadReport(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep Report
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rep); err != nil {
+		return nil, fmt.Errorf("%s: not a comparison report: %w", path, err)
+	}
+	if rep.Schema < 1 || rep.Schema > ReportSchema {
+		return nil, fmt.Errorf("%s: report schema %d not supported (this tailgate reads 1..%d)", path, rep.Schema, ReportSchema)
+	}
+	return &rep, nil
 }

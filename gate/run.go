@@ -1,9 +1,11 @@
 package gate
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -106,6 +108,39 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("result %s: %s holds %d samples but %s says %d", dir, result.LatencyFile, n, result.MetaFile, m.Counts.Samples)
 	}
 	return run, nil
+}
+
+// LoadPair loads the two sides of a comparison in parallel: decoding a log is most of the work.
+// Without baseDir there is no baseline (base is nil). Both sides' errors are reported at once,
+// each named "candidate:" or "baseline:".
+func LoadPair(baseDir, candDir string) (base, cand *Run, err error) {
+	return loadPair(baseDir, candDir, LoadRun)
+}
+
+// ReadPair is LoadPair for whole results (their intervals kept, as the report's figures need).
+func ReadPair(baseDir, candDir string) (base, cand *result.Result, err error) {
+	return loadPair(baseDir, candDir, result.Read)
+}
+
+func loadPair[T any](baseDir, candDir string, load func(string) (*T, error)) (base, cand *T, err error) {
+	var baseErr error
+	var wg sync.WaitGroup
+	if baseDir != "" {
+		wg.Go(func() { base, baseErr = load(baseDir) })
+	}
+	cand, candErr := load(candDir)
+	wg.Wait()
+	var errs []error
+	if candErr != nil {
+		errs = append(errs, fmt.Errorf("candidate: %w", candErr))
+	}
+	if baseErr != nil {
+		errs = append(errs, fmt.Errorf("baseline: %w", baseErr))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	return base, cand, nil
 }
 
 // Add appends one interval, in time order.

@@ -261,7 +261,7 @@ func ciFromConfig(fs *pflag.FlagSet, f *ciFlags, c config.CI) {
 // ciDoctor checks the host and the pins. Only failing pins stop the run (exit 3): a host check
 // that fails (no PREEMPT_RT, say) makes noisier numbers, which the gate's intervals absorb.
 func ciDoctor(e *env, f ciFlags, cfg *config.Config) (int, error) {
-	o := doctorOptionsFromConfig(cfg)
+	o := doctor.OptionsFromConfig(cfg)
 	o.Root, o.ToolVersion = f.root, version
 	o.ORT = func() (ortlib.Library, error) { return loadORT(e, f.ortLib) }
 	rep := doctor.Run(o)
@@ -317,7 +317,7 @@ func ciPublish(e *env, job *ciJob, st baseline.Store, act publish.ActionsEnv, ou
 	}
 	opts.Policy = publish.Policy(job.policy)
 	_, err = publish.Deliver(context.Background(), publish.Delivery{Input: in, Target: target, Options: opts, Actions: act,
-		Token: githubToken(e), APIURL: f.apiURL, Retry: publishRetry, DryRun: f.dryRun,
+		Token: publish.Token(e.getenv), APIURL: f.apiURL, Retry: publishRetry, DryRun: f.dryRun,
 		Stdout: e.stdout, Log: e.stderr, Name: "tailgate ci: publish"})
 	return err
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 
 	"github.com/spf13/pflag"
 
@@ -128,41 +127,18 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 	if err != nil {
 		return nil, err
 	}
-	// Decoding a log is most of the work; the two sides load in parallel.
-	var (
-		cand, base       *gate.Run
-		candErr, baseErr error
-		wg               sync.WaitGroup
-	)
-	if baseDir != "" {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			base, baseErr = gate.LoadRun(baseDir)
-		}()
+	base, cand, err := gate.LoadPair(baseDir, candDir)
+	if err != nil {
+		return nil, err
 	}
-	cand, candErr = gate.LoadRun(candDir)
-	wg.Wait()
-	var errs []error
-	if candErr != nil {
-		errs = append(errs, fmt.Errorf("candidate: %w", candErr))
-	}
-	if baseErr != nil {
-		errs = append(errs, fmt.Errorf("baseline: %w", baseErr))
-	}
-	switch {
-	case baseDir != "":
-	case f.store != "" && cand != nil:
+	if baseDir == "" && f.store != "" {
 		stored, err := storeBaseline(e, f.store, cand.Meta)
 		if err != nil {
 			return nil, err
 		}
 		if base, err = gate.NewRun(stored); err != nil {
-			errs = append(errs, fmt.Errorf("baseline: %w", err))
+			return nil, fmt.Errorf("baseline: %w", err)
 		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
 	}
 	return gate.Compare(base, cand, rules, gateOptions(policy, isDefault, f.ignorePins))
 }

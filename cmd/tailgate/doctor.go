@@ -19,36 +19,6 @@ func init() {
 // DefaultDoctorFormat is the output format of `tailgate doctor`.
 const DefaultDoctorFormat = "table"
 
-// doctorOptionsFromConfig turns a loaded tailgate.yaml into doctor options: the kernel and
-// ONNX Runtime pins, each pinned model's file, and the union of the suites' CPUs as the
-// measured CPUs. The library hash is pinned only for the ONNX Runtime version tailgate ships a
-// hash for. `ci` uses it too.
-func doctorOptionsFromConfig(c *config.Config) doctor.Options {
-	o := doctor.Options{Pins: doctor.Pins{Kernel: c.Pins.Kernel, ORTVersion: c.Pins.ONNXRuntime}}
-	if c.Pins.ONNXRuntime == ortlib.PinnedVersion {
-		o.Pins.ORTSHA256 = ortlib.PinnedSHA256[ortlib.CacheArch()]
-	}
-	if len(c.Pins.ModelSHA256) > 0 {
-		o.Pins.Models = map[string]string{}
-		o.ModelPaths = map[string]string{}
-		for name, sum := range c.Pins.ModelSHA256 {
-			o.Pins.Models[name] = sum
-			if s, ok := c.Suites[name]; ok && s.Model != "" {
-				o.ModelPaths[name] = s.Model
-			}
-		}
-	}
-	var cpus []int
-	for _, s := range c.Suites {
-		cpus = append(cpus, s.CPUs...)
-	}
-	if len(cpus) > 0 {
-		parsed, _ := host.ParseCPUList(host.FormatCPUList(cpus))
-		o.CPUs = parsed
-	}
-	return o
-}
-
 // doctorFlags are the flags of `tailgate doctor`.
 type doctorFlags struct {
 	root, cfgPath, cpuList, format, ortPath string
@@ -100,7 +70,7 @@ func doctorCmd(e *env, args []string) error {
 	} else if err := doctor.WriteTable(e.stdout, rep); err != nil {
 		return withCode(exitError, err)
 	}
-	return doctorExit(rep)
+	return withCode(rep.Exit())
 }
 
 // options turns the flags into doctor options: the config's pins and CPUs, overridden by the
@@ -113,7 +83,7 @@ func (f doctorFlags) options() (doctor.Options, error) {
 		if err != nil {
 			return o, fmt.Errorf("--config: %w", err)
 		}
-		o = doctorOptionsFromConfig(c)
+		o = doctor.OptionsFromConfig(c)
 	}
 	o.Root, o.TempWarnC, o.TempFailC, o.ToolVersion = f.root, f.tempWarn, f.tempFail, version
 	if f.format != "table" && f.format != "json" {
@@ -161,17 +131,4 @@ func mergeKV(dst map[string]string, flag string, vals []string, errs *[]string) 
 		dst[name] = val
 	}
 	return dst
-}
-
-// doctorExit maps a report to the exit code: 3 when a pin failed (a run would be
-// incomparable), else 2 when any check failed, else 0; WARNs never fail.
-func doctorExit(rep doctor.Report) error {
-	_, _, fail := rep.Counts()
-	switch {
-	case rep.PinsFailed():
-		return withCode(exitIncomparable, fmt.Errorf("%d check(s) failed, pins among them: a run here would not be comparable with its baseline", fail))
-	case fail > 0:
-		return withCode(exitError, fmt.Errorf("%d check(s) failed", fail))
-	}
-	return nil
 }

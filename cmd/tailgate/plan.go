@@ -3,17 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"math"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/tailgate-ci/tailgate/baseline/result"
-	"github.com/tailgate-ci/tailgate/gate"
-	"github.com/tailgate-ci/tailgate/gate/stats"
+	"github.com/tailgate-ci/tailgate/gate/plan"
 	"github.com/tailgate-ci/tailgate/runner/config"
 )
 
@@ -84,78 +77,17 @@ func planCmd(e *env, args []string) error {
 	}
 	if f.pilot != "" {
 		var err error
-		if rate, rateFrom, err = pilotRate(f.pilot); err != nil {
-			return withCode(exitError, err)
+		if rate, rateFrom, err = plan.PilotRate(f.pilot); err != nil {
+			return withCode(exitError, fmt.Errorf("--pilot: %w", err))
 		}
 	}
-	q := f.quantile / 100
-	need := stats.RequiredSamples(q, f.confidence, f.exceedances)
-	if need < 0 {
-		return withCode(exitError, fmt.Errorf("no sample size certifies p%v at %v with %d exceedances", f.quantile, f.confidence, f.exceedances))
-	}
-	printPlan(e.stdout, f, need, rate, rateFrom)
-	return nil
-}
-
-// pilotRate is the sample rate of a pilot result and where it came from. meta.json carries the
-// count and the span; the log is not needed (and a 48-hour pilot's log is large).
-func pilotRate(dir string) (rate float64, from string, err error) {
-	m, err := result.ReadMeta(dir)
+	p, err := plan.New(f.quantile, f.confidence, f.exceedances)
 	if err != nil {
-		return 0, "", fmt.Errorf("--pilot: %w", err)
+		return withCode(exitError, err)
 	}
-	span := m.End.Sub(m.Start)
-	if m.Counts.Samples <= 0 || span <= 0 {
-		return 0, "", fmt.Errorf("--pilot %s: %s has %d samples over %s: no rate to plan with", dir, result.MetaFile, m.Counts.Samples, span)
+	p.Rate, p.RateFrom = rate, rateFrom
+	if err := p.WriteText(e.stdout); err != nil {
+		return withCode(exitError, err)
 	}
-	return float64(m.Counts.Samples) / span.Seconds(), fmt.Sprintf("pilot %s: %d samples over %s", dir, m.Counts.Samples, span.Round(time.Millisecond)), nil
-}
-
-// printPlan writes the claim, the samples it needs and, with a rate, how long they take.
-func printPlan(w io.Writer, f planFlags, need int64, rate float64, rateFrom string) {
-	claim := "p" + strconv.FormatFloat(f.quantile, 'f', -1, 64)
-	fmt.Fprintf(w, "claim       %s ≤ bound, at confidence %v (MLPerf LoadGen early stopping)\n", claim, f.confidence)
-	if f.exceedances == 0 {
-		fmt.Fprintln(w, "exceedances 0 (the bound is the run's maximum)")
-	} else {
-		fmt.Fprintf(w, "exceedances %d (the bound is the %s-largest sample)\n", f.exceedances, ordinal(f.exceedances+1))
-	}
-	fmt.Fprintf(w, "samples     %s\n", gate.GroupDigits(need))
-	if rate > 0 {
-		secs := float64(need) / rate
-		fmt.Fprintf(w, "rate        %s/s (%s)\n", strconv.FormatFloat(rate, 'f', -1, 64), rateFrom)
-		fmt.Fprintf(w, "duration    %s of measurement, after warm-up\n", formatSeconds(secs))
-	}
-}
-
-// formatSeconds renders a duration for a person: "9.2s", "3m4s", "1h17m".
-func formatSeconds(secs float64) string {
-	if secs >= float64(math.MaxInt64)/1e9 {
-		return fmt.Sprintf("%.3g years", secs/(365.25*24*3600))
-	}
-	d := time.Duration(secs * float64(time.Second))
-	switch {
-	case d < time.Minute:
-		return d.Round(100 * time.Millisecond).String()
-	case d < time.Hour:
-		return d.Round(time.Second).String()
-	default:
-		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
-	}
-}
-
-// ordinal writes 1st, 2nd, 3rd, 11th, 21st.
-func ordinal(n int64) string {
-	suffix := "th"
-	if n%100 < 11 || n%100 > 13 {
-		switch n % 10 {
-		case 1:
-			suffix = "st"
-		case 2:
-			suffix = "nd"
-		case 3:
-			suffix = "rd"
-		}
-	}
-	return gate.GroupDigits(n) + suffix
+	return nil
 }

@@ -81,22 +81,3 @@ func TestPlanErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestFormatSeconds(t *testing.T) {
-	for _, tc := range []struct {
-		secs float64
-		want string
-	}{{9.21, "9.2s"}, {184.4, "3m4s"}, {4620, "1h17m"}, {1e12, "3.17e+04 years"}} {
-		if got := formatSeconds(tc.secs); got != tc.want {
-			t.Errorf("formatSeconds(%v) = %q, want %q", tc.secs, got, tc.want)
-		}
-	}
-}
-
-func TestOrdinal(t *testing.T) {
-	for n, want := range map[int64]string{1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 11: "11th", 12: "12th", 13: "13th", 21: "21st", 112: "112th", 1001: "1,001st"} {
-		if got := ordinal(n); got != want {
-			t.Errorf("ordinal(%d) = %q, want %q", n, got, want)
-		}
-	}
-}

@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/tailgate-ci/tailgate/gate"
-	"github.com/tailgate-ci/tailgate/gate/render"
 	"github.com/tailgate-ci/tailgate/runner/publish"
 )
 
@@ -88,25 +84,15 @@ func publishCmd(e *env, args []string) error {
 			return withCode(exitError, fmt.Errorf("--inconclusive: %w", err))
 		}
 	}
-	if f.runURL == "" {
-		f.runURL = act.RunURL
-	}
-	if f.artifactsURL == "" {
-		f.artifactsURL = act.ArtifactsURL
-	}
-	if in.RunURL == "" {
-		in.RunURL = f.runURL
-	}
-	if in.ArtifactsURL == "" {
-		in.ArtifactsURL = f.artifactsURL
-	}
+	in.RunURL = cmp.Or(in.RunURL, f.runURL, act.RunURL)
+	in.ArtifactsURL = cmp.Or(in.ArtifactsURL, f.artifactsURL, act.ArtifactsURL)
 	target, err := resolveTarget(f.repo, f.pr, f.sha, act)
 	if err != nil {
 		return withCode(exitError, err)
 	}
 	opts := publish.Options{Comment: f.comment, Status: f.status, Check: f.check, Policy: policy}
 	gateCode, err := publish.Deliver(context.Background(), publish.Delivery{Input: in, Target: target, Options: opts,
-		Actions: act, Token: githubToken(e), APIURL: f.apiURL, Retry: publishRetry, Timeout: f.timeout,
+		Actions: act, Token: publish.Token(e.getenv), APIURL: f.apiURL, Retry: publishRetry, Timeout: f.timeout,
 		DryRun: f.dryRun, Stdout: e.stdout, Log: e.stderr, Name: "tailgate publish"})
 	if err != nil {
 		// A failed publish is an error, and never better than the gate's own verdict.
@@ -139,16 +125,6 @@ func resolveTarget(repo string, pr int, sha string, act publish.ActionsEnv) (pub
 	return t, nil
 }
 
-// githubToken is the first token set in publish.TokenVars; it never reaches output or files.
-func githubToken(e *env) string {
-	for _, v := range publish.TokenVars {
-		if t := strings.TrimSpace(e.getenv(v)); t != "" {
-			return t
-		}
-	}
-	return ""
-}
-
 // addHistory charts each suite's nightly history from the store named by --history.
 func addHistory(e *env, storeFlag string, in *publish.Input, keys map[string]string) {
 	st, err := openStore(e, storeFlag)
@@ -162,54 +138,19 @@ func addHistory(e *env, storeFlag string, in *publish.Input, keys map[string]str
 	}
 }
 
-// loadPublishInput reads gate reports (or one publish input) and reports every unreadable file
-// at once. It returns the reports' inconclusive policy when they agree on one, and each suite's
-// environment key.
+// loadPublishInput reads the gate reports of the arguments, or the publish input of --input.
 func loadPublishInput(f publishFlags, paths []string) (publish.Input, publish.Policy, map[string]string, error) {
-	if f.input != "" {
-		if len(paths) > 0 {
-			return publish.Input{}, "", nil, fmt.Errorf("--input and report files: give one or the other")
-		}
-		b, err := os.ReadFile(f.input)
+	switch {
+	case f.input != "" && len(paths) > 0:
+		return publish.Input{}, "", nil, errors.New("--input and report files: give one or the other")
+	case f.input != "":
+		in, err := publish.ReadInput(f.input, f.config)
 		if err != nil {
-			return publish.Input{}, "", nil, fmt.Errorf("--input: %w", err)
+			return in, "", nil, fmt.Errorf("--input: %w", err)
 		}
-		var in publish.Input
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			return publish.Input{}, "", nil, fmt.Errorf("--input %s: %w", f.input, err)
-		}
-		if in.Config == "" {
-			in.Config = f.config
-		}
-		return in, "", nil, in.Validate()
+		return in, "", nil, nil
+	case len(paths) == 0:
+		return publish.Input{}, "", nil, errors.New("no report: give the JSON reports of 'tailgate compare --format json' (or --input)")
 	}
-	if len(paths) == 0 {
-		return publish.Input{}, "", nil, fmt.Errorf("no report: give the JSON reports of 'tailgate compare --format json' (or --input)")
-	}
-	in := publish.Input{Config: f.config}
-	var errs []error
-	policies := map[gate.InconclusivePolicy]bool{}
-	keys := map[string]string{}
-	for _, p := range paths {
-		rep, err := publish.ReadReport(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		policies[rep.Policy] = true
-		keys[rep.Suite] = rep.Pins.CandidateKey
-		in.Suites = append(in.Suites, publish.FromReport(rep, render.Markdown(rep, render.MarkdownLimit)))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return in, "", nil, err
-	}
-	var policy publish.Policy
-	if len(policies) == 1 {
-		for p := range policies {
-			policy, _ = publish.ParsePolicy(string(p))
-		}
-	}
-	return in, policy, keys, in.Validate()
+	return publish.InputFromReports(f.config, paths)
 }

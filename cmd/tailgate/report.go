@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/pflag"
 
@@ -133,17 +131,8 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	var errs []error
-	if in.cand, err = result.Read(candDir); err != nil {
-		errs = append(errs, fmt.Errorf("candidate: %w", err))
-	}
-	if baseDir != "" {
-		if in.base, err = result.Read(baseDir); err != nil {
-			errs = append(errs, fmt.Errorf("baseline: %w", err))
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if in.base, in.cand, err = gate.ReadPair(baseDir, candDir); err != nil {
+		return nil, err
 	}
 	if in.base == nil && f.store != "" && !in.decided {
 		b, err := storeBaseline(e, f.store, in.cand.Meta)
@@ -214,7 +203,7 @@ func reportDirs(args []string, in *reportInput) (baseDir, candDir string, err er
 		}
 		return "", "", fmt.Errorf("three arguments need a COMPARISON.json first; %s is a directory", args[0])
 	}
-	rep, err := readComparison(args[0])
+	rep, err := gate.ReadReport(args[0])
 	if err != nil {
 		return "", "", err
 	}
@@ -232,24 +221,6 @@ func reportDirs(args []string, in *reportInput) (baseDir, candDir string, err er
 		return args[1], args[2], nil
 	}
 	return "", "", fmt.Errorf("after COMPARISON.json give both BASE and CAND, or neither")
-}
-
-// readComparison reads a Report written by `tailgate compare --format json`.
-func readComparison(path string) (*gate.Report, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var rep gate.Report
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rep); err != nil {
-		return nil, fmt.Errorf("%s: not a comparison report: %w", path, err)
-	}
-	if rep.Schema < 1 || rep.Schema > gate.ReportSchema {
-		return nil, fmt.Errorf("%s: report schema %d not supported (this tailgate reads 1..%d)", path, rep.Schema, gate.ReportSchema)
-	}
-	return &rep, nil
 }
 
 // reportPage builds the page and its figures from the inputs; with --store the trend figure
@@ -289,26 +260,12 @@ func storeNights(e *env, storeFlag string, m *result.Meta, last int) ([]history.
 // writeReport writes the HTML page and the PNG figures, each atomically.
 func writeReport(page *htmlreport.Page, figs []*plot.Figure, f reportFlags) error {
 	if f.html != "" {
-		var buf bytes.Buffer
-		if err := htmlreport.Write(&buf, page); err != nil {
-			return err
-		}
-		if err := result.WriteFileAtomic(f.html, buf.Bytes(), 0o644); err != nil {
+		if err := htmlreport.WriteFile(f.html, page); err != nil {
 			return fmt.Errorf("--html: %w", err)
 		}
 	}
-	if f.png == "" {
-		return nil
-	}
-	if err := os.MkdirAll(f.png, 0o755); err != nil {
-		return fmt.Errorf("--png: %w", err)
-	}
-	for _, fig := range figs {
-		b, err := fig.PNG(DefaultReportDPI)
-		if err != nil {
-			return err
-		}
-		if err := result.WriteFileAtomic(filepath.Join(f.png, fig.Name+".png"), b, 0o644); err != nil {
+	if f.png != "" {
+		if err := htmlreport.WritePNGs(f.png, figs, DefaultReportDPI); err != nil {
 			return fmt.Errorf("--png: %w", err)
 		}
 	}

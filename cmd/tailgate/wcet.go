@@ -3,14 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/spf13/pflag"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
-	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/wcet"
 )
 
@@ -28,7 +24,7 @@ func wcetCmd(e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "usage: tailgate wcet RESULT [flags]\n\nFits the latency tail of result directory RESULT (block maxima of its intervals, or a GPD over a\nthreshold), tests independence, stationarity and fit, and reports pWCET at per-inference exceedance\nprobabilities. See docs/wcet.md.\nExit: 0 bounds reported, 2 error, 4 inconclusive (too few intervals or a test failed: no bound).\n\nflags:")
 		fs.PrintDefaults()
 	}
-	probs := fs.String("prob", joinProbs(wcet.DefaultProbs), "per-inference exceedance probabilities, comma-separated")
+	probs := fs.String("prob", wcet.FormatProbs(wcet.DefaultProbs), "per-inference exceedance probabilities, comma-separated")
 	method := fs.String("method", string(wcet.DefaultMethod), "tail model: gev (block maxima), gumbel (GEV with ξ = 0) or gpd (peaks over a threshold)")
 	format := fs.String("format", DefaultWCETFormat, "output format: table or json")
 	svg := fs.String("svg", "", "write the exceedance plot (SVG) to this file")
@@ -67,17 +63,7 @@ func wcetCmd(e *env, args []string) error {
 		return withCode(exitError, errors.Join(errs...))
 	}
 	dir := fs.Arg(0)
-	// Streamed: a 48-hour log is analysed from its block maxima without a histogram per interval.
-	run, err := gate.LoadRun(dir)
-	if err != nil {
-		return withCode(exitError, err)
-	}
-	// The exceedance figure draws the analysed intervals merged, as the GPD method fits them.
-	blocks, err := wcet.BlocksOfRun(run, *tag, opts.Method == wcet.GPD || *svg != "")
-	if err != nil {
-		return withCode(exitError, err)
-	}
-	a, err := wcet.AnalyzeBlocks(blocks, opts)
+	run, blocks, a, err := wcet.AnalyzeDir(dir, *tag, opts, *svg != "")
 	if err != nil {
 		return withCode(exitError, err)
 	}
@@ -91,7 +77,11 @@ func wcetCmd(e *env, args []string) error {
 		return withCode(exitError, err)
 	}
 	if *svg != "" {
-		if err := writeExceedanceSVG(*svg, fmt.Sprintf("pWCET exceedance: %s", run.Meta.Suite), a, blocks.Merged, ps); err != nil {
+		b, err := a.ExceedanceSVG("pWCET exceedance: "+run.Meta.Suite, blocks.Merged, ps)
+		if err == nil {
+			err = result.WriteFileAtomic(*svg, b, 0o644)
+		}
+		if err != nil {
 			return withCode(exitError, fmt.Errorf("--svg %s: %w", *svg, err))
 		}
 	}
@@ -99,25 +89,4 @@ func wcetCmd(e *env, args []string) error {
 		return withCode(exitInconclusive, errors.New(a.Reason))
 	}
 	return nil
-}
-
-// writeExceedanceSVG draws the analysis's exceedance figure over merged and writes it to path.
-func writeExceedanceSVG(path, title string, a *wcet.Analysis, merged *hdrhistogram.Histogram, probs []float64) error {
-	fig, err := a.ExceedanceFigure(title, merged, probs)
-	if err != nil {
-		return err
-	}
-	b, err := fig.SVG()
-	if err != nil {
-		return err
-	}
-	return result.WriteFileAtomic(path, b, 0o644)
-}
-
-func joinProbs(ps []float64) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = strconv.FormatFloat(p, 'g', -1, 64)
-	}
-	return strings.Join(s, ",")
 }

@@ -41,3 +41,12 @@ func (a *Analysis) ExceedanceModel(marks []float64) plot.PWCETModel {
 func (a *Analysis) ExceedanceFigure(title string, merged *hdrhistogram.Histogram, marks []float64) (*plot.Figure, error) {
 	return plot.Exceedance(title, merged, a.ExceedanceModel(marks))
 }
+
+// ExceedanceSVG is ExceedanceFigure as an SVG document.
+func (a *Analysis) ExceedanceSVG(title string, merged *hdrhistogram.Histogram, marks []float64) ([]byte, error) {
+	fig, err := a.ExceedanceFigure(title, merged, marks)
+	if err != nil {
+		return nil, err
+	}
+	return fig.SVG()
+}

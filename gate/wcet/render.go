@@ -119,3 +119,12 @@ func ParseProbs(s string) ([]float64, error) {
 	}
 	return out, nil
 }
+
+// FormatProbs writes probabilities as ParseProbs reads them: "1e-06,1e-09".
+func FormatProbs(ps []float64) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = strconv.FormatFloat(p, 'g', -1, 64)
+	}
+	return strings.Join(s, ",")
+}

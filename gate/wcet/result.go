@@ -162,3 +162,20 @@ func GateFunc(opts Options) gate.PWCETFunc {
 		return gate.PWCETEstimate{Valid: true, BoundNs: v}, nil
 	}
 }
+
+// AnalyzeDir analyses the result directory dir, streamed (a 48-hour log is analysed from its
+// block maxima without a histogram per interval): the intervals tagged tag (AllTags: every
+// interval, merged per time slot). withMerged keeps the analysed intervals merged in
+// Blocks.Merged, as the exceedance figure draws them; the GPD method always has them.
+func AnalyzeDir(dir, tag string, opts Options, withMerged bool) (*gate.Run, Blocks, *Analysis, error) {
+	run, err := gate.LoadRun(dir)
+	if err != nil {
+		return nil, Blocks{}, nil, err
+	}
+	blocks, err := BlocksOfRun(run, tag, withMerged || opts.Method == GPD)
+	if err != nil {
+		return run, Blocks{}, nil, err
+	}
+	a, err := AnalyzeBlocks(blocks, opts)
+	return run, blocks, a, err
+}

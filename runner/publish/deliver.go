@@ -211,3 +211,14 @@ func AddHistory(st baseline.Store, in *Input, keys map[string]string) (warnings 
 	}
 	return warnings
 }
+
+// Token is the first token set in TokenVars, read with getenv; it must never reach output or
+// files.
+func Token(getenv func(string) string) string {
+	for _, v := range TokenVars {
+		if t := strings.TrimSpace(getenv(v)); t != "" {
+			return t
+		}
+	}
+	return ""
+}
