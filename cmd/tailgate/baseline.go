@@ -14,6 +14,7 @@ import (
 	"github.com/tailgate-ci/tailgate/baseline/storeview"
 	"github.com/tailgate-ci/tailgate/gate/changepoint"
 	"github.com/tailgate-ci/tailgate/gate/history"
+	"github.com/tailgate-ci/tailgate/runner/ci"
 )
 
 func init() {
@@ -384,16 +385,14 @@ func baselineHistory(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	h, err := st.History(suite, key)
+	nights, analysed, warnings, err := ci.Nights(st, suite, key, *last)
 	if err != nil {
 		return err
 	}
-	for _, w := range h.Warnings {
+	for _, w := range warnings {
 		fmt.Fprintln(e.stderr, "warning:", w)
 	}
-	nights := lastNights(h.Nightly(), *last)
 	opt := changepoint.Options{Alpha: *alpha, MinShift: *minShift / 100, Seed: *seed}
-	analysed := historyNights(nights)
 	changes, err := history.Changes(analysed, opt)
 	if err != nil {
 		return err
@@ -413,21 +412,4 @@ func baselineHistory(e *env, args []string) error {
 		o.CommitLog = func(from, to string) ([]string, error) { return baseline.GitLog(*repo, from, to) }
 	}
 	return history.WriteText(e.stdout, analysed, changes, o)
-}
-
-// lastNights returns the newest n nights (all of them when n is 0).
-func lastNights(nights []baseline.HistoryEntry, n int) []baseline.HistoryEntry {
-	if n > 0 && len(nights) > n {
-		return nights[len(nights)-n:]
-	}
-	return nights
-}
-
-// historyNights converts the store's nightly entries into what the change analysis reads.
-func historyNights(entries []baseline.HistoryEntry) []history.Night {
-	out := make([]history.Night, len(entries))
-	for i, n := range entries {
-		out[i] = history.Night{Time: n.Time, Commit: n.Commit, P50: n.P50, P99: n.P99, P999: n.P999, Verdict: n.Verdict}
-	}
-	return out
 }

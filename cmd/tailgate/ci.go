@@ -194,30 +194,18 @@ func ciRun(e *env, job *ciJob, act publish.ActionsEnv) error {
 	p := &ci.Pipeline{Config: cfg, Profile: f.profile, Work: f.work, Store: st, Measurer: job.measurer,
 		Confirm: f.confirm, DefaultBranch: f.defaultBranch, Git: measure.GitInfo(e.getenv), Job: actionsJob(e),
 		Gate: gateOptions(job.policy, false, false), Log: e.stderr}
-	var outcomes []ci.Outcome
-	worst := exitPass
-	for _, name := range job.names {
-		o := p.Run(ctx, name)
+	outcomes, worst := p.RunAll(ctx, job.names, func(o ci.Outcome) {
 		if o.Err != nil {
-			fmt.Fprintf(e.stderr, "tailgate ci: %s: %v\n", name, o.Err)
+			fmt.Fprintf(e.stderr, "tailgate ci: %s: %v\n", o.Suite, o.Err)
 		}
 		for _, n := range o.Notes {
-			fmt.Fprintf(e.stderr, "tailgate ci: %s: %s\n", name, n)
+			fmt.Fprintf(e.stderr, "tailgate ci: %s: %s\n", o.Suite, n)
 		}
 		if o.Report != nil {
-			fmt.Fprintf(e.stdout, "%s: %s (exit %d)\n", name, o.Report.Headline, o.Code)
+			fmt.Fprintf(e.stdout, "%s: %s (exit %d)\n", o.Suite, o.Report.Headline, o.Code)
 		}
-		outcomes = append(outcomes, o)
-		worst = gate.WorseExit(worst, o.Code)
-		if errors.Is(o.Err, measure.ErrInterrupted) {
-			break
-		}
-	}
-	keep := config.DefaultKeep
-	if k := cfg.CI.Keep; k != nil {
-		keep = *k
-	}
-	removed, err := ci.PruneWork(f.work, keep, p.Used())
+	})
+	removed, keep, err := p.Prune(cfg.CI.Keep)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "tailgate ci: %v\n", err)
 	}
@@ -302,20 +290,7 @@ func ciPublish(e *env, job *ciJob, st baseline.Store, act publish.ActionsEnv, ou
 		fmt.Fprintln(e.stderr, "tailgate ci: no repository (--repo or $GITHUB_REPOSITORY): not publishing")
 		return nil
 	}
-	opts := publish.DefaultOptions
-	if c := cfg.GitHub.Comment; c != nil {
-		opts.Comment = *c
-	}
-	if s := cfg.GitHub.Status; s != nil {
-		opts.Status = *s
-	}
-	if c := cfg.GitHub.Check; c != nil {
-		opts.Check = *c
-	}
-	if f.check != nil {
-		opts.Check = *f.check
-	}
-	opts.Policy = publish.Policy(job.policy)
+	opts := ci.PublishOptions(cfg.GitHub, f.check, job.policy)
 	_, err = publish.Deliver(context.Background(), publish.Delivery{Input: in, Target: target, Options: opts, Actions: act,
 		Token: publish.Token(e.getenv), APIURL: f.apiURL, Retry: publishRetry, DryRun: f.dryRun,
 		Stdout: e.stdout, Log: e.stderr, Name: "tailgate ci: publish"})

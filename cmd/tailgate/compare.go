@@ -191,8 +191,6 @@ func compareRules(f compareFlags, candSuite string) ([]gate.RuleSource, bool, er
 	if err != nil {
 		return nil, false, fmt.Errorf("--suite: %w", err)
 	}
-	if len(s.Thresholds) == 0 {
-		return gate.DefaultRuleSources(), true, nil
-	}
-	return s.RuleSources(path), false, nil
+	srcs, isDefault := s.Rules(path)
+	return srcs, isDefault, nil
 }

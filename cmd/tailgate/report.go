@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/history"
@@ -16,6 +15,7 @@ import (
 	"github.com/tailgate-ci/tailgate/gate/plot"
 	"github.com/tailgate-ci/tailgate/gate/render"
 	"github.com/tailgate-ci/tailgate/gate/wcet"
+	"github.com/tailgate-ci/tailgate/runner/ci"
 )
 
 // Defaults of `tailgate report` flags.
@@ -175,10 +175,8 @@ func checkReportArgs(args []string, f *reportFlags) error {
 	if f.html == "" && f.png == "" && f.format == "" {
 		errs = append(errs, errors.New("nothing to write: give --html FILE, --png DIR or --format"))
 	}
-	policy := gate.InconclusivePolicy(f.inconclusive)
-	if policy != gate.InconclusiveFail && policy != gate.InconclusivePass {
-		errs = append(errs, fmt.Errorf("--inconclusive %q: want fail or pass", f.inconclusive))
-	}
+	_, err := parsePolicy(f.inconclusive)
+	errs = append(errs, err)
 	if m := wcet.Method(f.wcetMethod); m != wcet.GEV && m != wcet.Gumbel && m != wcet.GPD {
 		errs = append(errs, fmt.Errorf("--wcet-method %q: want gev, gumbel or gpd", f.wcetMethod))
 	}
@@ -247,14 +245,8 @@ func storeNights(e *env, storeFlag string, m *result.Meta, last int) ([]history.
 		return nil, err
 	}
 	defer st.Close()
-	h, err := st.History(m.Suite, m.Env.Key())
-	if err != nil {
-		if errors.Is(err, baseline.ErrNotFound) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	return historyNights(lastNights(h.Nightly(), last)), nil
+	_, nights, _, err := ci.Nights(st, m.Suite, m.Env.Key(), last)
+	return nights, err
 }
 
 // writeReport writes the HTML page and the PNG figures, each atomically.

@@ -118,6 +118,37 @@ func (p *Pipeline) Run(ctx context.Context, name string) Outcome {
 	return out
 }
 
+// RunAll runs the pipeline for each named suite in order, calling done with each outcome, and
+// returns the outcomes and the worst exit code. An interrupted suite ends the job: the suites
+// after it are not started.
+func (p *Pipeline) RunAll(ctx context.Context, names []string, done func(Outcome)) ([]Outcome, int) {
+	var outcomes []Outcome
+	worst := gate.ExitPass
+	for _, name := range names {
+		o := p.Run(ctx, name)
+		if done != nil {
+			done(o)
+		}
+		outcomes = append(outcomes, o)
+		worst = gate.WorseExit(worst, o.Code)
+		if errors.Is(o.Err, measure.ErrInterrupted) {
+			break
+		}
+	}
+	return outcomes, worst
+}
+
+// Prune keeps the work folder bounded: the folders this pipeline used, and the newest keep
+// others (config.DefaultKeep when keep is nil).
+func (p *Pipeline) Prune(keep *int) (removed []string, kept int, err error) {
+	kept = config.DefaultKeep
+	if keep != nil {
+		kept = *keep
+	}
+	removed, err = PruneWork(p.Work, kept, p.used)
+	return removed, kept, err
+}
+
 // confirm measures a nightly regression again before it fails the night: a one-off (a cron job,
 // a thermal event the telemetry missed) should not page anyone.
 func (p *Pipeline) confirm(ctx context.Context, name string, base *result.Result, rep *gate.Report, out *Outcome) (*gate.Report, error) {
@@ -235,10 +266,7 @@ func (p *Pipeline) compare(name string, base, cand *result.Result) (*gate.Report
 	if err != nil {
 		return nil, err
 	}
-	srcs, isDefault := s.RuleSources(p.Config.Path), false
-	if len(srcs) == 0 {
-		srcs, isDefault = gate.DefaultRuleSources(), true
-	}
+	srcs, isDefault := s.Rules(p.Config.Path)
 	rules, err := gate.ParseRules(srcs)
 	if err != nil {
 		return nil, err

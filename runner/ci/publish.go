@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/render"
 	"github.com/tailgate-ci/tailgate/runner/config"
 	"github.com/tailgate-ci/tailgate/runner/publish"
@@ -41,4 +42,20 @@ func oneLine(s string) string {
 		s = s[:120] + "…"
 	}
 	return s
+}
+
+// PublishOptions are what the config's github: section asks to publish, check overriding its
+// check when set (--check), under the inconclusive policy.
+func PublishOptions(g config.GitHub, check *bool, policy gate.InconclusivePolicy) publish.Options {
+	o := publish.DefaultOptions
+	for _, set := range []struct {
+		dst *bool
+		src *bool
+	}{{&o.Comment, g.Comment}, {&o.Status, g.Status}, {&o.Check, g.Check}, {&o.Check, check}} {
+		if set.src != nil {
+			*set.dst = *set.src
+		}
+	}
+	o.Policy = publish.Policy(policy)
+	return o
 }

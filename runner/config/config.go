@@ -520,6 +520,15 @@ func (s *Suite) RuleSources(file string) []gate.RuleSource {
 	return out
 }
 
+// Rules returns the suite's thresholds as the gate's rule sources, located in file, or the
+// gate's default rules (isDefault) when the suite has none.
+func (s *Suite) Rules(file string) (srcs []gate.RuleSource, isDefault bool) {
+	if len(s.Thresholds) == 0 {
+		return gate.DefaultRuleSources(), true
+	}
+	return s.RuleSources(file), false
+}
+
 // InputSpecs renders the suite's inputs in the --input grammar (NAME=DIMS:FILL), sorted by
 // name, so flags and configuration go through one parser.
 func (s *Suite) InputSpecs() []string {

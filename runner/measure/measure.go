@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -169,14 +170,16 @@ func Measure(ctx context.Context, p *Plan, o Options) (*result.Meta, error) {
 		// once): there is no result to gate, and an empty one must never read as a pass.
 		return nil, errors.Join(fmt.Errorf("no samples were measured%s", interruptedNote(interrupted)), runErr)
 	}
+	var pathErr *fs.PathError
+	if errors.As(runErr, &pathErr) {
+		// A write error (a full disk, say) tore the log where it failed: it is the cause to
+		// report, not the parse error reading the log back would give, and the folder is not a
+		// result.
+		return nil, fmt.Errorf("%w (the result in %s is incomplete)", runErr, p.Out)
+	}
 	m, err := r.meta(fp, rep, interrupted)
 	if err != nil {
-		if runErr != nil {
-			// A write error (a full disk, say) leaves a log that does not parse: the write
-			// error is the cause to report, not the parse error it led to.
-			return nil, fmt.Errorf("%w (the log could not be read back: %v)", runErr, err)
-		}
-		return nil, err
+		return nil, errors.Join(runErr, err)
 	}
 	if err := result.WriteMeta(p.Out, m); err != nil {
 		return nil, errors.Join(runErr, err)
