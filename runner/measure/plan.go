@@ -8,9 +8,12 @@
 package measure
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,69 +131,88 @@ func pick[T comparable](over *T, suite, def T) T {
 	return def
 }
 
+// texts are the settings that are parsed on validation, as merged from overrides, suite and
+// defaults.
+type texts struct {
+	inputs                  []string
+	warmup, cpus, sched     string
+	rate, overrun, arrivals string
+	deadline                time.Duration
+}
+
 // Resolve merges the suite (if any) with the overrides and validates every setting, returning
 // every problem at once (as *SettingError values joined) and nothing on disk touched.
 func Resolve(r Request) (*Plan, error) {
-	var errs []error
 	s := r.Suite
 	if s == nil {
 		s = &config.Suite{}
 	}
-	o := r.Overrides
-	p := &Plan{Profile: pick(nil, r.Profile, DefaultProfile), ConfigDigest: r.ConfigDigest, Tags: map[string]string{}}
+	p, t := merge(r, s)
+	errs := slices.Concat(p.checkWorkload(t), p.checkTiming(t, r.Overrides), p.checkPlacement(t))
 	if p.Profile != "pr" && p.Profile != "nightly" {
 		errs = append(errs, valueErr("profile", p.Profile, "want pr or nightly"))
+	}
+	for _, tag := range r.Overrides.Tags {
+		k, v, ok := strings.Cut(tag, "=")
+		if !ok || k == "" {
+			errs = append(errs, valueErr("tag", tag, "want KEY=VALUE"))
+			continue
+		}
+		p.Tags[k] = v
+	}
+	p.name(r)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}
+
+// merge takes each setting from the overrides, else the suite, else the default.
+func merge(r Request, s *config.Suite) (*Plan, texts) {
+	o := r.Overrides
+	p := &Plan{Profile: pick(nil, r.Profile, DefaultProfile), ConfigDigest: r.ConfigDigest, Tags: maps.Clone(s.Tags)}
+	if p.Tags == nil {
+		p.Tags = map[string]string{}
 	}
 	p.Backend = pick(o.Backend, s.Backend, DefaultBackend)
 	p.Model = pick(o.Model, s.Model, "")
 	p.Synthetic = pick(o.Synthetic, s.Synthetic, synthetic.DefaultSpec)
-	inputTexts := s.InputSpecs()
-	if o.Inputs != nil {
-		inputTexts = *o.Inputs
-	}
-	p.Seed = s.EffectiveSeed(DefaultSeed)
-	if o.Seed != nil {
-		p.Seed = *o.Seed
-	}
+	p.Seed = *cmp.Or(o.Seed, new(s.EffectiveSeed(DefaultSeed)))
 	p.Duration = pick(o.Duration, s.Duration.For(p.Profile), 0)
 	p.Iterations = pick(o.Iterations, s.Iterations, 0)
-	warmup := pick(o.Warmup, s.Warmup, DefaultWarmup)
 	p.Interval = pick(o.Interval, s.Interval.For(p.Profile), 0)
 	p.Threads = pick(o.Threads, s.Threads, ortbackend.DefaultThreads)
-	cpus := ""
-	if len(s.CPUs) > 0 {
-		cpus = host.FormatCPUList(s.CPUs)
-	}
-	cpus = pick(o.CPUs, cpus, "")
-	schedText := pick(o.Sched, s.Sched, sched.DefaultPolicy)
 	p.Mlock = pick(o.Mlock, s.Mlock, false)
-	p.Spinning = ortbackend.DefaultSpinning
-	if s.Spinning != nil {
-		p.Spinning = *s.Spinning
+	// A false here is a setting, not an absence: the first one given wins.
+	p.Spinning = *cmp.Or(o.Spinning, s.Spinning, new(ortbackend.DefaultSpinning))
+	t := texts{inputs: s.InputSpecs(), warmup: pick(o.Warmup, s.Warmup, DefaultWarmup),
+		sched: pick(o.Sched, s.Sched, sched.DefaultPolicy), arrivals: pick(o.Arrivals, "", harness.ArrivalsFixed)}
+	if o.Inputs != nil {
+		t.inputs = *o.Inputs
 	}
-	if o.Spinning != nil {
-		p.Spinning = *o.Spinning
+	if len(s.CPUs) > 0 {
+		t.cpus = host.FormatCPUList(s.CPUs)
 	}
-	for k, v := range s.Tags {
-		p.Tags[k] = v
-	}
-	var rate, overrun string
-	var deadline time.Duration
+	t.cpus = pick(o.CPUs, t.cpus, "")
 	if s.Mode == "open" {
-		rate, overrun, deadline = s.Rate, s.Overrun, time.Duration(s.Deadline)
+		t.rate, t.overrun, t.deadline = s.Rate, s.Overrun, time.Duration(s.Deadline)
 	}
-	rate = pick(o.Rate, rate, "")
-	overrun = pick(o.Overrun, overrun, harness.OverrunQueue)
-	deadline = pick(o.Deadline, deadline, 0)
-	arrivals := pick(o.Arrivals, "", harness.ArrivalsFixed)
+	t.rate = pick(o.Rate, t.rate, "")
+	t.overrun = pick(o.Overrun, t.overrun, harness.OverrunQueue)
+	t.deadline = pick(o.Deadline, t.deadline, 0)
+	return p, t
+}
 
+// checkWorkload validates what is run: the backend, its model or distribution, the inputs.
+func (p *Plan) checkWorkload(t texts) []error {
+	var errs []error
 	switch p.Backend {
 	case "ort":
 		if p.Model == "" {
 			errs = append(errs, settingErr("model", "required with backend ort"))
 		}
 	case "synthetic":
-		if len(inputTexts) > 0 || p.Model != "" {
+		if len(t.inputs) > 0 || p.Model != "" {
 			errs = append(errs, settingErr("model", "model and inputs do not apply to backend synthetic"))
 		}
 		if _, err := synthetic.Parse(p.Synthetic); err != nil {
@@ -199,11 +221,18 @@ func Resolve(r Request) (*Plan, error) {
 	default:
 		errs = append(errs, valueErr("backend", p.Backend, "want ort or synthetic"))
 	}
-	if specs, err := inputs.ParseSpecs(inputTexts); err != nil {
+	if specs, err := inputs.ParseSpecs(t.inputs); err != nil {
 		errs = append(errs, &SettingError{Setting: "input", Err: err})
 	} else {
 		p.Inputs = specs
 	}
+	return errs
+}
+
+// checkTiming validates how long and how it is timed: duration, iterations, warm-up, interval,
+// and the open loop's rate, deadline and overrun.
+func (p *Plan) checkTiming(t texts, o Overrides) []error {
+	var errs []error
 	if p.Duration < 0 || p.Duration > config.MaxDuration {
 		errs = append(errs, settingErr("duration", "%s: want a positive duration of at most %s", p.Duration, config.MaxDuration))
 	}
@@ -213,7 +242,7 @@ func Resolve(r Request) (*Plan, error) {
 	if p.Duration == 0 && p.Iterations == 0 {
 		p.Duration = DefaultDuration
 	}
-	if d, n, err := config.ParseWarmup(warmup); err != nil {
+	if d, n, err := config.ParseWarmup(t.warmup); err != nil {
 		errs = append(errs, &SettingError{Setting: "warmup", Err: err})
 	} else if d > config.MaxDuration {
 		errs = append(errs, settingErr("warmup", "%s: want at most %s", d, config.MaxDuration))
@@ -229,11 +258,11 @@ func Resolve(r Request) (*Plan, error) {
 	case p.Interval > config.MaxDuration || (p.Duration > 0 && p.Iterations == 0 && p.Interval > p.Duration):
 		errs = append(errs, settingErr("interval", "%s: want at most the run's duration (%s)", p.Interval, p.Duration))
 	}
-	if rate != "" {
-		if rps, err := config.ParseRate(rate); err != nil {
+	if t.rate != "" {
+		if rps, err := config.ParseRate(t.rate); err != nil {
 			errs = append(errs, &SettingError{Setting: "rate", Err: err})
 		} else {
-			p.Open = harness.OpenLoop{Rate: rps, Arrivals: arrivals, Seed: p.Seed, Deadline: deadline, Overrun: overrun}
+			p.Open = harness.OpenLoop{Rate: rps, Arrivals: t.arrivals, Seed: p.Seed, Deadline: t.deadline, Overrun: t.overrun}
 			if err := p.Open.Validate(); err != nil {
 				errs = append(errs, &SettingError{Setting: "rate", Err: err})
 			}
@@ -241,35 +270,42 @@ func Resolve(r Request) (*Plan, error) {
 	} else if o.Deadline != nil || o.Overrun != nil || o.Arrivals != nil {
 		errs = append(errs, settingErr("rate", "required by deadline, overrun and arrivals (the open loop)"))
 	}
+	return errs
+}
+
+// checkPlacement validates where it runs: threads, CPUs and the scheduling class.
+func (p *Plan) checkPlacement(t texts) []error {
+	var errs []error
 	if p.Threads < 1 || p.Threads > config.MaxThreads {
 		// Each thread is an OS thread with its own arena: an unbounded count grows memory
 		// until the board kills the run.
 		errs = append(errs, settingErr("threads", "%d: want 1 to %d", p.Threads, config.MaxThreads))
 	}
-	if cpus != "" {
-		list, err := host.ParseCPUList(cpus)
+	if t.cpus != "" {
+		list, err := host.ParseCPUList(t.cpus)
 		if err != nil {
 			errs = append(errs, &SettingError{Setting: "cpus", Err: err})
 		} else if n := len(list); n != 1 && n != p.Threads {
-			errs = append(errs, settingErr("cpus", "%s: give 1 CPU (the timing thread) or threads=%d CPUs (timing thread, then one per ONNX Runtime worker), not %d", cpus, p.Threads, n))
+			errs = append(errs, settingErr("cpus", "%s: give 1 CPU (the timing thread) or threads=%d CPUs (timing thread, then one per ONNX Runtime worker), not %d", t.cpus, p.Threads, n))
 		} else {
 			p.CPUs = list
 		}
 	}
-	if pol, err := sched.Parse(schedText); err != nil {
+	if pol, err := sched.Parse(t.sched); err != nil {
 		errs = append(errs, &SettingError{Setting: "sched", Err: err})
 	} else {
 		p.Policy = pol
 	}
-	for _, t := range o.Tags {
-		k, v, ok := strings.Cut(t, "=")
-		if !ok || k == "" {
-			errs = append(errs, valueErr("tag", t, "want KEY=VALUE"))
-			continue
-		}
-		p.Tags[k] = v
+	return errs
+}
+
+// name sets the suite name (the suite's, the request's, else the model's base name or
+// "synthetic") and the result directory (the request's, else NAME-TIMESTAMP).
+func (p *Plan) name(r Request) {
+	p.Suite = r.Name
+	if r.Suite != nil && r.Suite.Name != "" {
+		p.Suite = r.Suite.Name
 	}
-	p.Suite = pick(nil, s.Name, r.Name)
 	if p.Suite == "" {
 		if p.Backend == "synthetic" {
 			p.Suite = "synthetic"
@@ -285,8 +321,4 @@ func Resolve(r Request) (*Plan, error) {
 		}
 		p.Out = fmt.Sprintf("%s-%s", p.Suite, now.UTC().Format("20060102T150405Z"))
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return p, nil
 }

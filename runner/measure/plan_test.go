@@ -94,3 +94,23 @@ func TestResolveReportsEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveFalseAndZeroAreSettings: a suite's spinning: false and seed: 0 are kept, not
+// mistaken for "not set"; an override beats them.
+func TestResolveFalseAndZeroAreSettings(t *testing.T) {
+	s := suite(t, "    backend: synthetic\n    spinning: false\n    seed: 0\n")
+	p, err := measure.Resolve(measure.Request{Suite: s, Out: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Spinning || p.Seed != 0 {
+		t.Errorf("spinning %v seed %d, want false 0", p.Spinning, p.Seed)
+	}
+	p, err = measure.Resolve(measure.Request{Suite: s, Out: "x", Overrides: measure.Overrides{Spinning: ptr(true), Seed: ptr(int64(7))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Spinning || p.Seed != 7 {
+		t.Errorf("overridden: spinning %v seed %d, want true 7", p.Spinning, p.Seed)
+	}
+}
