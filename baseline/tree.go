@@ -428,7 +428,7 @@ func RunID(m *result.Meta, metaBytes []byte) string {
 func (t *tree) add(src string) (RunInfo, error) {
 	data := map[string][]byte{}
 	for _, name := range storedFiles {
-		b, err := os.ReadFile(filepath.Join(src, name))
+		b, err := readResultFile(filepath.Join(src, name))
 		if errors.Is(err, fs.ErrNotExist) && name == result.TelemetryFile {
 			continue
 		}
@@ -798,4 +798,15 @@ func (t *tree) verify() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// readResultFile reads a file of a result folder being added, refusing what is not a regular
+// file (a FIFO, a device) by name.
+func readResultFile(path string) ([]byte, error) {
+	f, err := result.OpenRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
@@ -238,7 +237,7 @@ type Tool struct {
 // ReadReport reads a Report written by `tailgate compare --format json`: unknown fields and
 // schemas newer than this tailgate's are errors.
 func ReadReport(path string) (*Report, error) {
-	b, err := os.ReadFile(path)
+	b, err := result.ReadRegular(path)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package gate
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -95,7 +94,7 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, result.LatencyFile)
-	f, err := os.Open(path)
+	f, err := result.OpenRegular(path)
 	if err != nil {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
 	}

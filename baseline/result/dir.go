@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -86,7 +85,7 @@ type Telemetry struct {
 // ReadTelemetry reads telemetry.jsonl strictly.
 func ReadTelemetry(dir string) ([]Telemetry, error) {
 	path := filepath.Join(dir, TelemetryFile)
-	f, err := os.Open(path)
+	f, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}

@@ -149,7 +149,7 @@ type Log struct {
 
 // ReadLog reads and strictly parses an interval log file.
 func ReadLog(path string) (*Log, error) {
-	f, err := os.Open(path)
+	f, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}

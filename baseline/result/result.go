@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -263,7 +262,7 @@ func DiffPinned(a, b Fingerprint) []FieldDiff {
 // ReadMeta reads and validates dir/meta.json.
 func ReadMeta(dir string) (*Meta, error) {
 	path := filepath.Join(dir, MetaFile)
-	b, err := os.ReadFile(path)
+	b, err := ReadRegular(path)
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,11 @@ func compareCmd(e *env, args []string) error {
 	} else if n == 2 && f.store != "" {
 		errs = append(errs, fmt.Errorf("--store looks the baseline up: give CAND alone, not BASE CAND"))
 	}
+	if f.out != "" {
+		if err := result.CheckOutput(f.out, fs.Args()...); err != nil {
+			errs = append(errs, fmt.Errorf("--out: %w", err))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return withCode(exitError, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
@@ -200,5 +201,44 @@ func TestCompareEndToEnd(t *testing.T) {
 	code, out, errs := runCLI(t, "compare", a, slow)
 	if code != 1 || !strings.Contains(errs, "regression: p") {
 		t.Errorf("vision-fp32 vs vision-slow: exit %d, want 1 naming the rule\n%s%s", code, out, errs)
+	}
+}
+
+// TestCompareRefusesBadPaths: an output inside an input is refused before anything is written
+// (the input survives), and a FIFO named latency.hlog is refused by name instead of blocking.
+func TestCompareRefusesBadPaths(t *testing.T) {
+	dir := t.TempDir()
+	r1, r2 := filepath.Join(dir, "r1"), filepath.Join(dir, "r2")
+	gatetest.Write(t, r1, gatetest.Spec{Seed: 1})
+	gatetest.Write(t, r2, gatetest.Spec{Seed: 2})
+	meta := filepath.Join(r1, result.MetaFile)
+	before, err := os.ReadFile(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "compare", r1, r2, "--out", meta)
+	if code != exitError || !strings.Contains(stderr, "would overwrite the input") {
+		t.Errorf("--out into an input: exit %d\n%s", code, stderr)
+	}
+	if after, _ := os.ReadFile(meta); !bytes.Equal(before, after) {
+		t.Error("the input's meta.json was changed")
+	}
+	code, _, stderr = runCLI(t, "report", r1, r2, "--html", filepath.Join(r2, "report.html"))
+	if code != exitError || !strings.Contains(stderr, "--html") {
+		t.Errorf("report --html into an input: exit %d\n%s", code, stderr)
+	}
+
+	fifo := filepath.Join(dir, "fifo")
+	gatetest.Write(t, fifo, gatetest.Spec{Seed: 3})
+	log := filepath.Join(fifo, result.LatencyFile)
+	if err := os.Remove(log); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(log, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "compare", r1, fifo)
+	if code != exitError || !strings.Contains(stderr, "not a regular file") {
+		t.Errorf("FIFO as latency.hlog: exit %d\n%s", code, stderr)
 	}
 }

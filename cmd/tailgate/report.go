@@ -183,6 +183,14 @@ func checkReportArgs(args []string, f *reportFlags) error {
 	if f.nights < 0 {
 		errs = append(errs, fmt.Errorf("--nights %d: must not be negative", f.nights))
 	}
+	for flag, out := range map[string]string{"--html": f.html, "--png": f.png} {
+		if out == "" {
+			continue
+		}
+		if err := result.CheckOutput(out, args...); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", flag, err))
+		}
+	}
 	if len(args) < 1 || len(args) > 3 {
 		errs = append(errs, fmt.Errorf("want [BASE] CAND or COMPARISON.json [BASE CAND], got %d arguments", len(args)))
 	}
