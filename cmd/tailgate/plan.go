@@ -39,7 +39,12 @@ func planCmd(e *env, args []string) error {
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "usage: tailgate plan [--quantile P] [--confidence C] [--exceedances T] [--rate R/s | --pilot RESULT]\n\n"+
 			"Prints the samples a claim about the P-th percentile needs at confidence C (MLPerf LoadGen's\n"+
-			"early-stopping rule) and, from a rate or a pilot result, how long a run takes to collect them.\n\nflags:")
+			"early-stopping rule) and, from a rate or a pilot result, how long a run takes to collect them.\n"+
+			"MLPerf's count assumes independent samples. With --pilot, the plan also scales it by the\n"+
+			"variance inflation the pilot shows (VIF: the block variance of the share of samples beyond\n"+
+			"its P-th percentile over the binomial variance; samples = VIF × MLPerf's count with the\n"+
+			"exceedances deflated by VIF) and gives the intervals its autocorrelation needs (8 blocks of\n"+
+			"the block length the gate would choose): the gate certifies an absolute rule only with both.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	var f planFlags
@@ -94,7 +99,37 @@ func planCmd(e *env, args []string) error {
 		return withCode(exitError, fmt.Errorf("no sample size certifies p%v at %v with %d exceedances", f.quantile, f.confidence, f.exceedances))
 	}
 	printPlan(e.stdout, f, need, rate, rateFrom)
+	if f.pilot != "" {
+		printPilotPlan(e.stdout, f)
+	}
 	return nil
+}
+
+// printPilotPlan writes what the claim needs in the pilot's conditions: MLPerf's count scaled
+// by the variance inflation of the pilot's tail, and the intervals its autocorrelation needs
+// (stats.PlanFromPilot). A pilot without a readable latency log gets a note instead.
+func printPilotPlan(w io.Writer, f planFlags) {
+	run, err := gate.LoadRun(f.pilot)
+	if err != nil {
+		fmt.Fprintf(w, "pilot       not scaled for autocorrelation: %v\n", err)
+		return
+	}
+	q := f.quantile / 100
+	p, ok := stats.PlanFromPilot(run.Sample, q, f.confidence, f.exceedances)
+	if !ok {
+		fmt.Fprintln(w, "pilot       not scaled for autocorrelation: the pilot has no samples")
+		return
+	}
+	fmt.Fprintf(w, "inflation   %.3g (variance of the share beyond the pilot's p%s over the binomial, from %d exceedances)\n",
+		p.VIF, strconv.FormatFloat(f.quantile, 'f', -1, 64), p.Exceedances)
+	fmt.Fprintf(w, "samples     %s in the pilot's conditions\n", gate.GroupDigits(p.Samples))
+	iv := run.Sample.Intervals()
+	fmt.Fprintf(w, "intervals   ≥ %s (%d blocks of %d for its autocorrelation)\n", gate.GroupDigits(int64(p.Intervals)), stats.MinBlocks, p.BlockLen)
+	if run.Span > 0 && iv > 0 && run.Sample.Count() > 0 {
+		perIv := run.Span.Seconds() / float64(iv)
+		secs := max(float64(p.Samples)/(float64(run.Sample.Count())/run.Span.Seconds()), float64(p.Intervals)*perIv)
+		fmt.Fprintf(w, "duration    %s of measurement, after warm-up, in the pilot's conditions\n", formatSeconds(secs))
+	}
 }
 
 // pilotRate is the sample rate of a pilot result and where it came from. meta.json carries the
