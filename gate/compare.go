@@ -177,6 +177,16 @@ func newSide(r *Run) *side {
 	return s
 }
 
+// needIntervals converts an interval count into a Need with a duration at the side's interval
+// length.
+func (s *side) needIntervals(n int) *Need {
+	nd := &Need{Intervals: n}
+	if iv := s.side.Intervals; iv > 0 && s.run.Span > 0 {
+		nd.Duration = (s.run.Span * time.Duration(n) / time.Duration(iv)).Round(time.Second)
+	}
+	return nd
+}
+
 // need converts a sample count into a Need with a duration at the side's rate.
 func (s *side) need(n int64) *Need {
 	nd := &Need{Samples: n}

@@ -2,9 +2,12 @@ package gate
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/tailgate-ci/tailgate/gate/stats"
 )
 
 // comparison is one Compare call in progress: the rules, both sides and the per-rule state
@@ -205,58 +208,118 @@ func (c *comparison) decideAbsolute(r Rule, row *RuleResult, v float64, what str
 	row.Reason = fmt.Sprintf("%s %s %s %s", what, FormatNs(v), r.Op, r.Limit.Text)
 }
 
-// absoluteQuantile certifies "p_q op L" the MLPerf way: with t samples beyond L among n, the
-// claim holds at confidence c when n reaches the early-stopping count for (q, c, t).
+// absoluteQuantile decides "p_q op L" from the candidate's q-quantile and its one-sided block
+// (Woodruff) bounds at the rule's confidence; see certify.
 func (c *comparison) absoluteQuantile(r Rule, row *RuleResult) {
-	v := quantile(c.cand.run, r.Metric.Q)
-	row.Candidate = ptr(v)
+	b := quantileBound(c.cand.run, r.Metric.Q, r.Confidence)
+	row.Candidate = ptr(b.Point)
 	if c.base != nil && c.base.run.Sample.Count() > 0 {
 		row.Baseline = ptr(quantile(c.base.run, r.Metric.Q))
 	}
-	c.certify(r, row, v, r.Metric.Q, r.Op == Less)
+	t := countAbove(c.cand.run, r.Limit.Value, r.Op == Less)
+	c.certify(r, row, b, r.Metric.Q, t)
 }
 
-// certify decides a claim that at most a share 1-q of samples lie beyond the rule's limit, where
-// v is the candidate's value in the row's unit.
-func (c *comparison) certify(r Rule, row *RuleResult, v, q float64, inclusive bool) {
+// certify decides an absolute claim about the tail of the candidate, "the q-quantile op L" or
+// "the share beyond the deadline op L", from b, the statistic with one-sided block bounds at
+// the rule's confidence c, and t, the samples beyond the limit (MLPerf's exceedances). The
+// hypotheses (docs/comparison.md):
+//
+//   - pass: the upper bound is within the limit (the claim holds at confidence c, as far as the
+//     blocks can tell) and the run reaches MLPerf's early-stopping count for (q, c, t) scaled by
+//     the variance inflation the run shows (stats.NeedSamples);
+//   - regression: the lower bound is beyond the limit (the claim is false at confidence c);
+//   - inconclusive otherwise: the bounds straddle the limit, the run is too short for its
+//     autocorrelation (fewer than stats.MinBlocks blocks of the length it needs), or it has
+//     fewer samples than the scaled count. Each says what would resolve it.
+func (c *comparison) certify(r Rule, row *RuleResult, b stats.TailBound, q float64, t int64) {
 	limit := r.Limit.Value
-	bound := limit
-	if r.Metric.Kind == Miss {
-		bound = float64(r.Metric.Deadline)
-	}
 	show := func(x float64) string { return FormatValue(x, row.Unit) }
-	if r.Op.violates(v, limit) {
+	what := fmt.Sprintf("%s is %s", row.Metric, show(b.Point))
+	if r.Op.violates(b.Point, limit) {
+		what += fmt.Sprintf(", not %s %s", r.Op, r.Limit.Text)
+	}
+	if b.Blocks.TooShort() {
+		// Too few blocks to estimate the variance inflation either: the samples needed are at
+		// least MLPerf's count for independent samples.
+		row.Need = c.cand.needIntervals(b.Blocks.NeedIntervals)
+		more := ""
+		if mlperf := requiredSamples(q, r.Confidence, t); mlperf > c.cand.side.Samples {
+			nd := c.cand.need(mlperf)
+			row.Need.Samples, row.Need.Duration = mlperf, max(row.Need.Duration, nd.Duration)
+			more = fmt.Sprintf(", and at least %s samples (MLPerf's count for independent samples)", GroupDigits(mlperf))
+		}
+		row.Verdict = RuleInconclusive
+		row.Reason = fmt.Sprintf("%s, but the %s%s: no bound at %g%s", what, b.Blocks.Reason(b.Intervals), more, r.Confidence, approx(row.Need))
+		return
+	}
+	row.CandidateLo, row.CandidateHi = ptr(b.Lo), ptr(b.Hi)
+	bounds := fmt.Sprintf("one-sided %g bounds [%s, %s] on %d blocks of %d intervals", r.Confidence, show(b.Lo), show(b.Hi), b.Blocks.Blocks, b.Blocks.Len)
+	switch {
+	case r.Op.violates(b.Lo, limit):
 		row.Verdict = RuleRegression
 		if r.Warn {
 			row.Verdict = RuleWarn
 		}
-		row.Reason = fmt.Sprintf("%s is %s, not %s %s", row.Metric, show(v), r.Op, r.Limit.Text)
+		row.Reason = fmt.Sprintf("%s (%s): beyond %s at %g", what, bounds, r.Limit.Text, r.Confidence)
+		return
+	case r.Op.violates(b.Point, limit):
+		// Beyond the limit, but not by more than the run's noise: more samples would settle it
+		// either way, and how many depends on how far the truth is from the limit.
+		row.Verdict = RuleInconclusive
+		row.Reason = fmt.Sprintf("%s (%s): the bounds straddle %s, cannot tell at %g", what, bounds, r.Limit.Text, r.Confidence)
 		return
 	}
-	t := countAbove(c.cand.run, bound, inclusive)
-	need := requiredSamples(q, r.Confidence, t)
-	if need < 0 {
+	mlperf := requiredSamples(q, r.Confidence, t)
+	need := stats.NeedSamples(q, r.Confidence, t, b.VIF)
+	if mlperf < 0 || need < 0 {
 		row.Verdict = RuleInconclusive
 		row.Reason = fmt.Sprintf("no number of samples certifies %s %s %s", row.Metric, r.Op, r.Limit.Text)
 		return
 	}
-	if n := c.cand.side.Samples; n < need {
+	n := c.cand.side.Samples
+	if r.Op.violates(b.Hi, limit) && n >= need {
+		// MLPerf's count is met but the bound is not: the half-width shrinks as 1/√n, so the
+		// samples that bring it inside the limit scale with the square of the ratio.
+		need = max(need, int64(math.Ceil(float64(n)*math.Pow((b.Hi-b.Point)/(limit-b.Point), 2))))
+	}
+	if n < need {
 		row.Need = c.cand.need(need)
+		if b.VIF > 1 {
+			row.Need.VIF = b.VIF
+		}
 		row.Verdict = RuleInconclusive
-		row.Reason = fmt.Sprintf("%s is %s but %d samples with %d beyond %s cannot certify it at %g: need %s samples%s",
-			row.Metric, show(v), n, t, FormatNs(bound), r.Confidence, GroupDigits(need), approx(row.Need))
+		row.Reason = fmt.Sprintf("%s (%s) but %d samples with %d beyond %s cannot certify %s %s at %g: need %s samples%s%s",
+			what, bounds, n, t, FormatValue(c.limitNs(r), "ns"), r.Op, r.Limit.Text, r.Confidence, GroupDigits(need), inflation(mlperf, b.VIF), approx(row.Need))
 		return
 	}
 	row.Verdict = RulePass
-	row.Reason = fmt.Sprintf("%s is %s, certified %s %s at %g", row.Metric, show(v), r.Op, r.Limit.Text, r.Confidence)
+	row.Reason = fmt.Sprintf("%s (%s), certified %s %s at %g", what, bounds, r.Op, r.Limit.Text, r.Confidence)
+}
+
+// limitNs is the value in ns the rule's exceedances are counted beyond: the limit of a quantile
+// rule, the deadline of a miss rule.
+func (c *comparison) limitNs(r Rule) float64 {
+	if r.Metric.Kind == Miss {
+		return float64(r.Metric.Deadline)
+	}
+	return r.Limit.Value
+}
+
+// inflation notes the variance inflation a sample count was scaled by, when above 1.
+func inflation(mlperf int64, vif float64) string {
+	if !(vif > 1) {
+		return ""
+	}
+	return fmt.Sprintf(" (MLPerf's count is %s for independent samples; these show variance inflation %.2g)", GroupDigits(mlperf), vif)
 }
 
 // miss is the share of candidate samples beyond the deadline, certified like a quantile: a miss
 // share below L is the (1-L)-quantile below the deadline.
 func (c *comparison) miss(r Rule, row *RuleResult) {
 	d := float64(r.Metric.Deadline)
-	n := c.cand.side.Samples
-	share := float64(countAbove(c.cand.run, d, false)) / float64(n)
+	b := missBound(c.cand.run, d, r.Confidence)
+	share := b.Point
 	row.Candidate = ptr(share)
 	if c.base != nil && c.base.side.Samples > 0 {
 		row.Baseline = ptr(float64(countAbove(c.base.run, d, false)) / float64(c.base.side.Samples))
@@ -271,35 +334,39 @@ func (c *comparison) miss(r Rule, row *RuleResult) {
 			return
 		}
 	}
-	c.certify(r, row, share, 1-r.Limit.Value, false)
+	c.certify(r, row, b, 1-r.Limit.Value, countAbove(c.cand.run, d, false))
 }
 
-// absoluteMean compares the candidate's mean with its bootstrap interval to the limit: it passes
-// when the whole interval is inside, fails when the point estimate is not, and is inconclusive
-// in between.
+// absoluteMean compares the candidate's mean with its one-sided block-bootstrap bounds at the
+// rule's confidence (the two-sided interval at 2c−1) to the limit: pass when the upper bound is
+// within it, regression when the lower bound is beyond it, inconclusive in between.
 func (c *comparison) absoluteMean(r Rule, row *RuleResult) {
 	v := mean(c.cand.run)
 	row.Candidate = ptr(v)
 	if c.base != nil && c.base.run.Sample.Count() > 0 {
 		row.Baseline = ptr(mean(c.base.run))
 	}
-	if r.Op.violates(v, r.Limit.Value) {
-		c.decideAbsolute(r, row, v, "mean")
-		return
-	}
-	lo, hi, err := meanInterval(c.cand.run, r.Confidence, c.opts.Seed)
+	lo, hi, err := meanInterval(c.cand.run, 2*r.Confidence-1, c.opts.Seed)
 	if err != nil {
-		row.Verdict, row.Reason = RuleInconclusive, err.Error()
+		row.Verdict, row.Reason = RuleInconclusive, fmt.Sprintf("mean %s: %v", FormatNs(v), err)
 		return
 	}
 	row.CandidateLo, row.CandidateHi = ptr(lo), ptr(hi)
-	if r.Op.violates(hi, r.Limit.Value) {
+	bounds := fmt.Sprintf("one-sided %g bounds [%s, %s]", r.Confidence, FormatNs(lo), FormatNs(hi))
+	switch {
+	case r.Op.violates(lo, r.Limit.Value):
+		row.Verdict = RuleRegression
+		if r.Warn {
+			row.Verdict = RuleWarn
+		}
+		row.Reason = fmt.Sprintf("mean %s (%s): beyond %s at %g", FormatNs(v), bounds, r.Limit.Text, r.Confidence)
+	case r.Op.violates(hi, r.Limit.Value):
 		row.Verdict = RuleInconclusive
-		row.Reason = fmt.Sprintf("mean %s but its %g interval reaches %s", FormatNs(v), r.Confidence, FormatNs(hi))
-		return
+		row.Reason = fmt.Sprintf("mean %s (%s): cannot tell whether it is %s %s at %g", FormatNs(v), bounds, r.Op, r.Limit.Text, r.Confidence)
+	default:
+		row.Verdict = RulePass
+		row.Reason = fmt.Sprintf("mean %s (%s) %s %s", FormatNs(v), bounds, r.Op, r.Limit.Text)
 	}
-	row.Verdict = RulePass
-	row.Reason = fmt.Sprintf("mean %s, interval [%s, %s] %s %s", FormatNs(v), FormatNs(lo), FormatNs(hi), r.Op, r.Limit.Text)
 }
 
 func (c *comparison) pwcet(r Rule, row *RuleResult) {

@@ -53,9 +53,18 @@ func enoughBlocks(which string, e stats.Estimate) error {
 	return nil
 }
 
-// meanInterval is the block-bootstrap interval of the run's mean at conf.
+// meanInterval is the block-bootstrap interval of the run's mean at conf, on blocks chosen for
+// the series of per-interval means (stats.BlocksFor). A run too short for its autocorrelation
+// is an error that says how many intervals it needs.
 func meanInterval(run *Run, conf float64, seed uint64) (lo, hi float64, err error) {
-	e := stats.Interval(run.Sample, stats.Stat{Kind: stats.Mean}, conf, statsOptions(seed))
+	st := stats.Stat{Kind: stats.Mean}
+	bc := stats.BlocksFor(run.Sample, st, 0)
+	if bc.TooShort() {
+		return 0, 0, fmt.Errorf("%s", bc.Reason(run.Sample.Intervals()))
+	}
+	o := statsOptions(seed)
+	o.BlockLen = bc.Len
+	e := stats.Interval(run.Sample, st, conf, o)
 	if math.IsNaN(e.Lo) {
 		return 0, 0, fmt.Errorf("no interval for the mean of an empty run")
 	}
@@ -63,6 +72,17 @@ func meanInterval(run *Run, conf float64, seed uint64) (lo, hi float64, err erro
 		return 0, 0, err
 	}
 	return e.Lo, e.Hi, nil
+}
+
+// quantileBound is the run's q-quantile with one-sided block (Woodruff) bounds at conf.
+func quantileBound(r *Run, q, conf float64) stats.TailBound {
+	return stats.QuantileBound(r.Sample, q, conf)
+}
+
+// missBound is the run's share of samples beyond the deadline with one-sided block bounds at
+// conf.
+func missBound(r *Run, deadlineNs float64, conf float64) stats.TailBound {
+	return stats.MissBound(r.Sample, int64(math.Floor(deadlineNs)), conf)
 }
 
 // holm returns which p-values Holm's step-down procedure rejects at family-wise level alpha.

@@ -196,7 +196,13 @@ type RuleResult struct {
 
 // Need is how much data an inconclusive claim would take.
 type Need struct {
+	// Samples is 0 when the need is Intervals.
 	Samples int64 `json:"samples"`
+	// Intervals is set when the run is too short for its autocorrelation: the intervals it needs
+	// to hold stats.MinBlocks blocks of the length the autocorrelation needs.
+	Intervals int `json:"intervals,omitempty"`
+	// VIF is the variance inflation Samples was scaled by (MLPerf's count × VIF), when above 1.
+	VIF float64 `json:"vif,omitempty"`
 	// Duration estimates the run length at the observed sample rate (0 when the rate is unknown).
 	Duration time.Duration `json:"duration_ns,omitempty"`
 }

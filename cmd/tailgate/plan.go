@@ -32,7 +32,12 @@ func planCmd(e *env, args []string) error {
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "usage: tailgate plan [--quantile P] [--confidence C] [--exceedances T] [--rate R/s | --pilot RESULT]\n\n"+
 			"Prints the samples a claim about the P-th percentile needs at confidence C (MLPerf LoadGen's\n"+
-			"early-stopping rule) and, from a rate or a pilot result, how long a run takes to collect them.\n\nflags:")
+			"early-stopping rule) and, from a rate or a pilot result, how long a run takes to collect them.\n"+
+			"MLPerf's count assumes independent samples. With --pilot, the plan also scales it by the\n"+
+			"variance inflation the pilot shows (VIF: the block variance of the share of samples beyond\n"+
+			"its P-th percentile over the binomial variance; samples = VIF × MLPerf's count with the\n"+
+			"exceedances deflated by VIF) and gives the intervals its autocorrelation needs (8 blocks of\n"+
+			"the block length the gate would choose): the gate certifies an absolute rule only with both.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	var f planFlags
@@ -86,6 +91,9 @@ func planCmd(e *env, args []string) error {
 		return withCode(exitError, err)
 	}
 	p.Rate, p.RateFrom = rate, rateFrom
+	if f.pilot != "" {
+		p.ScaleByPilot(f.pilot)
+	}
 	if err := p.WriteText(e.stdout); err != nil {
 		return withCode(exitError, err)
 	}

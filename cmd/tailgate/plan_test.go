@@ -1,12 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
 )
 
 // writePilot writes a pilot result's meta.json: samples over span.
@@ -79,5 +81,38 @@ func TestPlanErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPlanPilotScales reads a pilot's log: an independent (iid log-normal) pilot shows little
+// variance inflation (its estimate rests on 8 blocks of 15 intervals, so it is noisy: about 50 %
+// relative sd, and floored at 1), so the scaled count stays near MLPerf's, and the intervals its
+// autocorrelation needs are MinBlocks blocks of a short length.
+func TestPlanPilotScales(t *testing.T) {
+	pilot := synthResult(t, 0, 2e6, "c0ffee", func(s *resulttest.Synthetic) { s.Intervals, s.PerInterval = 120, 500 })
+	code, out, errOut := runTailgate(t, nil, "plan", "--quantile", "99", "--pilot", pilot)
+	if code != exitPass {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	var vif float64
+	var samples, intervals int64
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(line, "inflation "):
+			fmt.Sscan(strings.Fields(line)[1], &vif)
+		case strings.HasPrefix(line, "samples ") && strings.Contains(line, "pilot's conditions"):
+			fmt.Sscan(strings.ReplaceAll(strings.Fields(line)[1], ",", ""), &samples)
+		case strings.HasPrefix(line, "intervals "):
+			fmt.Sscan(strings.ReplaceAll(strings.Fields(line)[2], ",", ""), &intervals)
+		}
+	}
+	if !(vif >= 1 && vif < 2.5) {
+		t.Errorf("VIF %v of an iid pilot, want in [1, 2.5):\n%s", vif, out)
+	}
+	if samples < 459 || float64(samples) > 459*(vif+0.005)+1 { // VIF is printed to 3 digits
+		t.Errorf("scaled samples %d, want 459 × VIF %.3g:\n%s", samples, vif, out)
+	}
+	if intervals < 8 || intervals > 8*4 {
+		t.Errorf("intervals %d, want 8 blocks of a short length:\n%s", intervals, out)
 	}
 }

@@ -24,6 +24,34 @@ type Plan struct {
 	Samples     int64   // the fewest that certify the claim
 	Rate        float64 // samples per second; 0 when not known
 	RateFrom    string  // where Rate came from, for the reader
+	// Pilot is the claim's plan in a pilot run's conditions (ScaleByPilot): MLPerf's count
+	// scaled by the variance inflation of the pilot's tail, and the intervals its
+	// autocorrelation needs; nil without a pilot. PilotNote says why a pilot did not scale it.
+	Pilot     *stats.Plan
+	PilotNote string
+	pilotRate float64 // samples per second of the pilot
+	pilotIv   float64 // seconds per interval of the pilot
+}
+
+// ScaleByPilot reads the pilot result in dir and scales the plan to its conditions. A pilot
+// whose log cannot be read leaves the plan unscaled with a note: the rate from its meta.json
+// still holds.
+func (p *Plan) ScaleByPilot(dir string) {
+	run, err := gate.LoadRun(dir)
+	if err != nil {
+		p.PilotNote = err.Error()
+		return
+	}
+	sp, ok := stats.PlanFromPilot(run.Sample, p.Percentile/100, p.Confidence, p.Exceedances)
+	if !ok {
+		p.PilotNote = "the pilot has no samples"
+		return
+	}
+	p.Pilot = &sp
+	if iv := run.Sample.Intervals(); run.Span > 0 && iv > 0 && run.Sample.Count() > 0 {
+		p.pilotRate = float64(run.Sample.Count()) / run.Span.Seconds()
+		p.pilotIv = run.Span.Seconds() / float64(iv)
+	}
 }
 
 // New plans a claim about the percentile-th percentile at confidence with exceedances samples
@@ -60,8 +88,28 @@ func (p Plan) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "rate        %s/s (%s)\n", strconv.FormatFloat(p.Rate, 'f', -1, 64), p.RateFrom)
 		fmt.Fprintf(&b, "duration    %s of measurement, after warm-up\n", FormatSeconds(p.Seconds()))
 	}
+	p.writePilot(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writePilot writes the plan in the pilot's conditions, if there was a pilot.
+func (p Plan) writePilot(b *strings.Builder) {
+	if p.PilotNote != "" {
+		fmt.Fprintf(b, "pilot       not scaled for autocorrelation: %s\n", p.PilotNote)
+	}
+	sp := p.Pilot
+	if sp == nil {
+		return
+	}
+	fmt.Fprintf(b, "inflation   %.3g (variance of the share beyond the pilot's p%s over the binomial, from %d exceedances)\n",
+		sp.VIF, strconv.FormatFloat(p.Percentile, 'f', -1, 64), sp.Exceedances)
+	fmt.Fprintf(b, "samples     %s in the pilot's conditions\n", gate.GroupDigits(sp.Samples))
+	fmt.Fprintf(b, "intervals   ≥ %s (%d blocks of %d for its autocorrelation)\n", gate.GroupDigits(int64(sp.Intervals)), stats.MinBlocks, sp.BlockLen)
+	if p.pilotRate > 0 {
+		secs := max(float64(sp.Samples)/p.pilotRate, float64(sp.Intervals)*p.pilotIv)
+		fmt.Fprintf(b, "duration    %s of measurement, after warm-up, in the pilot's conditions\n", FormatSeconds(secs))
+	}
 }
 
 // PilotRate is the sample rate of the pilot result in dir and where it came from. meta.json

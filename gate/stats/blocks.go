@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -376,4 +377,158 @@ func abs(k int) int {
 		return -k
 	}
 	return k
+}
+
+// StabilityGrowth is how much the block variance of a statistic may grow when its block length
+// doubles before the doubled length is used: blocks long enough for the autocorrelation give
+// (nearly) the same variance at L and 2L, because the covariance between neighbouring blocks,
+// which doubling adds, is then negligible; a ratio V(2L)/V(L) above 1.5 says neighbouring blocks
+// correlate by about 0.5, which Politis and White's estimate missed (typically drift slower than
+// its lag window sees).
+const StabilityGrowth = 1.5
+
+// BlockChoice is the block length a statistic's interval rests on and how it was chosen.
+type BlockChoice struct {
+	// Len is the block length used, in intervals: Needed, or more when the run allows (see
+	// ChooseBlocks).
+	Len int
+	// Needed is the length the autocorrelation of the statistic's per-interval series needs:
+	// Politis and White's, doubled when the stability check asks for it.
+	Needed int
+	// Doubled is set when the stability check doubled Politis and White's length.
+	Doubled bool
+	// Blocks is the number of blocks of Len in the run (the last may be shorter).
+	Blocks int
+	// NeedIntervals is set (MinBlocks × Needed) when the run has fewer intervals: it is too short
+	// for its autocorrelation and no interval or bound may rest on its blocks.
+	NeedIntervals int
+}
+
+// TooShort reports whether the run is too short for its autocorrelation.
+func (c BlockChoice) TooShort() bool { return c.NeedIntervals > 0 }
+
+// Reason says why a run is too short, for a verdict's reason ("" when it is not).
+func (c BlockChoice) Reason(intervals int) string {
+	if !c.TooShort() {
+		return ""
+	}
+	return fmt.Sprintf("run too short for its autocorrelation: need ≥ %d intervals (%d blocks of %d), has %d",
+		c.NeedIntervals, MinBlocks, c.Needed, intervals)
+}
+
+// ChooseBlocks chooses the block length for a share estimated as Σa/Σn over intervals (a[i] the
+// samples of interval i that count, n[i] all its samples; for a mean, a[i] is the interval's sum):
+//
+//  1. Politis and White's automatic length for the series of per-interval shares a[i]/n[i]:
+//     the tested statistic's own series, not a proxy's;
+//  2. the stability check: when the block variance of the share at twice that length exceeds
+//     StabilityGrowth times the variance at that length, twice the length (once);
+//  3. when the run holds fewer than MinBlocks blocks of the result, it is too short for its
+//     autocorrelation: NeedIntervals says how many intervals it would take;
+//  4. otherwise the length used is the larger of that and ⌈n^(2/3)⌉, at most n/MinBlocks: drift
+//     that is small next to one interval's noise but persists hides from an autocorrelation
+//     estimate, and longer blocks, where the run can afford them, keep it inside a block (see
+//     AutoBlockLen). This floor never makes a run too short; step 3 alone does.
+func ChooseBlocks(a, n []float64) BlockChoice {
+	nIv := len(n)
+	if nIv == 0 {
+		return BlockChoice{Len: 1, Needed: 1, NeedIntervals: MinBlocks}
+	}
+	var sa, sn float64
+	for i := range n {
+		sa += a[i]
+		sn += n[i]
+	}
+	f := 0.0
+	if sn > 0 {
+		f = sa / sn
+	}
+	series := make([]float64, nIv)
+	for i := range n {
+		series[i] = f // an empty interval carries no information about the share
+		if n[i] > 0 {
+			series[i] = a[i] / n[i]
+		}
+	}
+	c := BlockChoice{Needed: max(politisWhite(series), 1)}
+	if nIv >= MinBlocks*c.Needed {
+		v1, _ := ratioVar(a, n, c.Needed)
+		v2, _ := ratioVar(a, n, 2*c.Needed)
+		if v2 > StabilityGrowth*v1 {
+			c.Needed *= 2
+			c.Doubled = true
+		}
+	}
+	if nIv < MinBlocks*c.Needed {
+		c.Len, c.NeedIntervals = c.Needed, MinBlocks*c.Needed
+	} else {
+		floor := min(int(math.Ceil(math.Pow(float64(nIv), 2.0/3))), nIv/MinBlocks)
+		c.Len = max(c.Needed, floor)
+	}
+	c.Blocks = (nIv + c.Len - 1) / c.Len
+	return c
+}
+
+// ratioVar returns the variance of the share Σa/Σn estimated from blocks of l intervals (a
+// ratio estimator over independent blocks, with the B/(B−1) correction), and the number of
+// blocks. It is 0 with fewer than two blocks.
+func ratioVar(a, n []float64, l int) (v float64, blocks int) {
+	l = max(l, 1)
+	var sa, sn float64
+	for i := range n {
+		sa += a[i]
+		sn += n[i]
+	}
+	nb := (len(n) + l - 1) / l
+	if sn == 0 || nb < 2 {
+		return 0, nb
+	}
+	f := sa / sn
+	var ss float64
+	for start := 0; start < len(n); start += l {
+		var ba, bn float64
+		for i := start; i < min(start+l, len(n)); i++ {
+			ba += a[i]
+			bn += n[i]
+		}
+		d := ba - f*bn
+		ss += d * d
+	}
+	return ss * float64(nb) / float64(nb-1) / (sn * sn), nb
+}
+
+// countsPerInterval returns, per interval, the samples in buckets whose top is at most x (below)
+// and whose bottom is above x (strictly above), and all its samples.
+func (s *Sample) countsPerInterval(x float64) (below, above, total []float64) {
+	n := s.Intervals()
+	below, above, total = make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range n {
+		total[i] = float64(s.count[i])
+		s.forEach(i, func(idx int32, c int64) {
+			switch {
+			case float64(s.geom.top(idx)) <= x:
+				below[i] += float64(c)
+			case float64(s.geom.lowest(idx)) > x:
+				above[i] += float64(c)
+			}
+		})
+	}
+	return below, above, total
+}
+
+// BlocksFor chooses the block length (ChooseBlocks) for statistic st of s from the series the
+// statistic is made of: for a quantile, the per-interval shares of samples at or below at (its
+// point estimate, or the limit a claim is tested at); for the mean, the per-interval means.
+// Options.BlockLen = BlocksFor(…).Len makes Interval and Compare use it; a run it calls too short
+// should not get an interval at all.
+func BlocksFor(s *Sample, st Stat, at float64) BlockChoice {
+	if st.Kind == Mean {
+		n := make([]float64, len(s.count))
+		for i, c := range s.count {
+			n[i] = float64(c)
+		}
+		return ChooseBlocks(s.sum, n)
+	}
+	below, _, total := s.countsPerInterval(at)
+	return ChooseBlocks(below, total)
 }

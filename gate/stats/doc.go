@@ -45,4 +45,12 @@
 //
 // Sample sufficiency follows MLPerf LoadGen's early stopping (RequiredSamples, Sufficient,
 // EarlyStopBound): a claim the data cannot carry is reported with the samples it would need.
+// MLPerf's count assumes independent samples; NeedSamples scales it by the variance inflation
+// a run shows (block variance over binomial variance of the tail share).
+//
+// Absolute tail claims (QuantileBound, MissBound) use one-sided bounds over blocks chosen per
+// statistic (ChooseBlocks, BlocksFor): Politis and White on the statistic's own per-interval
+// series, a stability check (variance at 2L against L), and, instead of a silently short
+// block, BlockChoice.NeedIntervals when the run cannot hold MinBlocks blocks of the length its
+// autocorrelation needs.
 package stats

@@ -107,6 +107,12 @@ func ruleLine(r gate.RuleResult) RuleLine {
 	}
 	if r.Need != nil {
 		need := fmt.Sprintf("needs %s samples", gate.GroupDigits(r.Need.Samples))
+		switch {
+		case r.Need.Intervals > 0 && r.Need.Samples > 0:
+			need = fmt.Sprintf("needs %s intervals and %s samples", gate.GroupDigits(int64(r.Need.Intervals)), gate.GroupDigits(r.Need.Samples))
+		case r.Need.Intervals > 0:
+			need = fmt.Sprintf("needs %s intervals", gate.GroupDigits(int64(r.Need.Intervals)))
+		}
 		if r.Need.Duration > 0 {
 			need += " (~" + gate.FormatDuration(r.Need.Duration) + ")"
 		}
