@@ -225,3 +225,26 @@ func TestCalibrate(t *testing.T) {
 		})
 	}
 }
+
+// TestRefits: every analysis reports its bootstrap's refits, and a bootstrap whose refits fail
+// more often than MaxRefitFailure gives no bound, saying which fit and how many.
+func TestRefits(t *testing.T) {
+	a, err := Analyze(runOf(expTail, 11, 60, 1000, nil), Options{Bootstrap: 39})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Refits) == 0 || a.Refits[0].Model != GEV || a.Refits[0].Tried != 39 {
+		t.Fatalf("refits %+v", a.Refits)
+	}
+	if why := refitFailure(a.Refits, DefaultMaxRefitFailure); why != "" {
+		t.Errorf("a clean bootstrap refused: %s", why)
+	}
+	bad := []Refits{{Model: GEV, Tried: 199, Failed: 19}, {Model: Gumbel, Tried: 199, Failed: 21}}
+	why := refitFailure(bad, 0.1)
+	if !strings.Contains(why, "21 of 199 bootstrap refits of the gumbel fit") {
+		t.Errorf("reason %q", why)
+	}
+	if why := refitFailure(bad[:1], 0.1); why != "" {
+		t.Errorf("19 of 199 (9.5 %%) refused: %s", why)
+	}
+}
