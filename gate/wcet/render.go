@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -85,14 +86,24 @@ func (r *Report) WriteText(w io.Writer) error {
 	} else {
 		fmt.Fprintf(tw, "  p\tper block\testimate\tupper %.3g\t\n", a.Confidence)
 	}
+	var notes []string
 	for _, bd := range r.Bounds {
+		est, up := "—", "—"
+		if bd.OK {
+			est, up = gate.FormatNs(bd.EstimateNs), gate.FormatNs(bd.UpperNs)
+		} else if !slices.Contains(notes, bd.Reason) {
+			notes = append(notes, bd.Reason)
+		}
 		if a.Method == GPD {
-			fmt.Fprintf(tw, "  %g\t%s\t%s\t\n", bd.P, gate.FormatNs(bd.EstimateNs), gate.FormatNs(bd.UpperNs))
+			fmt.Fprintf(tw, "  %g\t%s\t%s\t\n", bd.P, est, up)
 		} else {
-			fmt.Fprintf(tw, "  %g\t%.3g\t%s\t%s\t\n", bd.P, bd.BlockP, gate.FormatNs(bd.EstimateNs), gate.FormatNs(bd.UpperNs))
+			fmt.Fprintf(tw, "  %g\t%.3g\t%s\t%s\t\n", bd.P, bd.BlockP, est, up)
 		}
 	}
 	_ = tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintf(&b, "  —: %s\n", n)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

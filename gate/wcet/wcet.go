@@ -56,6 +56,8 @@ var (
 	DefaultMethod = GEV
 	// DefaultProbs are the per-inference exceedance probabilities reported.
 	DefaultProbs = []float64{1e-6, 1e-9, 1e-12}
+	// DefaultDeepProb: see DefaultDeepMinBlocks.
+	DefaultDeepProb = 1e-9
 )
 
 // Defaults of Options and of the wcet command's flags.
@@ -73,6 +75,12 @@ const (
 	// before no bound is given: the refits that did converge would be a biased sample of the
 	// estimator's distribution (failures happen in the awkward corners of the likelihood).
 	DefaultMaxRefitFailure = 0.1
+	// DefaultDeepProb and DefaultDeepMinBlocks: a claim at a per-inference exceedance
+	// probability of DeepProb or below needs at least DeepMinBlocks block maxima. Thirty to fifty
+	// maxima fit the body of the maximum's distribution; a claim that far out rests on its shape
+	// parameter, whose standard error from 50 maxima (about 0.1) moves pWCET(1e-9) by tens of
+	// per cent.
+	DefaultDeepMinBlocks = 100
 	// DefaultSeed seeds the bootstrap so the same result gives the same report.
 	DefaultSeed = 1
 	// DefaultMinBlocks is the fewest block maxima a bound is estimated from.
@@ -101,6 +109,11 @@ type Options struct {
 	TailSize int
 	// MaxRefitFailure is the largest share of failed bootstrap refits that still gives a bound.
 	MaxRefitFailure float64
+	// DeepProb and DeepMinBlocks: bounds at per-inference probabilities at or below DeepProb
+	// need at least DeepMinBlocks block maxima (fewer: no bound at those probabilities, with the
+	// number needed).
+	DeepProb      float64
+	DeepMinBlocks int
 }
 
 func (o Options) withDefaults() Options {
@@ -113,6 +126,8 @@ func (o Options) withDefaults() Options {
 	o.MinBlockFill = cmp.Or(o.MinBlockFill, DefaultMinBlockFill)
 	o.TailSize = cmp.Or(o.TailSize, DefaultTailSize)
 	o.MaxRefitFailure = cmp.Or(o.MaxRefitFailure, DefaultMaxRefitFailure)
+	o.DeepProb = cmp.Or(o.DeepProb, DefaultDeepProb)
+	o.DeepMinBlocks = cmp.Or(o.DeepMinBlocks, DefaultDeepMinBlocks)
 	return o
 }
 
@@ -145,6 +160,12 @@ func (o Options) Validate() error {
 	// The fields added after the command's flags were written may be left zero (their default).
 	if f := cmp.Or(o.MaxRefitFailure, DefaultMaxRefitFailure); !(f > 0 && f <= 0.5) {
 		errs = append(errs, fmt.Errorf("max refit failure %g: want 0 < share <= 0.5", o.MaxRefitFailure))
+	}
+	if p := cmp.Or(o.DeepProb, DefaultDeepProb); !(p > 0 && p < 1) {
+		errs = append(errs, fmt.Errorf("deep probability %g: want 0 < p < 1", o.DeepProb))
+	}
+	if n := cmp.Or(o.DeepMinBlocks, DefaultDeepMinBlocks); n < 10 {
+		errs = append(errs, fmt.Errorf("deep min blocks %d: want at least 10", o.DeepMinBlocks))
 	}
 	return errors.Join(errs...)
 }
@@ -186,6 +207,9 @@ type Analysis struct {
 	// them mean no bound.
 	Refits []Refits `json:"refits,omitempty"`
 	Seed   uint64   `json:"seed"`
+	// DeepProb and DeepMinBlocks: bounds at DeepProb or below need DeepMinBlocks block maxima.
+	DeepProb      float64 `json:"deep_p"`
+	DeepMinBlocks int     `json:"deep_min_blocks"`
 
 	blocks []block
 	gev    gev
@@ -282,7 +306,8 @@ func AnalyzeBlocks(in Blocks, opts Options) (*Analysis, error) {
 	if opts.Method == GPD && in.Merged == nil {
 		return nil, fmt.Errorf("wcet: the gpd method needs the merged histogram of the blocks")
 	}
-	a := &Analysis{Method: opts.Method, Confidence: opts.Confidence, Bootstrap: opts.Bootstrap, Seed: opts.Seed}
+	a := &Analysis{Method: opts.Method, Confidence: opts.Confidence, Bootstrap: opts.Bootstrap, Seed: opts.Seed,
+		DeepProb: opts.DeepProb, DeepMinBlocks: opts.DeepMinBlocks}
 	a.blocks, a.Dropped, a.RefBlockSamples = blocksOf(in, opts.MinBlockFill)
 	a.Blocks = len(a.blocks)
 	for i, n := range in.Count {
@@ -558,6 +583,9 @@ func (a *Analysis) check(p float64) string {
 		return a.Reason
 	case !(p > 0 && p < 1):
 		return fmt.Sprintf("exceedance probability %g: want 0 < p < 1", p)
+	case p <= a.DeepProb && a.Blocks < a.DeepMinBlocks:
+		return fmt.Sprintf("claims at %g or below need at least %d block maxima (intervals), have %d; record %d more",
+			a.DeepProb, a.DeepMinBlocks, a.Blocks, a.DeepMinBlocks-a.Blocks)
 	}
 	return ""
 }
