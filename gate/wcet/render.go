@@ -55,6 +55,13 @@ func (r *Report) WriteText(w io.Writer) error {
 				gate.FormatNs(f.Mu), gate.FormatNs(f.Sigma), f.Xi, f.LogLik)
 		}
 	}
+	if f := a.Floor; f != nil {
+		if a.Method == GPD {
+			fmt.Fprintf(&b, "ξ = 0 floor of the bounds: exponential exceedances, σ = %s; log-likelihood %.1f\n", gate.FormatNs(f.Sigma), f.LogLik)
+		} else {
+			fmt.Fprintf(&b, "ξ = 0 floor of the bounds: Gumbel μ = %s, σ = %s; log-likelihood %.1f\n", gate.FormatNs(f.Mu), gate.FormatNs(f.Sigma), f.LogLik)
+		}
+	}
 	if len(a.Tests) > 0 {
 		fmt.Fprintf(&b, "\ntests (each at α = %.3g, no Bonferroni split; any failure means no bound):\n", a.Tests[0].Alpha)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -87,10 +94,14 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "  p\tper block\testimate\tupper %.3g\t\n", a.Confidence)
 	}
 	var notes []string
+	floored := false
 	for _, bd := range r.Bounds {
 		est, up := "—", "—"
 		if bd.OK {
 			est, up = gate.FormatNs(bd.EstimateNs), gate.FormatNs(bd.UpperNs)
+			if bd.UpperFromXi0 {
+				up, floored = up+" *", true
+			}
 		} else if !slices.Contains(notes, bd.Reason) {
 			notes = append(notes, bd.Reason)
 		}
@@ -101,6 +112,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	_ = tw.Flush()
+	if floored {
+		fmt.Fprintf(&b, "  *: the ξ = 0 model's bound, above the fitted shape's (ξ = %.3f): the bound does not rest on a finite end point\n", a.Fit.Xi)
+	}
 	for _, n := range notes {
 		fmt.Fprintf(&b, "  —: %s\n", n)
 	}

@@ -197,11 +197,16 @@ type Analysis struct {
 	RefBlockSamples float64 `json:"ref_block_samples"`
 	MaxObservedNs   int64   `json:"max_observed_ns"`
 	Fit             *Fit    `json:"fit,omitempty"`
-	Tests           []Test  `json:"tests"`
-	Valid           bool    `json:"valid"`
-	Reason          string  `json:"reason,omitempty"`
-	Confidence      float64 `json:"confidence"`
-	Bootstrap       int     `json:"bootstrap"`
+	// Floor is the same data fitted with the shape held at ξ = 0 (Gumbel for the GEV method,
+	// exponential exceedances for the GPD method). Its bootstrapped upper bounds floor the
+	// gated bounds (Upper): a negative shape estimated from a few dozen maxima ends the tail at
+	// a finite point, and a bound is not allowed to rest on that end point. Nil for Gumbel.
+	Floor      *Fit    `json:"floor_fit,omitempty"`
+	Tests      []Test  `json:"tests"`
+	Valid      bool    `json:"valid"`
+	Reason     string  `json:"reason,omitempty"`
+	Confidence float64 `json:"confidence"`
+	Bootstrap  int     `json:"bootstrap"`
 	// Refits counts the bootstrap refits tried and failed, per fitted model. A failed refit is
 	// left out of the fit test's p-value and of the upper bounds; more than MaxRefitFailure of
 	// them mean no bound.
@@ -218,6 +223,11 @@ type Analysis struct {
 	// boot holds the bootstrap refits, for the upper confidence bounds.
 	bootGEV []gev
 	bootGPD []gpd
+	// floorGEV and floorGPD are the ξ = 0 fit and its refits (see Floor).
+	floorGEV     *gev
+	floorGPD     *gpd
+	bootFloorGEV []gev
+	bootFloorGPD []gpd
 }
 
 // Refits is the parametric bootstrap of one fitted model: how many refits were tried and how
@@ -436,9 +446,7 @@ func (a *Analysis) fitGEVMaxima(opts Options, maxima []float64, rng *rand.Rand) 
 	exceed := 0
 	refits := Refits{Model: opts.Method, Tried: opts.Bootstrap}
 	for range opts.Bootstrap {
-		for i := range sim {
-			sim[i] = d.quantileT(-math.Log(1-rng.Float64()) / w[i])
-		}
+		d.draw(sim, w, rng)
 		bd, _, err := fitGEV(sim, w, gumbel, &d)
 		if err != nil {
 			refits.Failed++
@@ -452,7 +460,35 @@ func (a *Analysis) fitGEVMaxima(opts Options, maxima []float64, rng *rand.Rand) 
 			exceed++
 		}
 	}
-	return a.adTest(a2, exceed, refits)
+	ad, err := a.adTest(a2, exceed, refits)
+	if err != nil || gumbel {
+		return ad, err
+	}
+	return ad, a.gumbelFloor(maxima, w, opts.Bootstrap, rng)
+}
+
+// gumbelFloor fits the maxima with ξ held at 0 and bootstraps that fit (simulating from it), for
+// the floor of the gated bounds (see Analysis.Floor).
+func (a *Analysis) gumbelFloor(maxima, w []float64, boot int, rng *rand.Rand) error {
+	d, ll, err := fitGEV(maxima, w, true, nil)
+	if err != nil {
+		return fmt.Errorf("the ξ = 0 (Gumbel) fit that floors the bounds: %w", err)
+	}
+	a.floorGEV = &d
+	a.Floor = &Fit{Mu: d.Mu, Sigma: d.Sigma, LogLik: ll}
+	refits := Refits{Model: Gumbel, Tried: boot}
+	sim := make([]float64, len(w))
+	for range boot {
+		d.draw(sim, w, rng)
+		bd, _, err := fitGEV(sim, w, true, &d)
+		if err != nil {
+			refits.Failed++
+			continue
+		}
+		a.bootFloorGEV = append(a.bootFloorGEV, bd)
+	}
+	a.Refits = append(a.Refits, refits)
+	return nil
 }
 
 // adTest records the bootstrap's refits and returns the Anderson–Darling test from the refits
@@ -540,7 +576,28 @@ func (a *Analysis) fitGPDTail(opts Options, rng *rand.Rand) (Test, error) {
 			exceed++
 		}
 	}
-	return a.adTest(a2, exceed, refits)
+	ad, err := a.adTest(a2, exceed, refits)
+	if err != nil {
+		return ad, err
+	}
+	// The ξ = 0 floor: exponential exceedances, whose maximum-likelihood scale is their mean;
+	// a refit of simulated exceedances is their mean again, so it cannot fail.
+	m := stat.Mean(y, c)
+	a.floorGPD = &gpd{Sigma: m}
+	var fll float64
+	for i, v := range y {
+		fll += c[i] * a.floorGPD.logPDF(v)
+	}
+	a.Floor = &Fit{Sigma: m, LogLik: fll, ThresholdNs: u, TailSamples: above, TailShare: a.Fit.TailShare}
+	for range opts.Bootstrap {
+		var s float64
+		for range above {
+			s += rng.ExpFloat64()
+		}
+		a.bootFloorGPD = append(a.bootFloorGPD, gpd{Sigma: m * s / float64(above)})
+	}
+	a.Refits = append(a.Refits, Refits{Model: "exponential", Tried: opts.Bootstrap})
+	return ad, nil
 }
 
 // BlockProb converts a per-inference exceedance probability to the probability that the
@@ -556,25 +613,48 @@ func (a *Analysis) PWCET(p float64) (ns float64, ok bool, reason string) {
 	return a.quantile(p, a.gev, a.gpd), true, ""
 }
 
-// Upper is the upper confidence bound of PWCET(p) at confidence c (0.5 ≤ c < 1), the c-quantile
-// of the bootstrap refits' estimates (percentile method).
+// Upper is the gated upper confidence bound of PWCET(p) at confidence c (0.5 ≤ c < 1): the
+// c-quantile of the bootstrap refits' estimates (percentile method), and for the GEV and GPD
+// methods at least the same bound of the ξ = 0 model (see Analysis.Floor), so a negative shape
+// never ends the bound below what a Gumbel (or exponential) tail says.
 func (a *Analysis) Upper(p, c float64) (ns float64, ok bool, reason string) {
+	v, _, ok, reason := a.upper(p, c)
+	return v, ok, reason
+}
+
+// upper is Upper, and whether the ξ = 0 floor gave it.
+func (a *Analysis) upper(p, c float64) (ns float64, floored, ok bool, reason string) {
 	if reason := a.check(p); reason != "" {
-		return 0, false, reason
+		return 0, false, false, reason
 	}
 	if !(c >= 0.5 && c < 1) {
-		return 0, false, fmt.Sprintf("confidence %g: want 0.5 <= c < 1", c)
+		return 0, false, false, fmt.Sprintf("confidence %g: want 0.5 <= c < 1", c)
 	}
+	v := a.percentile(p, c, a.gev, a.gpd, a.bootGEV, a.bootGPD)
+	var f float64
+	switch {
+	case a.floorGEV != nil:
+		f = a.percentile(p, c, *a.floorGEV, gpd{}, a.bootFloorGEV, nil)
+	case a.floorGPD != nil:
+		f = a.percentile(p, c, gev{}, *a.floorGPD, nil, a.bootFloorGPD)
+	}
+	if f > v {
+		return f, true, true, ""
+	}
+	return v, false, true, ""
+}
+
+// percentile is the c-quantile of the refits' PWCET(p), at least the fit's own.
+func (a *Analysis) percentile(p, c float64, d gev, g gpd, bootGEV []gev, bootGPD []gpd) float64 {
 	var est []float64
-	for _, d := range a.bootGEV {
+	for _, d := range bootGEV {
 		est = append(est, a.quantile(p, d, gpd{}))
 	}
-	for _, d := range a.bootGPD {
+	for _, d := range bootGPD {
 		est = append(est, a.quantile(p, gev{}, d))
 	}
 	sort.Float64s(est)
-	v := stat.Quantile(c, stat.Empirical, est, nil)
-	return max(v, a.quantile(p, a.gev, a.gpd)), true, ""
+	return max(stat.Quantile(c, stat.Empirical, est, nil), a.quantile(p, d, g))
 }
 
 func (a *Analysis) check(p float64) string {
@@ -608,8 +688,10 @@ type Bound struct {
 	BlockP     float64 `json:"block_p,omitempty"`
 	EstimateNs float64 `json:"estimate_ns,omitempty"`
 	UpperNs    float64 `json:"upper_ns,omitempty"`
-	OK         bool    `json:"ok"`
-	Reason     string  `json:"reason,omitempty"`
+	// UpperFromXi0 is set when the ξ = 0 model's bound (Analysis.Floor) was the larger.
+	UpperFromXi0 bool   `json:"upper_from_xi0,omitempty"`
+	OK           bool   `json:"ok"`
+	Reason       string `json:"reason,omitempty"`
 }
 
 // Bounds evaluates PWCET and Upper at each probability.
@@ -622,7 +704,7 @@ func (a *Analysis) Bounds(probs []float64) []Bound {
 		}
 		b.EstimateNs, b.OK, b.Reason = a.PWCET(p)
 		if b.OK {
-			b.UpperNs, _, _ = a.Upper(p, a.Confidence)
+			b.UpperNs, b.UpperFromXi0, _, _ = a.upper(p, a.Confidence)
 		}
 		out = append(out, b)
 	}
