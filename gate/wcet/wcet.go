@@ -9,8 +9,11 @@
 // exceedances of the merged histogram over a high threshold are. The model for blocks of
 // unequal size (intervals hold as many inferences as fitted in them) uses max-stability: if a
 // reference block of n̄ inferences has maximum distribution G, a block of n inferences has
-// G^(n/n̄), and one inference has G^(1/n̄). So the per-inference exceedance probability p maps
-// to the block-level probability 1 − (1 − p)^n̄ ≈ n̄·p, computed without forming 1 − p.
+// G^(n/n̄), and one inference has F with G = F^(n̄θ), θ the extremal index: exceedances of a
+// high level come in clusters of 1/θ inferences on average (θ = 1: no clustering). So the
+// per-inference exceedance probability p maps to the block-level probability
+// 1 − (1 − p)^(n̄θ) ≈ n̄θ·p, computed without forming 1 − p. θ is estimated from the blocks
+// (Clustering) and both probabilities are reported.
 //
 // Before a bound is reported three tests must pass, each at level Alpha (no Bonferroni split:
 // splitting would make accepting a bad fit easier): Ljung–Box on the series of block maxima
@@ -196,7 +199,9 @@ type Analysis struct {
 	// probabilities.
 	RefBlockSamples float64 `json:"ref_block_samples"`
 	MaxObservedNs   int64   `json:"max_observed_ns"`
-	Fit             *Fit    `json:"fit,omitempty"`
+	// Clustering is the extremal index the per-inference conversion uses.
+	Clustering Clustering `json:"clustering"`
+	Fit        *Fit       `json:"fit,omitempty"`
 	// Floor is the same data fitted with the shape held at ξ = 0 (Gumbel for the GEV method,
 	// exponential exceedances for the GPD method). Its bootstrapped upper bounds floor the
 	// gated bounds (Upper): a negative shape estimated from a few dozen maxima ends the tail at
@@ -250,6 +255,85 @@ func (r Refits) failShare() float64 {
 	return float64(r.Failed) / float64(r.Tried)
 }
 
+// Clustering is the extremal index θ the conversion between per-block and per-inference
+// probabilities uses: a block of n̄ inferences has the maximum of n̄θ independent ones. It is
+// estimated by the blocks estimator at the median block maximum u: with p_u the share of all
+// inferences at or above u (from the merged histogram) and K of k blocks reaching u, θ solves
+// Σ_i (1 − p_u)^(θ·n_i) = k − K (for equal blocks, θ = log(1 − K/k) / (n̄·log(1 − p_u))). It is
+// capped at 1 (sampling noise above 1 is no evidence of anything) and floored at 1/n̄. When it
+// cannot be estimated (no merged histogram, every maximum in one bucket) θ = 1 is assumed and
+// Note says so. Its own sampling error is not in the bootstrap.
+type Clustering struct {
+	Estimated bool    `json:"estimated"`
+	Theta     float64 `json:"theta"`
+	// ThresholdNs is u; BlocksOver of the blocks reach it, Exceedances inferences do.
+	ThresholdNs float64 `json:"threshold_ns,omitempty"`
+	BlocksOver  int     `json:"blocks_over,omitempty"`
+	Exceedances int64   `json:"exceedances,omitempty"`
+	Note        string  `json:"note,omitempty"`
+}
+
+// extremalIndex estimates Clustering from the blocks and every inference merged (nil: θ = 1).
+func extremalIndex(blocks []block, merged *hdrhistogram.Histogram, ref float64) Clustering {
+	assumed := func(why string) Clustering {
+		return Clustering{Theta: 1, Note: "not estimated (" + why + "): no clustering assumed (θ = 1)"}
+	}
+	if merged == nil || len(blocks) == 0 || ref <= 0 {
+		return assumed("no merged histogram")
+	}
+	los := make([]float64, len(blocks))
+	for i, b := range blocks {
+		los[i] = b.lo
+	}
+	sort.Float64s(los)
+	u := los[len(los)/2]
+	k, over := len(blocks), 0
+	for _, b := range blocks {
+		if b.lo >= u {
+			over++
+		}
+	}
+	var n int64
+	for _, bar := range merged.Distribution() {
+		if float64(bar.From) >= u {
+			n += bar.Count
+		}
+	}
+	c := Clustering{Estimated: true, Theta: 1, ThresholdNs: u, BlocksOver: over, Exceedances: n}
+	total := merged.TotalCount()
+	if over == k || n == 0 || total == 0 {
+		return assumed("every block maximum in one bucket")
+	}
+	lq := math.Log1p(-float64(n) / float64(total)) // log(1 − p_u)
+	// f(θ) = Σ (1 − p_u)^(θ n_i) − (k − K) falls as θ grows.
+	f := func(th float64) float64 {
+		var s float64
+		for _, b := range blocks {
+			s += math.Exp(th * float64(b.n) * lq)
+		}
+		return s - float64(k-over)
+	}
+	lo := 1 / ref
+	switch {
+	case f(1) >= 0:
+		c.Theta = 1
+	case f(lo) <= 0:
+		c.Theta = lo
+	default:
+		hi := 1.0
+		for range 60 {
+			mid := (lo + hi) / 2
+			if f(mid) > 0 {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		c.Theta = (lo + hi) / 2
+	}
+	return c
+}
+
 // refitFailure says which bootstrap failed too often (more than share of its refits), or "".
 func refitFailure(rs []Refits, share float64) string {
 	for _, r := range rs {
@@ -277,12 +361,14 @@ func (b block) mid() float64 { return (b.lo + b.hi) / 2 }
 // it from a streamed run without a histogram per interval; HistogramBlocks from histograms.
 type Blocks struct {
 	Count, MaxLow, Max []int64
-	// Merged is every block merged; only the GPD method reads it, and it may be nil otherwise.
+	// Merged is every block merged, for the GPD method and the extremal index (Clustering). It
+	// may be nil for the block-maxima methods; then θ = 1 is assumed and the report says so.
 	Merged *hdrhistogram.Histogram
 }
 
 // HistogramBlocks reduces interval histograms, in time order, to Blocks; withMerged also merges
-// them for the GPD method (a 270 KB histogram, which the block-maxima methods do not need).
+// them (a 270 KB histogram) for the GPD method and the extremal index (Clustering), without
+// which no clustering is assumed.
 func HistogramBlocks(ivs []*hdrhistogram.Histogram, withMerged bool) Blocks {
 	b := Blocks{Count: make([]int64, len(ivs)), MaxLow: make([]int64, len(ivs)), Max: make([]int64, len(ivs))}
 	for i, h := range ivs {
@@ -298,7 +384,7 @@ func HistogramBlocks(ivs []*hdrhistogram.Histogram, withMerged bool) Blocks {
 // Analyze fits the tail of a run given as its interval histograms in time order and tests the
 // fit; see AnalyzeBlocks.
 func Analyze(ivs []*hdrhistogram.Histogram, opts Options) (*Analysis, error) {
-	return AnalyzeBlocks(HistogramBlocks(ivs, cmp.Or(opts.Method, DefaultMethod) == GPD), opts)
+	return AnalyzeBlocks(HistogramBlocks(ivs, true), opts)
 }
 
 // AnalyzeBlocks fits the tail of a run given as its Blocks and tests the fit. It returns an
@@ -320,6 +406,7 @@ func AnalyzeBlocks(in Blocks, opts Options) (*Analysis, error) {
 		DeepProb: opts.DeepProb, DeepMinBlocks: opts.DeepMinBlocks}
 	a.blocks, a.Dropped, a.RefBlockSamples = blocksOf(in, opts.MinBlockFill)
 	a.Blocks = len(a.blocks)
+	a.Clustering = extremalIndex(a.blocks, in.Merged, a.RefBlockSamples)
 	for i, n := range in.Count {
 		a.Samples += n
 		a.MaxObservedNs = max(a.MaxObservedNs, in.Max[i])
@@ -672,7 +759,7 @@ func (a *Analysis) check(p float64) string {
 
 func (a *Analysis) quantile(p float64, d gev, g gpd) float64 {
 	if a.Method != GPD {
-		return d.quantileT(-a.RefBlockSamples * math.Log1p(-p))
+		return d.quantileT(-a.RefBlockSamples * a.Clustering.Theta * math.Log1p(-p))
 	}
 	if p >= a.Fit.TailShare {
 		// Not in the tail: the histogram itself answers.
@@ -684,7 +771,8 @@ func (a *Analysis) quantile(p float64, d gev, g gpd) float64 {
 // Bound is a pWCET at one per-inference exceedance probability.
 type Bound struct {
 	P float64 `json:"p"`
-	// BlockP is the matching exceedance probability of a reference block's maximum (GEV, Gumbel).
+	// BlockP is the matching exceedance probability of a reference block's maximum,
+	// 1 − (1 − P)^(n̄θ): it does not depend on the clustering assumption, P does.
 	BlockP     float64 `json:"block_p,omitempty"`
 	EstimateNs float64 `json:"estimate_ns,omitempty"`
 	UpperNs    float64 `json:"upper_ns,omitempty"`
@@ -699,8 +787,8 @@ func (a *Analysis) Bounds(probs []float64) []Bound {
 	out := make([]Bound, 0, len(probs))
 	for _, p := range probs {
 		b := Bound{P: p}
-		if a.Method != GPD && a.RefBlockSamples > 0 {
-			b.BlockP = BlockProb(p, a.RefBlockSamples)
+		if a.RefBlockSamples > 0 {
+			b.BlockP = BlockProb(p, a.RefBlockSamples*a.Clustering.Theta)
 		}
 		b.EstimateNs, b.OK, b.Reason = a.PWCET(p)
 		if b.OK {

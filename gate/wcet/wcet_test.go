@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline/result"
 )
 
 // testBootstrap keeps the package's tests fast; the command's default is DefaultBootstrap.
@@ -268,5 +269,42 @@ func TestShapeFloor(t *testing.T) {
 	}
 	if b.EstimateNs > end {
 		t.Errorf("the estimate %.0f is the GEV's and cannot pass its end %.0f", b.EstimateNs, end)
+	}
+}
+
+// TestClustering: a process whose slow inferences come in clusters of 10 (each drawn value
+// recorded 10 times in its interval) has extremal index 0.1. The blocks estimator finds it, and
+// the per-inference pWCET uses it: the estimate's true exceedance probability is about p, where
+// assuming no clustering would put it near 10·p.
+func TestClustering(t *testing.T) {
+	const cluster = 10
+	r := rand.New(rand.NewPCG(13, 1))
+	ivs := make([]*hdrhistogram.Histogram, 100)
+	for i := range ivs {
+		h := result.NewHistogram()
+		for range 1000 / cluster {
+			_ = h.RecordValues(int64(expTail.sample(r)), cluster)
+		}
+		ivs[i] = h
+	}
+	a, err := Analyze(ivs, Options{Bootstrap: testBootstrap})
+	if err != nil || !a.Valid {
+		t.Fatal(err, a.Reason)
+	}
+	t.Logf("clustering %+v", a.Clustering)
+	if th := a.Clustering.Theta; !a.Clustering.Estimated || th < 0.06 || th > 0.16 {
+		t.Errorf("clustering %+v: want θ about 0.1", a.Clustering)
+	}
+	const p = 1e-6
+	e, _, _ := a.PWCET(p)
+	if q := expTail.survival(e) / p; q < 1.0/3 || q > 3 {
+		t.Errorf("pWCET(%g) = %.0f ns is exceeded with probability %.2g·p", p, e, q)
+	}
+	iid, err := Analyze(runOf(expTail, 12, 100, 1000, nil), Options{Bootstrap: testBootstrap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th := iid.Clustering.Theta; th < 0.7 {
+		t.Errorf("independent inferences: θ = %.3g, want near 1", th)
 	}
 }
