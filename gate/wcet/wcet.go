@@ -15,6 +15,10 @@
 // 1 − (1 − p)^(n̄θ) ≈ n̄θ·p, computed without forming 1 − p. θ is estimated from the blocks
 // (Clustering) and both probabilities are reported.
 //
+// A gated bound (Upper) is never below the same bound of the model with ξ held at 0 (Floor), so
+// a negative shape from a few dozen maxima cannot fix a finite end point under it; claims at
+// DeepProb (1e-9) or below need DeepMinBlocks (100) block maxima.
+//
 // Before a bound is reported three tests must pass, each at level Alpha (no Bonferroni split:
 // splitting would make accepting a bad fit easier): Ljung–Box on the series of block maxima
 // (independence), Mann–Kendall on the same series (stationarity: no monotonic trend) and
