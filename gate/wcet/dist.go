@@ -1,6 +1,9 @@
 package wcet
 
-import "math"
+import (
+	"math"
+	"math/rand/v2"
+)
 
 // gumbelXi is how close to zero the shape must be to be treated as the Gumbel (ξ = 0) limit.
 // The general formulas are evaluated through log1p/expm1, so they are accurate down to about
@@ -55,6 +58,13 @@ func (d gev) quantileT(y float64) float64 {
 		return d.Mu - d.Sigma*ly
 	}
 	return d.Mu + d.Sigma*math.Expm1(-d.Xi*ly)/d.Xi
+}
+
+// draw fills x with maxima of blocks w[i] times the reference block (distribution G^w[i]).
+func (d gev) draw(x, w []float64, rng *rand.Rand) {
+	for i := range x {
+		x[i] = d.quantileT(-math.Log(1-rng.Float64()) / w[i])
+	}
 }
 
 // upperEnd is the upper end of the support: +Inf unless ξ < 0.

@@ -11,11 +11,13 @@ import (
 )
 
 // Shape limits of the fits. Below ξ = −1 the GEV likelihood is unbounded (the upper end
-// collapses onto the largest maximum); the maximum-likelihood estimator is regular only for
-// ξ > −0.5, and a block maximum of latencies with ξ beyond ±1 says the model is wrong, not
-// that the worst case is known.
+// collapses onto the largest maximum), and the maximum-likelihood estimator is regular (its
+// bootstrap and its fit test meaningful) only for ξ > −0.5 (Smith 1985): below that a few dozen
+// maxima would pin a finite end point. A block maximum of latencies with ξ beyond those limits
+// says the model is wrong, not that the worst case is known; the fit test judges the fit at the
+// limit.
 const (
-	minXi = -0.95
+	minXi = -0.5
 	maxXi = 1.0
 )
 

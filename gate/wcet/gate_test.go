@@ -15,7 +15,8 @@ import (
 // the pwcet rule passes, fails and stays inconclusive when it should.
 func TestGateFunc(t *testing.T) {
 	exp := func(rng *rand.Rand, _ *float64) float64 { return 1e6 + 5e4*rng.ExpFloat64() }
-	good := gatetest.Write(t, t.TempDir(), gatetest.Spec{Suite: "synth", Intervals: 60, PerIv: 1000, Seed: 9, Process: exp})
+	good := gatetest.Write(t, t.TempDir(), gatetest.Spec{Suite: "synth", Intervals: 100, PerIv: 1000, Seed: 9, Process: exp})
+	shallow := gatetest.Write(t, t.TempDir(), gatetest.Spec{Suite: "synth", Intervals: 60, PerIv: 1000, Seed: 9, Process: exp})
 	few := gatetest.Write(t, t.TempDir(), gatetest.Spec{Suite: "synth", Intervals: 10, PerIv: 1000, Seed: 9, Process: exp})
 	cases := []struct {
 		name    string
@@ -26,6 +27,8 @@ func TestGateFunc(t *testing.T) {
 	}{
 		{"bound under the limit", good, "pwcet(1e-9) < 50ms", gate.VerdictPass, "pWCET"},
 		{"bound over the limit", good, "pwcet(1e-9) < 1.2ms", gate.VerdictRegression, "pWCET"},
+		{"60 blocks suffice at 1e-6", shallow, "pwcet(1e-6) < 50ms", gate.VerdictPass, "pWCET"},
+		{"60 blocks are too few at 1e-9", shallow, "pwcet(1e-9) < 50ms", gate.VerdictInconclusive, "need at least 100 block maxima (intervals), have 60; record 40 more"},
 		{"too few blocks", few, "pwcet(1e-9) < 50ms", gate.VerdictInconclusive, "need at least 30 block maxima"},
 	}
 	for _, c := range cases {

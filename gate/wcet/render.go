@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -54,8 +55,18 @@ func (r *Report) WriteText(w io.Writer) error {
 				gate.FormatNs(f.Mu), gate.FormatNs(f.Sigma), f.Xi, f.LogLik)
 		}
 	}
+	if f := a.Floor; f != nil {
+		if a.Method == GPD {
+			fmt.Fprintf(&b, "ξ = 0 floor of the bounds: exponential exceedances, σ = %s; log-likelihood %.1f\n", gate.FormatNs(f.Sigma), f.LogLik)
+		} else {
+			fmt.Fprintf(&b, "ξ = 0 floor of the bounds: Gumbel μ = %s, σ = %s; log-likelihood %.1f\n", gate.FormatNs(f.Mu), gate.FormatNs(f.Sigma), f.LogLik)
+		}
+	}
+	if a.Blocks > 0 {
+		b.WriteString(clusteringText(a) + "\n")
+	}
 	if len(a.Tests) > 0 {
-		fmt.Fprintf(&b, "\ntests (each at α = %.3g: the family's %.3g split over %d, Bonferroni):\n", a.Tests[0].Alpha, 3*a.Tests[0].Alpha, 3)
+		fmt.Fprintf(&b, "\ntests (each at α = %.3g, no Bonferroni split; any failure means no bound):\n", a.Tests[0].Alpha)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, t := range a.Tests {
 			v := "FAIL"
@@ -66,6 +77,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		_ = tw.Flush()
 	}
+	if len(a.Refits) > 0 {
+		rs := make([]string, len(a.Refits))
+		for i, r := range a.Refits {
+			rs[i] = r.String()
+		}
+		fmt.Fprintf(&b, "bootstrap refits: %s\n", strings.Join(rs, "; "))
+	}
 	if !a.Valid {
 		fmt.Fprintf(&b, "\n%s\n", a.Reason)
 		_, err := io.WriteString(w, b.String())
@@ -73,21 +91,47 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "\npWCET at per-inference exceedance probabilities (upper bound: %.3g parametric-bootstrap percentile):\n", a.Confidence)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	if a.Method == GPD {
-		fmt.Fprintf(tw, "  p\testimate\tupper %.3g\t\n", a.Confidence)
-	} else {
-		fmt.Fprintf(tw, "  p\tper block\testimate\tupper %.3g\t\n", a.Confidence)
-	}
+	fmt.Fprintf(tw, "  p\tper block\testimate\tupper %.3g\t\n", a.Confidence)
+	var notes []string
+	floored := false
 	for _, bd := range r.Bounds {
-		if a.Method == GPD {
-			fmt.Fprintf(tw, "  %g\t%s\t%s\t\n", bd.P, gate.FormatNs(bd.EstimateNs), gate.FormatNs(bd.UpperNs))
-		} else {
-			fmt.Fprintf(tw, "  %g\t%.3g\t%s\t%s\t\n", bd.P, bd.BlockP, gate.FormatNs(bd.EstimateNs), gate.FormatNs(bd.UpperNs))
+		est, up := "—", "—"
+		if bd.OK {
+			est, up = gate.FormatNs(bd.EstimateNs), gate.FormatNs(bd.UpperNs)
+			if bd.UpperFromXi0 {
+				up, floored = up+" *", true
+			}
+		} else if !slices.Contains(notes, bd.Reason) {
+			notes = append(notes, bd.Reason)
 		}
+		fmt.Fprintf(tw, "  %g\t%.3g\t%s\t%s\t\n", bd.P, bd.BlockP, est, up)
 	}
 	_ = tw.Flush()
+	if floored {
+		fmt.Fprintf(&b, "  *: the ξ = 0 model's bound, above the fitted shape's (ξ = %.3f): the bound does not rest on a finite end point\n", a.Fit.Xi)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(&b, "  —: %s\n", n)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// clusteringText states the clustering assumption behind the per-inference probabilities.
+func clusteringText(a *Analysis) string {
+	c := a.Clustering
+	var s string
+	if c.Estimated {
+		s = fmt.Sprintf("clustering: extremal index θ = %.3g (blocks estimator at %s, the median block maximum: %d of %d blocks and %d inferences reach it)",
+			c.Theta, gate.FormatNs(c.ThresholdNs), c.BlocksOver, a.Blocks, c.Exceedances)
+	} else {
+		s = "clustering: extremal index " + c.Note
+	}
+	s += fmt.Sprintf(";\n  per-inference p takes a block of n̄ inferences to hold n̄θ = %.4g independent chances to exceed, \"per block\" does not depend on θ", a.RefBlockSamples*c.Theta)
+	if a.Method == GPD {
+		s += ";\n  the GPD's per-inference p does not depend on θ either, but its bootstrap takes exceedances as independent: with θ < 1 its bounds are too narrow"
+	}
+	return s
 }
 
 func methodName(m Method) string {

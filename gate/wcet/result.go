@@ -1,7 +1,6 @@
 package wcet
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -72,9 +71,10 @@ func tagList(tags []string) string {
 
 // BlocksOfRun returns a run's Blocks, as recorded while its intervals were added (streamed by
 // gate.LoadRun or added from a result in memory), selected and merged per time slot exactly as
-// BlocksOf does, so the analysis of either is the same. withMerged also builds the merged
-// histogram the GPD method needs.
-func BlocksOfRun(run *gate.Run, tag string, withMerged bool) (Blocks, error) {
+// BlocksOf does, so the analysis of either is the same. It always builds the merged histogram
+// (the run's per-tag tails merged: no histogram per interval), which the GPD method and the
+// extremal index both need; withMerged is ignored and kept for callers written before.
+func BlocksOfRun(run *gate.Run, tag string, _ bool) (Blocks, error) {
 	if run == nil || len(run.Maxima) == 0 {
 		return Blocks{}, fmt.Errorf("wcet: no result intervals")
 	}
@@ -91,9 +91,7 @@ func BlocksOfRun(run *gate.Run, tag string, withMerged bool) (Blocks, error) {
 				b.Count, b.MaxLow, b.Max = append(b.Count, m.Count), append(b.MaxLow, m.MaxLow), append(b.Max, m.Max)
 			}
 		}
-		if withMerged {
-			b.Merged = run.Tail(ti)
-		}
+		b.Merged = run.Tail(ti)
 		return b, nil
 	}
 	type slot struct {
@@ -120,12 +118,10 @@ func BlocksOfRun(run *gate.Run, tag string, withMerged bool) (Blocks, error) {
 	for i, s := range slots {
 		b.Count[i], b.MaxLow[i], b.Max[i] = s.n, s.low, s.top
 	}
-	if withMerged {
-		// BlocksOf merges slots into result.NewHistogram()s, so their merge has that geometry.
-		b.Merged = result.NewHistogram()
-		for i := range run.Tags {
-			b.Merged.Merge(run.Tail(i))
-		}
+	// BlocksOf merges slots into result.NewHistogram()s, so their merge has that geometry.
+	b.Merged = result.NewHistogram()
+	for i := range run.Tags {
+		b.Merged.Merge(run.Tail(i))
 	}
 	return b, nil
 }
@@ -140,13 +136,12 @@ func BlocksOfRun(run *gate.Run, tag string, withMerged bool) (Blocks, error) {
 func GateFunc(opts Options) gate.PWCETFunc {
 	var mu sync.Mutex
 	cache := map[*gate.Run]*Analysis{}
-	gpd := cmp.Or(opts.Method, DefaultMethod) == GPD
 	return func(cand *gate.Run, prob, confidence float64) (gate.PWCETEstimate, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		a, ok := cache[cand]
 		if !ok {
-			b, err := BlocksOfRun(cand, AllTags, gpd)
+			b, err := BlocksOfRun(cand, AllTags, true)
 			if err != nil {
 				return gate.PWCETEstimate{}, err
 			}

@@ -230,6 +230,10 @@ func TestBlocksOfRunErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if b.Merged == nil {
+		t.Error("BlocksOfRun did not merge the run's tails")
+	}
+	b.Merged = nil
 	if _, err := wcet.AnalyzeBlocks(b, wcet.Options{Method: wcet.GPD}); err == nil || !strings.Contains(err.Error(), "merged histogram") {
 		t.Errorf("gpd without the merged histogram: error %v", err)
 	}

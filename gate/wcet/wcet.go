@@ -9,15 +9,24 @@
 // exceedances of the merged histogram over a high threshold are. The model for blocks of
 // unequal size (intervals hold as many inferences as fitted in them) uses max-stability: if a
 // reference block of n̄ inferences has maximum distribution G, a block of n inferences has
-// G^(n/n̄), and one inference has G^(1/n̄). So the per-inference exceedance probability p maps
-// to the block-level probability 1 − (1 − p)^n̄ ≈ n̄·p, computed without forming 1 − p.
+// G^(n/n̄), and one inference has F with G = F^(n̄θ), θ the extremal index: exceedances of a
+// high level come in clusters of 1/θ inferences on average (θ = 1: no clustering). So the
+// per-inference exceedance probability p maps to the block-level probability
+// 1 − (1 − p)^(n̄θ) ≈ n̄θ·p, computed without forming 1 − p. θ is estimated from the blocks
+// (Clustering) and both probabilities are reported.
 //
-// Before a bound is reported three tests must pass, at a family-wise level Alpha split evenly
-// over them (Bonferroni): Ljung–Box on the series of block maxima (independence), Mann–Kendall
-// on the same series (stationarity: no monotonic trend) and Anderson–Darling on the fitted
-// distribution's probability-integral transforms (fit), whose p-value comes from a seeded
-// parametric bootstrap because the parameters were estimated from the same data. The same
-// bootstrap refits give the upper confidence bound of each pWCET (percentile method).
+// A gated bound (Upper) is never below the same bound of the model with ξ held at 0 (Floor), so
+// a negative shape from a few dozen maxima cannot fix a finite end point under it; claims at
+// DeepProb (1e-9) or below need DeepMinBlocks (100) block maxima.
+//
+// Before a bound is reported three tests must pass, each at level Alpha (no Bonferroni split:
+// splitting would make accepting a bad fit easier): Ljung–Box on the series of block maxima
+// (independence), Mann–Kendall on the same series (stationarity: no monotonic trend) and
+// Anderson–Darling on the fitted distribution's probability-integral transforms (fit), whose
+// p-value comes from a seeded parametric bootstrap because the parameters were estimated from
+// the same data. The same bootstrap refits give the upper confidence bound of each pWCET
+// (percentile method); refits that fail are counted and reported, and too many of them
+// (MaxRefitFailure) mean no bound.
 // docs/wcet.md explains the choices and their limits.
 package wcet
 
@@ -54,18 +63,31 @@ var (
 	DefaultMethod = GEV
 	// DefaultProbs are the per-inference exceedance probabilities reported.
 	DefaultProbs = []float64{1e-6, 1e-9, 1e-12}
+	// DefaultDeepProb: see DefaultDeepMinBlocks.
+	DefaultDeepProb = 1e-9
 )
 
 // Defaults of Options and of the wcet command's flags.
 const (
-	// DefaultAlpha is the family-wise level of the three validity tests: a process that
-	// satisfies the model is refused a bound at most this often.
+	// DefaultAlpha is the level of each of the three validity tests. They are not
+	// Bonferroni-split: a split would let a bad fit through more easily. A process that
+	// satisfies the model is refused a bound at most about 3·Alpha of the time.
 	DefaultAlpha = 0.05
 	// DefaultConfidence is the confidence of the upper bound reported beside each estimate.
 	DefaultConfidence = 0.95
 	// DefaultBootstrap is the number of parametric-bootstrap refits. 199 resolves p-values to
-	// 0.005, fine enough for the per-test level 0.05/3.
+	// 0.005, fine enough for the per-test level 0.05.
 	DefaultBootstrap = 199
+	// DefaultMaxRefitFailure is the largest share of bootstrap refits that may fail to converge
+	// before no bound is given: the refits that did converge would be a biased sample of the
+	// estimator's distribution (failures happen in the awkward corners of the likelihood).
+	DefaultMaxRefitFailure = 0.1
+	// DefaultDeepProb and DefaultDeepMinBlocks: a claim at a per-inference exceedance
+	// probability of DeepProb or below needs at least DeepMinBlocks block maxima. Thirty to fifty
+	// maxima fit the body of the maximum's distribution; a claim that far out rests on its shape
+	// parameter, whose standard error from 50 maxima (about 0.1) moves pWCET(1e-9) by tens of
+	// per cent.
+	DefaultDeepMinBlocks = 100
 	// DefaultSeed seeds the bootstrap so the same result gives the same report.
 	DefaultSeed = 1
 	// DefaultMinBlocks is the fewest block maxima a bound is estimated from.
@@ -92,6 +114,13 @@ type Options struct {
 	MinBlockFill float64
 	// TailSize is the number of exceedances over the GPD threshold (GPD only).
 	TailSize int
+	// MaxRefitFailure is the largest share of failed bootstrap refits that still gives a bound.
+	MaxRefitFailure float64
+	// DeepProb and DeepMinBlocks: bounds at per-inference probabilities at or below DeepProb
+	// need at least DeepMinBlocks block maxima (fewer: no bound at those probabilities, with the
+	// number needed).
+	DeepProb      float64
+	DeepMinBlocks int
 }
 
 func (o Options) withDefaults() Options {
@@ -103,6 +132,9 @@ func (o Options) withDefaults() Options {
 	o.MinBlocks = cmp.Or(o.MinBlocks, DefaultMinBlocks)
 	o.MinBlockFill = cmp.Or(o.MinBlockFill, DefaultMinBlockFill)
 	o.TailSize = cmp.Or(o.TailSize, DefaultTailSize)
+	o.MaxRefitFailure = cmp.Or(o.MaxRefitFailure, DefaultMaxRefitFailure)
+	o.DeepProb = cmp.Or(o.DeepProb, DefaultDeepProb)
+	o.DeepMinBlocks = cmp.Or(o.DeepMinBlocks, DefaultDeepMinBlocks)
 	return o
 }
 
@@ -131,6 +163,16 @@ func (o Options) Validate() error {
 	}
 	if o.TailSize < 30 {
 		errs = append(errs, fmt.Errorf("tail size %d: want at least 30 exceedances", o.TailSize))
+	}
+	// The fields added after the command's flags were written may be left zero (their default).
+	if f := cmp.Or(o.MaxRefitFailure, DefaultMaxRefitFailure); !(f > 0 && f <= 0.5) {
+		errs = append(errs, fmt.Errorf("max refit failure %g: want 0 < share <= 0.5", o.MaxRefitFailure))
+	}
+	if p := cmp.Or(o.DeepProb, DefaultDeepProb); !(p > 0 && p < 1) {
+		errs = append(errs, fmt.Errorf("deep probability %g: want 0 < p < 1", o.DeepProb))
+	}
+	if n := cmp.Or(o.DeepMinBlocks, DefaultDeepMinBlocks); n < 10 {
+		errs = append(errs, fmt.Errorf("deep min blocks %d: want at least 10", o.DeepMinBlocks))
 	}
 	return errors.Join(errs...)
 }
@@ -161,13 +203,27 @@ type Analysis struct {
 	// probabilities.
 	RefBlockSamples float64 `json:"ref_block_samples"`
 	MaxObservedNs   int64   `json:"max_observed_ns"`
-	Fit             *Fit    `json:"fit,omitempty"`
-	Tests           []Test  `json:"tests"`
-	Valid           bool    `json:"valid"`
-	Reason          string  `json:"reason,omitempty"`
-	Confidence      float64 `json:"confidence"`
-	Bootstrap       int     `json:"bootstrap"`
-	Seed            uint64  `json:"seed"`
+	// Clustering is the extremal index the per-inference conversion uses.
+	Clustering Clustering `json:"clustering"`
+	Fit        *Fit       `json:"fit,omitempty"`
+	// Floor is the same data fitted with the shape held at ξ = 0 (Gumbel for the GEV method,
+	// exponential exceedances for the GPD method). Its bootstrapped upper bounds floor the
+	// gated bounds (Upper): a negative shape estimated from a few dozen maxima ends the tail at
+	// a finite point, and a bound is not allowed to rest on that end point. Nil for Gumbel.
+	Floor      *Fit    `json:"floor_fit,omitempty"`
+	Tests      []Test  `json:"tests"`
+	Valid      bool    `json:"valid"`
+	Reason     string  `json:"reason,omitempty"`
+	Confidence float64 `json:"confidence"`
+	Bootstrap  int     `json:"bootstrap"`
+	// Refits counts the bootstrap refits tried and failed, per fitted model. A failed refit is
+	// left out of the fit test's p-value and of the upper bounds; more than MaxRefitFailure of
+	// them mean no bound.
+	Refits []Refits `json:"refits,omitempty"`
+	Seed   uint64   `json:"seed"`
+	// DeepProb and DeepMinBlocks: bounds at DeepProb or below need DeepMinBlocks block maxima.
+	DeepProb      float64 `json:"deep_p"`
+	DeepMinBlocks int     `json:"deep_min_blocks"`
 
 	blocks []block
 	gev    gev
@@ -176,6 +232,121 @@ type Analysis struct {
 	// boot holds the bootstrap refits, for the upper confidence bounds.
 	bootGEV []gev
 	bootGPD []gpd
+	// floorGEV and floorGPD are the ξ = 0 fit and its refits (see Floor).
+	floorGEV     *gev
+	floorGPD     *gpd
+	bootFloorGEV []gev
+	bootFloorGPD []gpd
+}
+
+// Refits is the parametric bootstrap of one fitted model: how many refits were tried and how
+// many failed to converge.
+type Refits struct {
+	Model  Method `json:"model"`
+	Tried  int    `json:"tried"`
+	Failed int    `json:"failed"`
+}
+
+// String renders "gev: 199 refits, 2 failed (1.0 %)".
+func (r Refits) String() string {
+	return fmt.Sprintf("%s: %d refits, %d failed (%.1f %%)", r.Model, r.Tried, r.Failed, 100*r.failShare())
+}
+
+func (r Refits) failShare() float64 {
+	if r.Tried == 0 {
+		return 0
+	}
+	return float64(r.Failed) / float64(r.Tried)
+}
+
+// Clustering is the extremal index θ the conversion between per-block and per-inference
+// probabilities uses: a block of n̄ inferences has the maximum of n̄θ independent ones. It is
+// estimated by the blocks estimator at the median block maximum u: with p_u the share of all
+// inferences at or above u (from the merged histogram) and K of k blocks reaching u, θ solves
+// Σ_i (1 − p_u)^(θ·n_i) = k − K (for equal blocks, θ = log(1 − K/k) / (n̄·log(1 − p_u))). It is
+// capped at 1 (sampling noise above 1 is no evidence of anything) and floored at 1/n̄. When it
+// cannot be estimated (no merged histogram, every maximum in one bucket) θ = 1 is assumed and
+// Note says so. Its own sampling error is not in the bootstrap.
+type Clustering struct {
+	Estimated bool    `json:"estimated"`
+	Theta     float64 `json:"theta"`
+	// ThresholdNs is u; BlocksOver of the blocks reach it, Exceedances inferences do.
+	ThresholdNs float64 `json:"threshold_ns,omitempty"`
+	BlocksOver  int     `json:"blocks_over,omitempty"`
+	Exceedances int64   `json:"exceedances,omitempty"`
+	Note        string  `json:"note,omitempty"`
+}
+
+// extremalIndex estimates Clustering from the blocks and every inference merged (nil: θ = 1).
+func extremalIndex(blocks []block, merged *hdrhistogram.Histogram, ref float64) Clustering {
+	assumed := func(why string) Clustering {
+		return Clustering{Theta: 1, Note: "not estimated (" + why + "): no clustering assumed (θ = 1)"}
+	}
+	if merged == nil || len(blocks) == 0 || ref <= 0 {
+		return assumed("no merged histogram")
+	}
+	los := make([]float64, len(blocks))
+	for i, b := range blocks {
+		los[i] = b.lo
+	}
+	sort.Float64s(los)
+	u := los[len(los)/2]
+	k, over := len(blocks), 0
+	for _, b := range blocks {
+		if b.lo >= u {
+			over++
+		}
+	}
+	var n int64
+	for _, bar := range merged.Distribution() {
+		if float64(bar.From) >= u {
+			n += bar.Count
+		}
+	}
+	c := Clustering{Estimated: true, Theta: 1, ThresholdNs: u, BlocksOver: over, Exceedances: n}
+	total := merged.TotalCount()
+	if over == k || n == 0 || total == 0 {
+		return assumed("every block maximum in one bucket")
+	}
+	lq := math.Log1p(-float64(n) / float64(total)) // log(1 − p_u)
+	// f(θ) = Σ (1 − p_u)^(θ n_i) − (k − K) falls as θ grows.
+	f := func(th float64) float64 {
+		var s float64
+		for _, b := range blocks {
+			s += math.Exp(th * float64(b.n) * lq)
+		}
+		return s - float64(k-over)
+	}
+	lo := 1 / ref
+	switch {
+	case f(1) >= 0:
+		c.Theta = 1
+	case f(lo) <= 0:
+		c.Theta = lo
+	default:
+		hi := 1.0
+		for range 60 {
+			mid := (lo + hi) / 2
+			if f(mid) > 0 {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		c.Theta = (lo + hi) / 2
+	}
+	return c
+}
+
+// refitFailure says which bootstrap failed too often (more than share of its refits), or "".
+func refitFailure(rs []Refits, share float64) string {
+	for _, r := range rs {
+		if r.failShare() > share {
+			return fmt.Sprintf("%d of %d bootstrap refits of the %s fit failed to converge, more than %g %%: the likelihood is too irregular for its bounds to be trusted",
+				r.Failed, r.Tried, r.Model, 100*share)
+		}
+	}
+	return ""
 }
 
 // block is one interval's maximum: the HdrHistogram bucket [lo, hi] it fell in, and the
@@ -194,12 +365,14 @@ func (b block) mid() float64 { return (b.lo + b.hi) / 2 }
 // it from a streamed run without a histogram per interval; HistogramBlocks from histograms.
 type Blocks struct {
 	Count, MaxLow, Max []int64
-	// Merged is every block merged; only the GPD method reads it, and it may be nil otherwise.
+	// Merged is every block merged, for the GPD method and the extremal index (Clustering). It
+	// may be nil for the block-maxima methods; then θ = 1 is assumed and the report says so.
 	Merged *hdrhistogram.Histogram
 }
 
 // HistogramBlocks reduces interval histograms, in time order, to Blocks; withMerged also merges
-// them for the GPD method (a 270 KB histogram, which the block-maxima methods do not need).
+// them (a 270 KB histogram) for the GPD method and the extremal index (Clustering), without
+// which no clustering is assumed.
 func HistogramBlocks(ivs []*hdrhistogram.Histogram, withMerged bool) Blocks {
 	b := Blocks{Count: make([]int64, len(ivs)), MaxLow: make([]int64, len(ivs)), Max: make([]int64, len(ivs))}
 	for i, h := range ivs {
@@ -215,7 +388,7 @@ func HistogramBlocks(ivs []*hdrhistogram.Histogram, withMerged bool) Blocks {
 // Analyze fits the tail of a run given as its interval histograms in time order and tests the
 // fit; see AnalyzeBlocks.
 func Analyze(ivs []*hdrhistogram.Histogram, opts Options) (*Analysis, error) {
-	return AnalyzeBlocks(HistogramBlocks(ivs, cmp.Or(opts.Method, DefaultMethod) == GPD), opts)
+	return AnalyzeBlocks(HistogramBlocks(ivs, true), opts)
 }
 
 // AnalyzeBlocks fits the tail of a run given as its Blocks and tests the fit. It returns an
@@ -233,9 +406,11 @@ func AnalyzeBlocks(in Blocks, opts Options) (*Analysis, error) {
 	if opts.Method == GPD && in.Merged == nil {
 		return nil, fmt.Errorf("wcet: the gpd method needs the merged histogram of the blocks")
 	}
-	a := &Analysis{Method: opts.Method, Confidence: opts.Confidence, Bootstrap: opts.Bootstrap, Seed: opts.Seed}
+	a := &Analysis{Method: opts.Method, Confidence: opts.Confidence, Bootstrap: opts.Bootstrap, Seed: opts.Seed,
+		DeepProb: opts.DeepProb, DeepMinBlocks: opts.DeepMinBlocks}
 	a.blocks, a.Dropped, a.RefBlockSamples = blocksOf(in, opts.MinBlockFill)
 	a.Blocks = len(a.blocks)
+	a.Clustering = extremalIndex(a.blocks, in.Merged, a.RefBlockSamples)
 	for i, n := range in.Count {
 		a.Samples += n
 		a.MaxObservedNs = max(a.MaxObservedNs, in.Max[i])
@@ -248,7 +423,7 @@ func AnalyzeBlocks(in Blocks, opts Options) (*Analysis, error) {
 	for i, b := range a.blocks {
 		maxima[i] = b.mid()
 	}
-	perTest := opts.Alpha / 3
+	perTest := opts.Alpha
 	h := ljungBoxLags(len(maxima))
 	q, pq := ljungBox(maxima, h)
 	a.Tests = append(a.Tests, Test{Name: "Ljung-Box", Checks: "independence", Statistic: q, PValue: pq, Alpha: perTest, Pass: pq >= perTest, Null: fmt.Sprintf("chi-square(%d)", h)})
@@ -278,6 +453,10 @@ func AnalyzeBlocks(in Blocks, opts Options) (*Analysis, error) {
 	}
 	if len(failed) > 0 {
 		a.Reason = "no bound: " + joinSemi(failed)
+		return a, nil
+	}
+	if why := refitFailure(a.Refits, opts.MaxRefitFailure); why != "" {
+		a.Reason = "no bound: " + why
 		return a, nil
 	}
 	a.Valid = true
@@ -356,12 +535,12 @@ func (a *Analysis) fitGEVMaxima(opts Options, maxima []float64, rng *rand.Rand) 
 	a2 := andersonDarling(u)
 	sim := make([]float64, len(w))
 	exceed := 0
+	refits := Refits{Model: opts.Method, Tried: opts.Bootstrap}
 	for range opts.Bootstrap {
-		for i := range sim {
-			sim[i] = d.quantileT(-math.Log(1-rng.Float64()) / w[i])
-		}
+		d.draw(sim, w, rng)
 		bd, _, err := fitGEV(sim, w, gumbel, &d)
 		if err != nil {
+			refits.Failed++
 			continue
 		}
 		a.bootGEV = append(a.bootGEV, bd)
@@ -372,13 +551,45 @@ func (a *Analysis) fitGEVMaxima(opts Options, maxima []float64, rng *rand.Rand) 
 			exceed++
 		}
 	}
-	return a.adTest(a2, exceed)
+	ad, err := a.adTest(a2, exceed, refits)
+	if err != nil || gumbel {
+		return ad, err
+	}
+	return ad, a.gumbelFloor(maxima, w, opts.Bootstrap, rng)
 }
 
-func (a *Analysis) adTest(a2 float64, exceed int) (Test, error) {
-	done := max(len(a.bootGEV), len(a.bootGPD))
-	if done < (a.Bootstrap+1)/2 {
-		return Test{}, fmt.Errorf("only %d of %d bootstrap refits converged", done, a.Bootstrap)
+// gumbelFloor fits the maxima with ξ held at 0 and bootstraps that fit (simulating from it), for
+// the floor of the gated bounds (see Analysis.Floor).
+func (a *Analysis) gumbelFloor(maxima, w []float64, boot int, rng *rand.Rand) error {
+	d, ll, err := fitGEV(maxima, w, true, nil)
+	if err != nil {
+		return fmt.Errorf("the ξ = 0 (Gumbel) fit that floors the bounds: %w", err)
+	}
+	a.floorGEV = &d
+	a.Floor = &Fit{Mu: d.Mu, Sigma: d.Sigma, LogLik: ll}
+	refits := Refits{Model: Gumbel, Tried: boot}
+	sim := make([]float64, len(w))
+	for range boot {
+		d.draw(sim, w, rng)
+		bd, _, err := fitGEV(sim, w, true, &d)
+		if err != nil {
+			refits.Failed++
+			continue
+		}
+		a.bootFloorGEV = append(a.bootFloorGEV, bd)
+	}
+	a.Refits = append(a.Refits, refits)
+	return nil
+}
+
+// adTest records the bootstrap's refits and returns the Anderson–Darling test from the refits
+// that converged (at least one is needed for a p-value; AnalyzeBlocks refuses a bound when more
+// than MaxRefitFailure of them failed).
+func (a *Analysis) adTest(a2 float64, exceed int, refits Refits) (Test, error) {
+	a.Refits = append(a.Refits, refits)
+	done := refits.Tried - refits.Failed
+	if done == 0 {
+		return Test{}, fmt.Errorf("none of %d bootstrap refits of the %s fit converged", refits.Tried, refits.Model)
 	}
 	return Test{
 		Name: "Anderson-Darling", Checks: "fit", Statistic: a2,
@@ -438,12 +649,14 @@ func (a *Analysis) fitGPDTail(opts Options, rng *rand.Rand) (Test, error) {
 		ones[i] = 1
 	}
 	exceed := 0
+	refits := Refits{Model: GPD, Tried: opts.Bootstrap}
 	for range opts.Bootstrap {
 		for i := range sim {
 			sim[i] = d.quantileSurvival(1 - rng.Float64())
 		}
 		bd, _, err := fitGPD(sim, ones, &d)
 		if err != nil {
+			refits.Failed++
 			continue
 		}
 		a.bootGPD = append(a.bootGPD, bd)
@@ -454,7 +667,28 @@ func (a *Analysis) fitGPDTail(opts Options, rng *rand.Rand) (Test, error) {
 			exceed++
 		}
 	}
-	return a.adTest(a2, exceed)
+	ad, err := a.adTest(a2, exceed, refits)
+	if err != nil {
+		return ad, err
+	}
+	// The ξ = 0 floor: exponential exceedances, whose maximum-likelihood scale is their mean;
+	// a refit of simulated exceedances is their mean again, so it cannot fail.
+	m := stat.Mean(y, c)
+	a.floorGPD = &gpd{Sigma: m}
+	var fll float64
+	for i, v := range y {
+		fll += c[i] * a.floorGPD.logPDF(v)
+	}
+	a.Floor = &Fit{Sigma: m, LogLik: fll, ThresholdNs: u, TailSamples: above, TailShare: a.Fit.TailShare}
+	for range opts.Bootstrap {
+		var s float64
+		for range above {
+			s += rng.ExpFloat64()
+		}
+		a.bootFloorGPD = append(a.bootFloorGPD, gpd{Sigma: m * s / float64(above)})
+	}
+	a.Refits = append(a.Refits, Refits{Model: "exponential", Tried: opts.Bootstrap})
+	return ad, nil
 }
 
 // BlockProb converts a per-inference exceedance probability to the probability that the
@@ -470,25 +704,48 @@ func (a *Analysis) PWCET(p float64) (ns float64, ok bool, reason string) {
 	return a.quantile(p, a.gev, a.gpd), true, ""
 }
 
-// Upper is the upper confidence bound of PWCET(p) at confidence c (0.5 ≤ c < 1), the c-quantile
-// of the bootstrap refits' estimates (percentile method).
+// Upper is the gated upper confidence bound of PWCET(p) at confidence c (0.5 ≤ c < 1): the
+// c-quantile of the bootstrap refits' estimates (percentile method), and for the GEV and GPD
+// methods at least the same bound of the ξ = 0 model (see Analysis.Floor), so a negative shape
+// never ends the bound below what a Gumbel (or exponential) tail says.
 func (a *Analysis) Upper(p, c float64) (ns float64, ok bool, reason string) {
+	v, _, ok, reason := a.upper(p, c)
+	return v, ok, reason
+}
+
+// upper is Upper, and whether the ξ = 0 floor gave it.
+func (a *Analysis) upper(p, c float64) (ns float64, floored, ok bool, reason string) {
 	if reason := a.check(p); reason != "" {
-		return 0, false, reason
+		return 0, false, false, reason
 	}
 	if !(c >= 0.5 && c < 1) {
-		return 0, false, fmt.Sprintf("confidence %g: want 0.5 <= c < 1", c)
+		return 0, false, false, fmt.Sprintf("confidence %g: want 0.5 <= c < 1", c)
 	}
+	v := a.percentile(p, c, a.gev, a.gpd, a.bootGEV, a.bootGPD)
+	var f float64
+	switch {
+	case a.floorGEV != nil:
+		f = a.percentile(p, c, *a.floorGEV, gpd{}, a.bootFloorGEV, nil)
+	case a.floorGPD != nil:
+		f = a.percentile(p, c, gev{}, *a.floorGPD, nil, a.bootFloorGPD)
+	}
+	if f > v {
+		return f, true, true, ""
+	}
+	return v, false, true, ""
+}
+
+// percentile is the c-quantile of the refits' PWCET(p), at least the fit's own.
+func (a *Analysis) percentile(p, c float64, d gev, g gpd, bootGEV []gev, bootGPD []gpd) float64 {
 	var est []float64
-	for _, d := range a.bootGEV {
+	for _, d := range bootGEV {
 		est = append(est, a.quantile(p, d, gpd{}))
 	}
-	for _, d := range a.bootGPD {
+	for _, d := range bootGPD {
 		est = append(est, a.quantile(p, gev{}, d))
 	}
 	sort.Float64s(est)
-	v := stat.Quantile(c, stat.Empirical, est, nil)
-	return max(v, a.quantile(p, a.gev, a.gpd)), true, ""
+	return max(stat.Quantile(c, stat.Empirical, est, nil), a.quantile(p, d, g))
 }
 
 func (a *Analysis) check(p float64) string {
@@ -497,13 +754,16 @@ func (a *Analysis) check(p float64) string {
 		return a.Reason
 	case !(p > 0 && p < 1):
 		return fmt.Sprintf("exceedance probability %g: want 0 < p < 1", p)
+	case p <= a.DeepProb && a.Blocks < a.DeepMinBlocks:
+		return fmt.Sprintf("claims at %g or below need at least %d block maxima (intervals), have %d; record %d more",
+			a.DeepProb, a.DeepMinBlocks, a.Blocks, a.DeepMinBlocks-a.Blocks)
 	}
 	return ""
 }
 
 func (a *Analysis) quantile(p float64, d gev, g gpd) float64 {
 	if a.Method != GPD {
-		return d.quantileT(-a.RefBlockSamples * math.Log1p(-p))
+		return d.quantileT(-a.RefBlockSamples * a.Clustering.Theta * math.Log1p(-p))
 	}
 	if p >= a.Fit.TailShare {
 		// Not in the tail: the histogram itself answers.
@@ -515,12 +775,15 @@ func (a *Analysis) quantile(p float64, d gev, g gpd) float64 {
 // Bound is a pWCET at one per-inference exceedance probability.
 type Bound struct {
 	P float64 `json:"p"`
-	// BlockP is the matching exceedance probability of a reference block's maximum (GEV, Gumbel).
+	// BlockP is the matching exceedance probability of a reference block's maximum,
+	// 1 − (1 − P)^(n̄θ): it does not depend on the clustering assumption, P does.
 	BlockP     float64 `json:"block_p,omitempty"`
 	EstimateNs float64 `json:"estimate_ns,omitempty"`
 	UpperNs    float64 `json:"upper_ns,omitempty"`
-	OK         bool    `json:"ok"`
-	Reason     string  `json:"reason,omitempty"`
+	// UpperFromXi0 is set when the ξ = 0 model's bound (Analysis.Floor) was the larger.
+	UpperFromXi0 bool   `json:"upper_from_xi0,omitempty"`
+	OK           bool   `json:"ok"`
+	Reason       string `json:"reason,omitempty"`
 }
 
 // Bounds evaluates PWCET and Upper at each probability.
@@ -528,12 +791,12 @@ func (a *Analysis) Bounds(probs []float64) []Bound {
 	out := make([]Bound, 0, len(probs))
 	for _, p := range probs {
 		b := Bound{P: p}
-		if a.Method != GPD && a.RefBlockSamples > 0 {
-			b.BlockP = BlockProb(p, a.RefBlockSamples)
+		if a.RefBlockSamples > 0 {
+			b.BlockP = BlockProb(p, a.RefBlockSamples*a.Clustering.Theta)
 		}
 		b.EstimateNs, b.OK, b.Reason = a.PWCET(p)
 		if b.OK {
-			b.UpperNs, _, _ = a.Upper(p, a.Confidence)
+			b.UpperNs, b.UpperFromXi0, _, _ = a.upper(p, a.Confidence)
 		}
 		out = append(out, b)
 	}
