@@ -29,7 +29,7 @@ func wcetCmd(e *env, args []string) error {
 	format := fs.String("format", DefaultWCETFormat, "output format: table or json")
 	svg := fs.String("svg", "", "write the exceedance plot (SVG) to this file")
 	tag := fs.String("tag", wcet.AllTags, "analyse only intervals with this tag (default: every tag, merged per interval)")
-	alpha := fs.Float64("alpha", wcet.DefaultAlpha, "family-wise level of the three validity tests")
+	alpha := fs.Float64("alpha", wcet.DefaultAlpha, "significance level of each of the three validity tests (not divided among them)")
 	conf := fs.Float64("confidence", wcet.DefaultConfidence, "confidence of the upper bound beside each estimate")
 	boot := fs.Int("bootstrap", wcet.DefaultBootstrap, "parametric-bootstrap refits (fit test p-value and upper bounds)")
 	seed := fs.Uint64("seed", wcet.DefaultSeed, "seed of the bootstrap")
@@ -63,7 +63,7 @@ func wcetCmd(e *env, args []string) error {
 		return withCode(exitError, errors.Join(errs...))
 	}
 	dir := fs.Arg(0)
-	run, blocks, a, err := wcet.AnalyzeDir(dir, *tag, opts, *svg != "")
+	run, blocks, a, err := wcet.AnalyzeDir(dir, *tag, opts)
 	if err != nil {
 		return withCode(exitError, err)
 	}

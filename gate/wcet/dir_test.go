@@ -12,31 +12,25 @@ import (
 )
 
 // TestAnalyzeDir: a directory is analysed as its streamed run is, the merged histogram is kept
-// when asked for (and always for GPD), and the SVG figure renders.
+// (the extremal index needs it for every method), and the SVG figure renders.
 func TestAnalyzeDir(t *testing.T) {
 	d := t.TempDir()
 	gatetest.Write(t, d, gatetest.Spec{Suite: "synth", Intervals: 60, PerIv: 800, Seed: 9,
 		Process: gatetest.Tail(gatetest.Lognormal(2e6, 0.1), 0.01, gatetest.Lognormal(4e6, 0.2))})
 	for _, tc := range []struct {
-		name       string
-		method     wcet.Method
-		withMerged bool
-		wantMerged bool
+		name   string
+		method wcet.Method
 	}{
-		{"gev", wcet.GEV, false, false},
-		{"gev for a figure", wcet.GEV, true, true},
-		{"gpd", wcet.GPD, false, true},
+		{"gev", wcet.GEV},
+		{"gpd", wcet.GPD},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			run, blocks, a, err := wcet.AnalyzeDir(d, wcet.AllTags, wcet.Options{Method: tc.method, Bootstrap: 20}, tc.withMerged)
+			run, blocks, a, err := wcet.AnalyzeDir(d, wcet.AllTags, wcet.Options{Method: tc.method, Bootstrap: 20})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if run.Meta.Suite != "synth" || len(blocks.Max) != 60 || a.Blocks != 60 || (blocks.Merged != nil) != tc.wantMerged {
+			if run.Meta.Suite != "synth" || len(blocks.Max) != 60 || a.Blocks != 60 || blocks.Merged == nil {
 				t.Errorf("suite %q, %d blocks, analysed %d, merged %v", run.Meta.Suite, len(blocks.Max), a.Blocks, blocks.Merged != nil)
-			}
-			if !tc.wantMerged {
-				return
 			}
 			svg, err := a.ExceedanceSVG("pWCET exceedance: synth", blocks.Merged, wcet.DefaultProbs)
 			if err != nil || !bytes.Contains(svg, []byte("<svg")) {
@@ -46,10 +40,10 @@ func TestAnalyzeDir(t *testing.T) {
 	}
 	t.Run("errors", func(t *testing.T) {
 		missing := filepath.Join(t.TempDir(), "missing")
-		if _, _, _, err := wcet.AnalyzeDir(missing, wcet.AllTags, wcet.Options{}, false); err == nil || !strings.Contains(err.Error(), "missing") {
+		if _, _, _, err := wcet.AnalyzeDir(missing, wcet.AllTags, wcet.Options{}); err == nil || !strings.Contains(err.Error(), "missing") {
 			t.Errorf("missing result: %v", err)
 		}
-		if _, _, _, err := wcet.AnalyzeDir(d, "nosuch", wcet.Options{}, false); err == nil || !strings.Contains(err.Error(), `"nosuch"`) {
+		if _, _, _, err := wcet.AnalyzeDir(d, "nosuch", wcet.Options{}); err == nil || !strings.Contains(err.Error(), `"nosuch"`) {
 			t.Errorf("unknown tag: %v", err)
 		}
 	})

@@ -73,8 +73,8 @@ func tagList(tags []string) string {
 // gate.LoadRun or added from a result in memory), selected and merged per time slot exactly as
 // BlocksOf does, so the analysis of either is the same. It always builds the merged histogram
 // (the run's per-tag tails merged: no histogram per interval), which the GPD method and the
-// extremal index both need; withMerged is ignored and kept for callers written before.
-func BlocksOfRun(run *gate.Run, tag string, _ bool) (Blocks, error) {
+// extremal index both need.
+func BlocksOfRun(run *gate.Run, tag string) (Blocks, error) {
 	if run == nil || len(run.Maxima) == 0 {
 		return Blocks{}, fmt.Errorf("wcet: no result intervals")
 	}
@@ -141,7 +141,7 @@ func GateFunc(opts Options) gate.PWCETFunc {
 		defer mu.Unlock()
 		a, ok := cache[cand]
 		if !ok {
-			b, err := BlocksOfRun(cand, AllTags, true)
+			b, err := BlocksOfRun(cand, AllTags)
 			if err != nil {
 				return gate.PWCETEstimate{}, err
 			}
@@ -160,14 +160,13 @@ func GateFunc(opts Options) gate.PWCETFunc {
 
 // AnalyzeDir analyses the result directory dir, streamed (a 48-hour log is analysed from its
 // block maxima without a histogram per interval): the intervals tagged tag (AllTags: every
-// interval, merged per time slot). withMerged keeps the analysed intervals merged in
-// Blocks.Merged, as the exceedance figure draws them; the GPD method always has them.
-func AnalyzeDir(dir, tag string, opts Options, withMerged bool) (*gate.Run, Blocks, *Analysis, error) {
+// interval, merged per time slot), with the analysed intervals merged in Blocks.Merged.
+func AnalyzeDir(dir, tag string, opts Options) (*gate.Run, Blocks, *Analysis, error) {
 	run, err := gate.LoadRun(dir)
 	if err != nil {
 		return nil, Blocks{}, nil, err
 	}
-	blocks, err := BlocksOfRun(run, tag, withMerged || opts.Method == GPD)
+	blocks, err := BlocksOfRun(run, tag)
 	if err != nil {
 		return run, Blocks{}, nil, err
 	}

@@ -156,7 +156,7 @@ func runOutcomes(t *testing.T, dirs map[string]string, stream bool) map[string]o
 		}
 		for _, tag := range streamTags[name] {
 			for _, m := range []wcet.Method{wcet.GEV, wcet.Gumbel, wcet.GPD} {
-				b, err := wcet.BlocksOfRun(run, tag, m == wcet.GPD)
+				b, err := wcet.BlocksOfRun(run, tag)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -216,17 +216,17 @@ func TestBlocksOfRunErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = wcet.BlocksOfRun(run, "missing", false)
+	_, err = wcet.BlocksOfRun(run, "missing")
 	if err == nil || !strings.Contains(err.Error(), d) || !strings.Contains(err.Error(), `"large", "odd", "small"`) {
 		t.Errorf("unknown tag: error %v", err)
 	}
-	if _, err := wcet.BlocksOfRun(&gate.Run{}, wcet.AllTags, false); err == nil {
+	if _, err := wcet.BlocksOfRun(&gate.Run{}, wcet.AllTags); err == nil {
 		t.Error("a run without intervals: no error")
 	}
 	if _, err := wcet.AnalyzeBlocks(wcet.Blocks{Count: []int64{1}}, wcet.Options{}); err == nil {
 		t.Error("blocks of unequal lengths: no error")
 	}
-	b, err := wcet.BlocksOfRun(run, wcet.AllTags, false)
+	b, err := wcet.BlocksOfRun(run, wcet.AllTags)
 	if err != nil {
 		t.Fatal(err)
 	}
