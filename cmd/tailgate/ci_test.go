@@ -246,9 +246,13 @@ suites:
     warmup: 100ms
     duration: { pr: 1s, nightly: 3s }
     interval: { pr: 250ms, nightly: 250ms }
-    thresholds: ["p99 < 50ms"]
+    thresholds: ["p99 < +50%"]
 store: { kind: fs, path: store }
 `
+	// The rule is relative and this is the environment's first night: it bootstraps the
+	// baseline and passes whatever the load on this shared machine does to the tail (an
+	// absolute rule once failed here at 62 ms when other jobs stalled the CPU). What is tested
+	// is the kill and the resume.
 	proj := ciProject(t, yaml)
 	sha := gitT(t, proj, "rev-parse", "HEAD")
 	dir := filepath.Join(proj, ci.RunDir(ci.DefaultWorkDir, "synth", "nightly", sha, 0))
