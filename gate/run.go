@@ -100,11 +100,20 @@ func LoadRun(dir string) (*Run, error) {
 	}
 	defer f.Close()
 	run := &Run{Dir: dir, Meta: m, Sample: &stats.Sample{}}
-	if _, err := result.ScanLogBuckets(path, f, run.AddBuckets); err != nil {
+	// An interval writes one line per class: whole intervals are the distinct start times.
+	starts := map[time.Time]bool{}
+	add := func(iv result.IntervalBuckets) error {
+		starts[iv.Start] = true
+		return run.AddBuckets(iv)
+	}
+	if _, err := result.ScanLogBuckets(path, f, add); err != nil {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
 	}
 	if n := run.Sample.Count(); n != m.Counts.Samples {
 		return nil, fmt.Errorf("result %s: %s holds %d samples but %s says %d", dir, result.LatencyFile, n, result.MetaFile, m.Counts.Samples)
+	}
+	if n := len(starts); n != m.Counts.Intervals {
+		return nil, fmt.Errorf("result %s: %s holds %d intervals but %s says %d", dir, result.LatencyFile, n, result.MetaFile, m.Counts.Intervals)
 	}
 	return run, nil
 }

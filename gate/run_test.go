@@ -43,6 +43,7 @@ func TestLoadRun(t *testing.T) {
 
 	m := *cand.Meta
 	m.Counts.Samples++
+	m.Summary.Count++
 	if err := result.WriteMeta(candDir, &m); err != nil {
 		t.Fatal(err)
 	}

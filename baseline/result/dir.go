@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -32,6 +33,13 @@ func Read(dir string) (*Result, error) {
 	r := &Result{Dir: dir, Meta: m, Log: log}
 	if n := r.Merged().TotalCount(); n != m.Counts.Samples {
 		return nil, fmt.Errorf("result %s: %s holds %d samples but %s says %d", dir, LatencyFile, n, MetaFile, m.Counts.Samples)
+	}
+	starts := map[time.Time]bool{}
+	for _, iv := range log.Intervals {
+		starts[iv.Start] = true
+	}
+	if n := len(starts); n != m.Counts.Intervals {
+		return nil, fmt.Errorf("result %s: %s holds %d intervals but %s says %d", dir, LatencyFile, n, MetaFile, m.Counts.Intervals)
 	}
 	return r, nil
 }

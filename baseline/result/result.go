@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -157,6 +158,34 @@ type Summary struct {
 	Max    int64   `json:"max_ns"`
 }
 
+// validate reports negative counts: a writer never produces them, so they mean damage or a
+// hand edit.
+func (c Counts) validate() []error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"samples", c.Samples}, {"intervals", int64(c.Intervals)}, {"warmup", c.Warmup}, {"missed", c.Missed},
+		{"dropped", c.Dropped}, {"overflow", c.Overflow}} {
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("counts.%s %d is negative", f.name, f.v))
+		}
+	}
+	return errs
+}
+
+// validate reports negative or disordered statistics under the key name.
+func (s Summary) validate(name string) []error {
+	var errs []error
+	if s.Count < 0 || s.Min < 0 || s.Mean < 0 || s.StdDev < 0 || math.IsNaN(s.Mean) || math.IsNaN(s.StdDev) {
+		errs = append(errs, fmt.Errorf("%s: negative or NaN count, min, mean or stddev", name))
+	}
+	if !(s.Min <= s.P50 && s.P50 <= s.P90 && s.P90 <= s.P99 && s.P99 <= s.P999 && s.P999 <= s.P9999 && s.P9999 <= s.Max) {
+		errs = append(errs, fmt.Errorf("%s: min ≤ p50 ≤ … ≤ p99.99 ≤ max does not hold", name))
+	}
+	return errs
+}
+
 // Summarize computes a Summary from a histogram.
 func Summarize(h *hdrhistogram.Histogram) Summary {
 	if h.TotalCount() == 0 {
@@ -287,8 +316,13 @@ func ParseMeta(name string, b []byte) (*Meta, error) {
 	if m.Suite == "" {
 		errs = append(errs, fmt.Errorf("suite is empty"))
 	}
-	if m.Counts.Samples < 0 || m.Counts.Intervals < 0 {
-		errs = append(errs, fmt.Errorf("negative counts"))
+	errs = append(errs, m.Counts.validate()...)
+	errs = append(errs, m.Summary.validate("summary")...)
+	for tag, c := range m.Classes {
+		errs = append(errs, c.validate("classes."+tag)...)
+	}
+	if m.Summary.Count != 0 && m.Summary.Count != m.Counts.Samples {
+		errs = append(errs, fmt.Errorf("summary.count %d disagrees with counts.samples %d", m.Summary.Count, m.Counts.Samples))
 	}
 	if !m.End.IsZero() && m.End.Before(m.Start) {
 		errs = append(errs, fmt.Errorf("end %s is before start %s", m.End, m.Start))
