@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/pflag"
 
 	"github.com/tailgate-ci/tailgate/baseline"
+	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/harness/progress"
@@ -18,6 +21,7 @@ import (
 	"github.com/tailgate-ci/tailgate/runner/doctor"
 	"github.com/tailgate-ci/tailgate/runner/host"
 	"github.com/tailgate-ci/tailgate/runner/measure"
+	"github.com/tailgate-ci/tailgate/runner/prdata"
 	"github.com/tailgate-ci/tailgate/runner/publish"
 	"github.com/tailgate-ci/tailgate/runner/stress"
 )
@@ -37,6 +41,8 @@ type ciFlags struct {
 	stress, metricsAddr, trustedLabel   string
 	inconclusive, defaultBranch, ortLib string
 	repo, sha, apiURL                   string
+	prData, prDataRemote                string
+	prDataMaxMiB                        int
 	suites                              []string
 	pr, confirm                         int
 	allowUnhealthy, dryRun, noPublish   bool
@@ -70,6 +76,9 @@ func newCIFlagSet(e *env, f *ciFlags) *pflag.FlagSet {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be published instead of sending it (no token needed)")
 	fs.BoolVar(&f.noPublish, "no-publish", false, "do not publish to GitHub")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	fs.StringVar(&f.prData, "pr-data", "", "trusted-base pull-request mode (pull_request_target): take the suites' models and ci.pr_data files from this pull request commit (40 hex digits), fetched by SHA, never checked out")
+	fs.StringVar(&f.prDataRemote, "pr-data-remote", "", "repository to fetch --pr-data from (default $GITHUB_SERVER_URL/$GITHUB_REPOSITORY.git)")
+	fs.IntVar(&f.prDataMaxMiB, "pr-data-max-mib", int(prdata.DefaultMaxBytes>>20), "cap on each --pr-data file in MiB (overrides ci.pr_data_max_mib)")
 	addORTFlag(fs, &f.ortLib)
 	fs.Bool("check", false, "also create a check run per config (default: the config's github.check)")
 	return fs
@@ -83,6 +92,8 @@ type ciJob struct {
 	names    []string
 	policy   gate.InconclusivePolicy
 	measurer *ci.SuiteMeasurer
+	// git is the commit measured: the checkout's, or the pull request's under --pr-data.
+	git result.Git
 }
 
 func ciCmd(e *env, args []string) error {
@@ -103,7 +114,9 @@ func ciCmd(e *env, args []string) error {
 	if err != nil {
 		return withCode(exitError, err)
 	}
-	if act.Event != nil {
+	// Under --pr-data on pull_request_target nothing of the pull request runs: the workflow,
+	// config and binary are the base branch's and the PR supplies data only (runner/prdata).
+	if act.Event != nil && !(job.f.prData != "" && act.EventName == "pull_request_target") {
 		if err := publish.TrustedPR(act.Event, job.f.trustedLabel); err != nil {
 			return withCode(exitError, err)
 		}
@@ -158,6 +171,12 @@ func ciValidate(e *env, fs *pflag.FlagSet, f ciFlags) (*ciJob, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	git := measure.GitInfo(e.getenv)
+	if f.prData != "" {
+		if git, err = ciPRData(e, fs, f, cfg, names, git); err != nil {
+			return nil, err
+		}
+	}
 	mode := progress.Plain
 	if f.quiet {
 		mode = progress.Quiet
@@ -165,12 +184,12 @@ func ciValidate(e *env, fs *pflag.FlagSet, f ciFlags) (*ciJob, error) {
 	m, err := ci.NewSuiteMeasurer(cfg, f.profile, names, measure.Options{
 		ORT: func() (ortlib.Library, error) { return loadORT(e, f.ortLib) }, Root: f.root, Stress: f.stress,
 		MetricsAddr: f.metricsAddr, AllowUnhealthy: f.allowUnhealthy, Log: e.stderr, Progress: mode,
-		Git: measure.GitInfo(e.getenv), Tool: toolInfo(),
+		Git: git, Tool: toolInfo(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &ciJob{f: f, cfg: cfg, names: names, policy: policy, measurer: m}, nil
+	return &ciJob{f: f, cfg: cfg, names: names, policy: policy, measurer: m, git: git}, nil
 }
 
 // ciRun opens the store, runs the pipeline per suite and publishes the outcomes.
@@ -192,7 +211,7 @@ func ciRun(e *env, job *ciJob, act publish.ActionsEnv) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	p := &ci.Pipeline{Config: cfg, Profile: f.profile, Work: f.work, Store: st, Measurer: job.measurer,
-		Confirm: f.confirm, DefaultBranch: f.defaultBranch, Git: measure.GitInfo(e.getenv), Job: actionsJob(e),
+		Confirm: f.confirm, DefaultBranch: f.defaultBranch, Git: job.git, Job: actionsJob(e),
 		Gate: gateOptions(job.policy, false, false), Log: e.stderr}
 	outcomes, worst := p.RunAll(ctx, job.names, func(o ci.Outcome) {
 		if o.Err != nil {
@@ -222,6 +241,67 @@ func ciRun(e *env, job *ciJob, act publish.ActionsEnv) error {
 		return withCode(worst, fmt.Errorf("%d suite(s), worst exit %d", len(outcomes), worst))
 	}
 	return nil
+}
+
+// ciPRData is the data step of the trusted-base pull-request mode: it fetches the files the
+// configuration takes from the pull request (runner/prdata) into the work folder, points cfg
+// at them, and returns the commit the run is of (the pull request's, never a branch's, so it
+// is never promoted).
+func ciPRData(e *env, fs *pflag.FlagSet, f ciFlags, cfg *config.Config, names []string, checkout result.Git) (result.Git, error) {
+	if f.profile != "pr" {
+		return checkout, fmt.Errorf("--pr-data with --profile %s: pull request data is for pr runs", f.profile)
+	}
+	if err := prdata.CheckSHA(f.prData); err != nil {
+		return checkout, fmt.Errorf("--pr-data: %w", err)
+	}
+	if checkout.Commit == f.prData {
+		return checkout, errors.New("--pr-data: the checkout is the pull request's head commit; under pull_request_target check out the base branch (docs/github.md)")
+	}
+	maxMiB := f.prDataMaxMiB
+	if cfg.CI.PRDataMaxMiB > 0 && !fs.Changed("pr-data-max-mib") {
+		maxMiB = cfg.CI.PRDataMaxMiB
+	}
+	if maxMiB <= 0 {
+		return checkout, fmt.Errorf("--pr-data-max-mib %d: want 1 or more", maxMiB)
+	}
+	act, err := publish.FromActions(e.getenv)
+	if err != nil {
+		return checkout, err
+	}
+	g := result.Git{Commit: f.prData, Repo: checkout.Repo}
+	if ev := act.Event; ev != nil && ev.PR > 0 {
+		if ev.HeadSHA != f.prData {
+			return checkout, fmt.Errorf("--pr-data %s is not the head %s of pull request #%d", f.prData, ev.HeadSHA, ev.PR)
+		}
+		g.PR, g.Ref = ev.PR, fmt.Sprintf("refs/pull/%d/head", ev.PR)
+	}
+	remote := f.prDataRemote
+	if remote == "" && e.getenv("GITHUB_SERVER_URL") != "" && e.getenv("GITHUB_REPOSITORY") != "" {
+		remote = e.getenv("GITHUB_SERVER_URL") + "/" + e.getenv("GITHUB_REPOSITORY") + ".git"
+	}
+	if remote == "" {
+		return checkout, errors.New("--pr-data: no repository to fetch from (--pr-data-remote, or $GITHUB_SERVER_URL and $GITHUB_REPOSITORY)")
+	}
+	paths, notes := prdata.Plan(cfg, names)
+	for _, n := range notes {
+		fmt.Fprintf(e.stderr, "tailgate ci: pr-data: %s\n", n)
+	}
+	if len(paths) == 0 {
+		fmt.Fprintln(e.stderr, "tailgate ci: pr-data: the configuration takes nothing from the pull request")
+		return g, nil
+	}
+	dest := filepath.Join(f.work, "pr-data")
+	if err := os.RemoveAll(dest); err != nil {
+		return checkout, err
+	}
+	fetched, err := prdata.Fetch(context.Background(), prdata.Options{Remote: remote, SHA: f.prData, Ref: g.Ref,
+		Paths: paths, Dest: dest, MaxBytes: int64(maxMiB) << 20})
+	if err != nil {
+		return checkout, fmt.Errorf("--pr-data: %w", err)
+	}
+	prdata.Apply(cfg, names, fetched)
+	fmt.Fprintf(e.stderr, "tailgate ci: pr-data: %d file(s) of %s from %s into %s\n", len(fetched), f.prData[:12], remote, dest)
+	return g, nil
 }
 
 // actionsJob names this CI job: the Actions run id and attempt, empty outside Actions.

@@ -224,6 +224,13 @@ type CI struct {
 	// Keep is how many run folders the work folder keeps (newest first) besides the ones this
 	// job uses; nil means DefaultKeep. The store keeps what must outlive the work folder.
 	Keep *int `yaml:"keep"`
+	// PRData lists repository paths a pull request may supply besides the suites' models
+	// (input files, a model's external data), fetched by `tailgate ci --pr-data SHA` without
+	// checking the pull request out (runner/prdata, docs/github.md).
+	PRData []string `yaml:"pr_data"`
+	// PRDataMaxMiB caps each file fetched from a pull request (--pr-data-max-mib); 0 means
+	// the default (256).
+	PRDataMaxMiB int `yaml:"pr_data_max_mib"`
 }
 
 // DefaultKeep is how many run folders `tailgate ci` leaves in its work folder by default: a
@@ -251,6 +258,19 @@ func (c CI) validate(file string, line func(key string) int) []error {
 	}
 	if l := c.TrustedLabel; l != "" && strings.TrimSpace(l) == "" {
 		bad("trusted_label", "blank")
+	}
+	for _, p := range c.PRData {
+		// The same rule runner/prdata applies (it imports this package, not the other way).
+		clean := strings.TrimPrefix(p, "./")
+		switch {
+		case p == "" || strings.ContainsAny(p, "\\\x00\n\r") || strings.HasPrefix(p, "/"):
+			bad("pr_data", "%q is not a repository path (relative, slash-separated)", p)
+		case slices.Contains(strings.Split(clean, "/"), "..") || slices.Contains(strings.Split(strings.ToLower(clean), "/"), ".git"):
+			bad("pr_data", "%q leaves the repository or names .git", p)
+		}
+	}
+	if c.PRDataMaxMiB < 0 {
+		bad("pr_data_max_mib", "%d is negative", c.PRDataMaxMiB)
 	}
 	return errs
 }
