@@ -62,7 +62,8 @@ fuzz:
 # inconclusive / pass shares per rule kind, process, per-run offset and true shift, for a 2-minute
 # PR run against a 1-hour baseline and for 2-hour nightly pairs, with issue 13's "done when"
 # checklist (report also in .cache/calibrate.txt); then pWCET accuracy and coverage.
-# CALIBRATE_PAIRS=40 for a quicker look (200 is the issue's number; about 30 CPU-minutes).
+# CALIBRATE_PAIRS=40 for a quicker look (~4.6 CPU-minutes); 200, the issue's number, takes ~23 CPU-minutes
+# (~12 minutes on two idle cores).
 CALIBRATE_PAIRS ?= 200
 calibrate:
 	$(GO) run ./gate/stats/internal/calibrate -pairs $(CALIBRATE_PAIRS) -out .cache/calibrate.txt
