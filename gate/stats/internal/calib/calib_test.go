@@ -1,73 +1,127 @@
 package calib
 
 import (
+	"math"
+	"os"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/tailgate-ci/tailgate/gate/stats"
+	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/stats/internal/synth"
 )
 
-// TestFalseAlarmsAndPower is the fast calibration: 60 A/A pairs of 20k-sample runs per process,
-// judged on p99 at confidence 0.99, and 60 pairs each with a +20 % and a +40 % shift. At the nominal one-sided
-// level of 0.5 % the significance test should alarm on about 0.3 of 60 A/A pairs; the bound
-// of 3 fails if the intervals are badly too narrow (an iid interval on the autocorrelated
-// process alarms on a third of them). The long version is `make calibrate`.
-func TestFalseAlarmsAndPower(t *testing.T) {
-	scs := []Scenario{
-		{Name: "A/A p99 @ 20k", Stat: stats.P(99), Limit: 0.05, Conf: 0.99, Intervals: 50, PerIntvl: 400, Shift: 1},
-		{Name: "+20% p99 @ 20k", Stat: stats.P(99), Limit: 0.05, Conf: 0.99, Intervals: 50, PerIntvl: 400, Shift: 1.2},
-		{Name: "+40% p99 @ 20k", Stat: stats.P(99), Limit: 0.05, Conf: 0.99, Intervals: 50, PerIntvl: 400, Shift: 1.4},
+// TestGateCalibration is a seeded smoke of the calibration harness (`make calibrate` runs the
+// long one): every rule kind and process on the PR design at every offset, a handful of pairs
+// (TAILGATE_CALIBRATE=N for N), through gate.Compare. It checks what any honest decision rule
+// does on so few pairs: every pair gets a verdict, a +10 % median on independent latencies
+// (1.08 M baseline samples, 36 k candidate) is always a regression and no change never is; and
+// the report prints every table and the checklist. It logs the report.
+func TestGateCalibration(t *testing.T) {
+	pairs := 2
+	if v := os.Getenv("TAILGATE_CALIBRATE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("TAILGATE_CALIBRATE=%q: want a number of pairs", v)
+		}
+		pairs = n
 	}
-	cfg := Config{Pairs: 60, Seed: 1000, Options: stats.Options{Resamples: 1000}}
-	outs, err := Run(cfg, synth.Processes, scs)
+	res, err := Run(Config{Pairs: pairs, Seed: 7, Designs: []Design{PR}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	res.each(func(d, k, p, o, s int, c Cell) {
+		if c.N() != pairs || c.Other != 0 {
+			t.Errorf("cell %d/%d/%d/%d/%d: %+v, want %d pairs, none incomparable", d, k, p, o, s, c, pairs)
+		}
+	})
+	p50 := res.Cells[0][0][0][0] // p50, iid, offset 0
+	if p50[0].Regression != 0 || p50[4].Regression != pairs {
+		t.Errorf("p50 on iid: no change %+v, +10 %% %+v", p50[0], p50[4])
+	}
 	var sb strings.Builder
-	if err := Write(&sb, outs); err != nil {
+	if err := res.Write(&sb); err != nil {
 		t.Fatal(err)
 	}
-	t.Log("\n" + sb.String())
-	for _, o := range outs {
-		t.Run(string(o.Process)+"/"+o.Scenario.Name, func(t *testing.T) {
-			if o.Scenario.Shift == 1 {
-				if o.Significant > 3 || o.Rule > 1 {
-					t.Errorf("A/A: %d significant and %d rule alarms in %d pairs; want ≤ 3 and ≤ 1", o.Significant, o.Rule, o.Pairs)
-				}
-				return
-			}
-			// The autocorrelated process drifts by about 5 % between runs of this length and
-			// 50 intervals leave 9 blocks: a +20 % shift is within what it does on its own, so
-			// only +40 % must be caught, and three times in four.
-			want := 0.9
-			if o.Process == synth.AR1 {
-				if o.Scenario.Shift < 1.4 {
-					return
-				}
-				want = 0.75
-			}
-			if float64(o.Rule) < want*float64(o.Pairs) {
-				t.Errorf("%s: rule detected %d of %d; want ≥ %.0f%%", o.Scenario.Name, o.Rule, o.Pairs, 100*want)
-			}
-		})
+	out := sb.String()
+	for _, k := range Kinds {
+		if !strings.Contains(out, "== "+k.Name+" · PR ==") {
+			t.Errorf("no table for %s", k.Name)
+		}
+	}
+	if !strings.Contains(out, "checks pass") || strings.Count(out, "\nPASS")+strings.Count(out, "\nFAIL") != len(res.Checklist()) {
+		t.Error("checklist missing")
+	}
+	t.Log("\n" + out)
+}
+
+// TestNightlyDeterministic runs one nightly pair twice: the same seed gives the same cells, and
+// a different one is a different experiment.
+func TestNightlyDeterministic(t *testing.T) {
+	cfg := Config{Pairs: 1, Seed: 3, Designs: []Design{Nightly}, Processes: []synth.Process{synth.AR1}, Kinds: Kinds[:1]}
+	a, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Run(cfg)
+	if !reflect.DeepEqual(a.Cells, b.Cells) {
+		t.Error("same seed, different cells")
+	}
+	if pairSeed(3, 1, 1, 0) == pairSeed(4, 1, 1, 0) || pairSeed(3, 0, 1, 0) == pairSeed(3, 1, 1, 0) {
+		t.Error("pair seeds collide")
 	}
 }
 
-func TestUpperLower(t *testing.T) {
-	for _, tc := range []struct {
-		k, n     int
-		lo, hi   float64
-		min, max float64
-	}{
-		{0, 200, 0, 0, 0.0148, 0.0150}, // the rule of three: ≈ 3/200
-		{200, 200, 0.9850, 0.9852, 1, 1},
-	} {
-		if u := Upper(tc.k, tc.n); u < tc.min || u > tc.max {
-			t.Errorf("Upper(%d, %d) = %v, want in [%v, %v]", tc.k, tc.n, u, tc.min, tc.max)
+// TestRules: every rule the harness gates parses, and an absolute rule's limit is the true
+// quantile over the shift.
+func TestRules(t *testing.T) {
+	for _, k := range Kinds {
+		for _, p := range synth.Processes {
+			for _, s := range k.Shifts {
+				r, err := gate.ParseRule(gate.RuleSource{Text: k.Rule(p, s)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case k.Relative:
+					if r.Limit.Kind != gate.Relative || r.Limit.Value != k.L {
+						t.Errorf("%s: %+v", k.Rule(p, s), r.Limit)
+					}
+				case k.Share > 0:
+					if got := synth.CDF(p, float64(r.Metric.Deadline)); math.Abs(1-got-k.Share*s) > 1e-6 {
+						t.Errorf("%s: true miss share %v, want %v", k.Rule(p, s), 1-got, k.Share*s)
+					}
+				default:
+					if want := synth.Quantile(p, 0.99) / s; math.Abs(r.Limit.Value/want-1) > 1e-6 {
+						t.Errorf("%s: limit %v, want %v", k.Rule(p, s), r.Limit.Value, want)
+					}
+				}
+			}
 		}
-		if l := Lower(tc.k, tc.n); l < tc.lo || l > tc.hi {
-			t.Errorf("Lower(%d, %d) = %v, want in [%v, %v]", tc.k, tc.n, l, tc.lo, tc.hi)
+	}
+}
+
+// TestChecklist decides checks from hand-made cells: a cell beyond a bound fails its line, and
+// offsets above the checked one are not held against the gate.
+func TestChecklist(t *testing.T) {
+	cfg := Config{Pairs: 100, Designs: []Design{PR}, Kinds: Kinds[:1], Processes: []synth.Process{synth.IID}, Offsets: []float64{0, 0.02}}
+	res := &Results{Config: cfg.withDefaults(), Cells: [][][][][]Cell{{{{
+		{{Pass: 100}, {Pass: 100}, {Regression: 50, Pass: 50}, {Regression: 100}, {Regression: 100}},
+		{{Regression: 30, Pass: 70}, {Regression: 30, Pass: 70}, {Regression: 100}, {Regression: 100}, {Regression: 90, Pass: 10}},
+	}}}}}
+	got := map[string]bool{}
+	for _, c := range res.Checklist() {
+		got[c.What] = c.Pass
+	}
+	want := map[string]bool{"no change: regression": true, "no change: inconclusive": true, "true change 0.6L: regression": true, "true change 2L: regression": true}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("checks %v, want %v", got, want)
+	}
+	res.Cells[0][0][0][0][1] = Cell{Regression: 6, Pass: 94}
+	for _, c := range res.Checklist() {
+		if c.What == "true change 0.6L: regression" && (c.Pass || c.Worst != 6) {
+			t.Errorf("6 %% regression at 0.6L: %v", c)
 		}
 	}
 }

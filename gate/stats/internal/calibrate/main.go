@@ -1,63 +1,106 @@
-// Command calibrate is the long calibration of package stats (`make calibrate`): for every
-// synthetic process it gates at least 200 A/A pairs and 200 pairs with an injected shift, at
-// confidence 0.99, and prints how often the gate's rule (material and significant), the
-// significance test alone and a plain ratio rule said "regression", with 95 % bounds.
+// Command calibrate is the gate's operating characteristic (`make calibrate`): for every rule
+// kind (p50, p99, p99.9 relative; p99 absolute; miss), synthetic process and per-run offset it
+// gates seeded pairs of runs at known true shifts through gate.Compare, for a 2-minute PR run
+// against a 1-hour baseline and for a pair of 2-hour nightly runs, and prints the share of
+// regression / inconclusive / pass per cell and issue 13's "done when" checklist, PASS or FAIL
+// per line. Progress goes to stderr; the report to stdout and to -out.
 //
-//	go run ./gate/stats/internal/calibrate [-pairs 200] [-seed 1] [-method woodruff|bootstrap]
-//	    [-blocklen L] [-process ar1-lognormal] [-scenario 0]
+//	go run ./gate/stats/internal/calibrate [-pairs 200] [-seed 1] [-workers N] [-out .cache/calibrate.txt]
+//	    [-design PR|nightly] [-process ar1-burst-drift] [-strict]
+//
+// -strict exits 1 when a checklist line fails. Pairs default to $TAILGATE_CALIBRATE, else 200.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
-	"github.com/tailgate-ci/tailgate/gate/stats"
 	"github.com/tailgate-ci/tailgate/gate/stats/internal/calib"
 	"github.com/tailgate-ci/tailgate/gate/stats/internal/synth"
 )
 
 func main() {
-	pairs := flag.Int("pairs", 200, "pairs of runs per process and scenario")
-	seed := flag.Uint64("seed", 1, "first seed")
-	workers := flag.Int("workers", 0, "parallel pairs (0: one per CPU)")
-	method := flag.String("method", "woodruff", "quantile interval: woodruff or bootstrap")
-	resamples := flag.Int("resamples", stats.DefaultResamples, "bootstrap resamples (means, and -method bootstrap)")
-	blockLen := flag.Int("blocklen", 0, "intervals per block (0: chosen from the data)")
-	only := flag.String("process", "", "run only this process (default: all)")
-	scenario := flag.Int("scenario", -1, "run only scenario i of the long list (default: all)")
+	defPairs := 200
+	if v, err := strconv.Atoi(os.Getenv("TAILGATE_CALIBRATE")); err == nil && v > 0 {
+		defPairs = v
+	}
+	pairs := flag.Int("pairs", defPairs, "pairs a cell (≥ 200 for the issue's numbers)")
+	seed := flag.Uint64("seed", 1, "experiment seed")
+	workers := flag.Int("workers", 0, "parallel pairs (0: GOMAXPROCS)")
+	out := flag.String("out", ".cache/calibrate.txt", "also write the report here (empty: stdout only)")
+	design := flag.String("design", "", "run only this design: PR or nightly (default: both)")
+	only := flag.String("process", "", "run only these processes, comma-separated (default: all)")
+	strict := flag.Bool("strict", false, "exit 1 when a checklist line fails")
 	flag.Parse()
-	o := stats.Options{Resamples: *resamples, BlockLen: *blockLen}
-	procs, scs := synth.Processes, calib.Long
-	if *only != "" {
-		procs = []synth.Process{synth.Process(*only)}
-	}
-	if *scenario >= 0 && *scenario < len(scs) {
-		scs = scs[*scenario : *scenario+1]
-	}
-	switch *method {
-	case "woodruff":
-		o.Method = stats.Woodruff
-	case "bootstrap":
-		o.Method = stats.Bootstrap
-	default:
-		fmt.Fprintf(os.Stderr, "calibrate: -method %q: want woodruff or bootstrap\n", *method)
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "calibrate:", err)
 		os.Exit(2)
 	}
+	cfg := calib.Config{Pairs: *pairs, Seed: *seed, Workers: *workers}
+	switch *design {
+	case "":
+	case calib.PR.Name:
+		cfg.Designs = []calib.Design{calib.PR}
+	case calib.Nightly.Name:
+		cfg.Designs = []calib.Design{calib.Nightly}
+	default:
+		fail(fmt.Errorf("-design %q: want PR or nightly", *design))
+	}
+	if *only != "" {
+		for _, p := range strings.Split(*only, ",") {
+			if _, err := synth.New(synth.Spec{Process: synth.Process(p)}); err != nil {
+				fail(err)
+			}
+			cfg.Processes = append(cfg.Processes, synth.Process(p))
+		}
+	}
 	start := time.Now()
-	outs, err := calib.Run(calib.Config{Pairs: *pairs, Seed: *seed, Workers: *workers, Options: o}, procs, scs)
+	last := time.Time{}
+	cfg.Progress = func(done, total int, frac float64) {
+		if time.Since(last) < 5*time.Second && done < total {
+			return
+		}
+		last = time.Now()
+		el := time.Since(start)
+		eta := time.Duration(float64(el) * (1 - frac) / max(frac, 1e-9))
+		fmt.Fprintf(os.Stderr, "calibrate: %d/%d pairs, %.0f%% of the work, %s elapsed, ~%s left\n",
+			done, total, 100*frac, el.Round(time.Second), eta.Round(time.Second))
+	}
+	fmt.Fprintf(os.Stderr, "calibrate: %d pairs a cell, GOMAXPROCS %d\n", *pairs, runtime.GOMAXPROCS(0))
+	res, err := calib.Run(cfg)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "calibrate:", err)
-		os.Exit(1)
+		fail(err)
 	}
-	fmt.Printf("tailgate stats calibration: %d pairs per row, confidence 0.99, quantile intervals %s, seed %d\n", *pairs, *method, *seed)
-	fmt.Println("A/A rows: false-alarm rate (95% upper bound); shift rows: detection rate (95% lower bound).")
-	fmt.Println("gate rule = ratio > 1+limit AND interval lower bound > 1; naive = ratio > 1+limit.")
-	fmt.Println()
-	if err := calib.Write(os.Stdout, outs); err != nil {
-		fmt.Fprintln(os.Stderr, "calibrate:", err)
-		os.Exit(1)
+	var w io.Writer = os.Stdout
+	if *out != "" {
+		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+			fail(err)
+		}
+		f, err := os.Create(*out)
+		if err != nil {
+			fail(err)
+		}
+		defer f.Close()
+		w = io.MultiWriter(os.Stdout, f)
 	}
-	fmt.Printf("\n%s\n", time.Since(start).Round(time.Second))
+	if err := res.Write(w); err != nil {
+		fail(err)
+	}
+	if *out != "" {
+		fmt.Fprintln(os.Stderr, "calibrate: report written to", *out)
+	}
+	if *strict {
+		for _, c := range res.Checklist() {
+			if !c.Pass {
+				os.Exit(1)
+			}
+		}
+	}
 }
