@@ -29,8 +29,7 @@
 // with replacement, the quantile of each resample) is kept for comparison: its spread rests on
 // the few order statistics next to the quantile, so its standard error is noisy, while
 // Woodruff's rests on the 2·t·se_F·n order statistics between its bounds, needs no resampling
-// and is deterministic (`go run ./gate/stats/internal/calibrate -method bootstrap` compares
-// them). Means and miss rates use the block bootstrap (2,000 resamples by default), seeded and
+// and is deterministic. Means and miss rates use the block bootstrap (2,000 resamples by default), seeded and
 // deterministic.
 //
 // A bootstrap resample of a quantile costs O(blocks × log window), not a merge of histograms:
