@@ -64,7 +64,7 @@ calibrate:
 	TAILGATE_CALIBRATE=200 $(GO) test -count=1 -v -timeout 60m ./gate -run TestGateCalibration
 	$(GO) run ./gate/stats/internal/calibrate -pairs 200
 	TAILGATE_CALIBRATE=1 $(GO) test -count=1 -v -timeout 60m ./gate/wcet -run 'TestCalibrate|TestCoverage'
-	TAILGATE_CALIBRATE=1 $(GO) test -count=1 -v -timeout 10m ./gate/changepoint -run TestCalibrateAutocorrelated
+	TAILGATE_CALIBRATE=1 $(GO) test -count=1 -v -timeout 20m ./gate/changepoint -run TestCalibrateAutocorrelated
 
 # The fixture models through run + compare on the real runtime; needs a quiet CPU.
 e2e: ort
