@@ -364,7 +364,7 @@ func baselineHistory(e *env, args []string) error {
 	var sf storeFlags
 	fs := newStoreFlagSet(e, "history", &sf)
 	repo := fs.String("repo", "", "a clone of the measured repository: list the commits of each change's range with git log")
-	seed := fs.Uint64("seed", DefaultHistorySeed, "seed of the change points' permutation test")
+	seed := fs.Uint64("seed", DefaultHistorySeed, "seed of the change points' bootstrap test")
 	alpha := fs.Float64("alpha", changepoint.DefaultAlpha, "significance level of a change point")
 	minShift := fs.Float64("min-shift", 100*changepoint.DefaultMinShift, "smallest change of level reported, in percent")
 	last := fs.Int("nights", 0, "only the last N nights (0: all)")
