@@ -398,6 +398,10 @@ func baselineHistory(e *env, args []string) error {
 		return err
 	}
 	if *format == "json" {
+		creeps, err := history.Creeps(analysed, changes, opt)
+		if err != nil {
+			return err
+		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
@@ -405,7 +409,8 @@ func baselineHistory(e *env, args []string) error {
 			Key     string                  `json:"key"`
 			Nights  []baseline.HistoryEntry `json:"nights"`
 			Changes []history.Change        `json:"changes"`
-		}{suite, key, nights, changes})
+			Creeps  []history.Creep         `json:"creeps"`
+		}{suite, key, nights, changes, creeps})
 	}
 	o := history.TextOptions{Suite: suite, Key: key, Analysis: opt, Warn: e.stderr}
 	if *repo != "" {

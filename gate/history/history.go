@@ -98,18 +98,20 @@ func Steps(changes []Change) []Step {
 // points), or that moved at several change points, always the same way. Each night or step is
 // small; together they are what no single night-to-baseline comparison flags.
 type Creep struct {
-	Metric string
+	Metric string `json:"metric"`
 	// Moves is how many change points the metric has when it crept by steps; 0 for a drift.
-	Moves int
+	Moves int `json:"moves"`
 	// Start and End are the first and last night of the drift, or the nights of the first and
 	// last move.
-	Start, End int
+	Start int `json:"start"`
+	End   int `json:"end"`
 	// PValue is the drift's p-value; 0 for creep by steps.
-	PValue float64
+	PValue float64 `json:"p_value,omitempty"`
 	// Faster is set when the metric went down.
-	Faster bool
+	Faster bool `json:"faster,omitempty"`
 	// From is the level before the creep and To the level after it, in ns.
-	From, To float64
+	From float64 `json:"from_ns"`
+	To   float64 `json:"to_ns"`
 }
 
 // Shift is the relative change from the first level to the last: 0.12 is +12 %.
