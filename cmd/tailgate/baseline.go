@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/tailgate-ci/tailgate/gate/changepoint"
 	"github.com/tailgate-ci/tailgate/gate/history"
 	"github.com/tailgate-ci/tailgate/runner/ci"
+	"github.com/tailgate-ci/tailgate/runner/publish"
 )
 
 func init() {
@@ -105,9 +107,22 @@ func openStore(e *env, flag string) (baseline.Store, error) {
 	return openStoreSpec(e, spec)
 }
 
-// openStoreSpec opens a store from its spec (the config's store: key, or a parsed --store).
+// openStoreSpec opens a store from its spec (the config's store: key, or a parsed --store). A
+// git store on an https remote of the GitHub server ($GITHUB_SERVER_URL, else github.com)
+// authenticates with the job's token ($TAILGATE_GITHUB_TOKEN, else $GITHUB_TOKEN), which the
+// store hands to git in its environment only.
 func openStoreSpec(e *env, spec baseline.Spec) (baseline.Store, error) {
-	return baseline.Open(spec, baseline.Options{CacheDir: storeCacheDir(e), Warn: e.stderr})
+	return baseline.Open(spec, baseline.Options{CacheDir: storeCacheDir(e), Warn: e.stderr,
+		GitToken: publish.Token(e.getenv), GitTokenHost: gitTokenHost(e)})
+}
+
+// gitTokenHost is the host the job's token is for: that of $GITHUB_SERVER_URL (GitHub
+// Enterprise), else github.com.
+func gitTokenHost(e *env) string {
+	if u, err := url.Parse(e.getenv("GITHUB_SERVER_URL")); err == nil && u.Scheme == "https" && u.Host != "" {
+		return u.Host
+	}
+	return baseline.DefaultGitTokenHost
 }
 
 // storeBaseline looks up the stored baseline for a candidate's suite and environment key. When

@@ -140,6 +140,11 @@ func ciValidate(e *env, fs *pflag.FlagSet, f ciFlags) (*ciJob, error) {
 	if f.confirm < 0 {
 		errs = append(errs, fmt.Errorf("--confirm %d: want 0 or more", f.confirm))
 	}
+	if f.sha != "" {
+		if _, err := publish.ParseSHA(f.sha); err != nil {
+			errs = append(errs, fmt.Errorf("--sha: %w", err))
+		}
+	}
 	if f.stress != "" {
 		if _, err := stress.Split(f.stress); err != nil {
 			errs = append(errs, fmt.Errorf("--stress: %w", err))
