@@ -125,7 +125,8 @@ const (
 	RuleRegression RuleVerdict = "regression"
 	// RuleWarn: a warn rule that would have been a regression.
 	RuleWarn RuleVerdict = "warn"
-	// RuleInconclusive: too few samples for the claim, or the run was unhealthy.
+	// RuleInconclusive: too few samples for the claim, a relative interval too wide to resolve
+	// its limit (or, strict, not under it), or the run was unhealthy.
 	RuleInconclusive RuleVerdict = "inconclusive"
 	// RuleUnavailable: the metric cannot be computed by this build (pwcet without analysis).
 	RuleUnavailable RuleVerdict = "unavailable"
