@@ -167,8 +167,14 @@ func (c *comparison) decideRelative(i int, row *RuleResult) {
 	d := decideRatio(r, rt, row.Significant)
 	row.Verdict, row.Reason = d.verdict, d.reason
 	if d.verdict == RuleInconclusive {
-		if math.IsInf(d.scale, 1) {
-			row.Reason += ": the baseline's interval (and the between-run variance) alone are too wide, so a longer candidate run cannot resolve it; record a longer baseline"
+		switch {
+		case math.IsNaN(d.scale):
+			return
+		case math.IsInf(d.scale, 1) && row.BetweenRunSD > 0:
+			row.Reason += ": the baseline's interval and the between-run variance alone are too wide for any candidate length; record a longer baseline, or compare interleaved A/B runs, where pairing removes the between-run variance"
+			return
+		case math.IsInf(d.scale, 1):
+			row.Reason += ": the baseline's interval alone is too wide for any candidate length; record a longer baseline"
 			return
 		}
 		n := int64(math.Ceil(d.scale * float64(c.cand.side.Samples)))
@@ -178,7 +184,8 @@ func (c *comparison) decideRelative(i int, row *RuleResult) {
 }
 
 // ratioDecision is a relative rule's outcome: its verdict and reason and, when inconclusive,
-// by how much the candidate's samples must grow (+Inf when that cannot help).
+// by how much the candidate's samples must grow (+Inf when the baseline and between-run parts
+// alone are too wide, NaN when no width would do: a strict rule whose R̂ is at the limit).
 type ratioDecision struct {
 	verdict RuleVerdict
 	reason  string
@@ -222,7 +229,7 @@ func decideRatio(r Rule, rt stats.Ratio, significant bool) ratioDecision {
 	if r.Strict {
 		// Equivalence needs hi under 1+L: an upper distance of at most ln(1+L) − θ̂, about half
 		// of a width of 2·(ln(1+L) − θ̂).
-		scale := math.Inf(1)
+		scale := math.NaN() // at or beyond the limit: no number of samples shows it under
 		if t := 2 * (math.Log1p(L) - theta); t > 0 {
 			scale = rt.CandidateScale(t)
 		}

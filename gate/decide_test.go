@@ -74,6 +74,11 @@ func TestDecideRatio(t *testing.T) {
 			}
 		})
 	}
+	// A strict rule whose point estimate is beyond the limit cannot be shown under it by any
+	// number of samples: no need is given.
+	if d := decideRatio(mustRule("p99 < +5% strict"), ratioOf(0.06, -0.01, 0.13, 0.005), false); d.verdict != RuleInconclusive || !math.IsNaN(d.scale) {
+		t.Errorf("strict beyond the limit: %s ×%v", d.verdict, d.scale)
+	}
 	// A baseline wider than the limit allows cannot be fixed by a longer candidate.
 	if d := decideRatio(mustRule("p99 < +5%"), ratioOf(0.0, -0.08, 0.08, 0.07), false); d.verdict != RuleInconclusive || !math.IsInf(d.scale, 1) {
 		t.Errorf("baseline-bound interval: %s ×%v", d.verdict, d.scale)
