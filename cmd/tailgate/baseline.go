@@ -125,20 +125,28 @@ func gitTokenHost(e *env) string {
 	return baseline.DefaultGitTokenHost
 }
 
-// storeBaseline looks up the stored baseline for a candidate's suite and environment key. When
-// there is none it returns an exit-3 (incomparable) error naming the nearest baseline of the
-// suite and the pinned fields that differ. `tailgate compare CAND --store ...` uses it.
-func storeBaseline(e *env, storeFlag string, cand *result.Meta) (*result.Result, error) {
+// storeBaseline looks up the stored baseline for a candidate's suite and environment key, with
+// the run-to-run SD the key's nightly history shows (runner/ci.BetweenRun; none without
+// history). When there is no baseline it returns an exit-3 (incomparable) error naming the
+// nearest baseline of the suite and the pinned fields that differ.
+func storeBaseline(e *env, storeFlag string, cand *result.Meta) (*result.Result, map[string]float64, error) {
 	st, err := openStore(e, storeFlag)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer st.Close()
 	r, err := baseline.BaselineFor(st, cand.Suite, cand.Env)
 	if errors.Is(err, baseline.ErrNoBaseline) {
-		return nil, withCode(exitIncomparable, err)
+		return nil, nil, withCode(exitIncomparable, err)
 	}
-	return r, err
+	if err != nil {
+		return nil, nil, err
+	}
+	between, err := ci.BetweenRun(st, cand.Suite, cand.Env.Key())
+	if err != nil {
+		fmt.Fprintf(e.stderr, "warning: no between-run variance from the history: %v\n", err)
+	}
+	return r, between, nil
 }
 
 // openSuite opens the store and resolves the suite's environment key.

@@ -29,11 +29,15 @@ type Night struct {
 	Verdict string
 }
 
-// metrics are the per-night quantiles analysed, in the order a night's changes are listed.
-var metrics = []struct {
-	name string
-	get  func(Night) int64
-}{
+// Metric is one per-night quantile the history holds: its name as rules spell it and how to
+// read it from a night.
+type Metric struct {
+	Name string
+	Get  func(Night) int64
+}
+
+// Metrics are the per-night quantiles analysed, in the order a night's changes are listed.
+var Metrics = []Metric{
 	{"p50", func(n Night) int64 { return n.P50 }},
 	{"p99", func(n Night) int64 { return n.P99 }},
 	{"p99.9", func(n Night) int64 { return n.P999 }},
@@ -53,17 +57,17 @@ type Change struct {
 // metric, and returns them in night order; a night's changes keep the metrics' order.
 func Changes(nights []Night, opt changepoint.Options) ([]Change, error) {
 	var changes []Change
-	for _, m := range metrics {
+	for _, m := range Metrics {
 		xs := make([]float64, len(nights))
 		for i, n := range nights {
-			xs[i] = float64(m.get(n))
+			xs[i] = float64(m.Get(n))
 		}
 		cps, err := changepoint.Detect(xs, opt)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range cps {
-			changes = append(changes, Change{Metric: m.name, Night: c.Index, Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
+			changes = append(changes, Change{Metric: m.Name, Night: c.Index, Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
 		}
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Night < changes[j].Night })
@@ -123,30 +127,30 @@ func (c Creep) Shift() float64 { return (c.To - c.From) / c.From }
 // metric's moves when there are several and all go the same way.
 func Creeps(nights []Night, changes []Change, opt changepoint.Options) ([]Creep, error) {
 	var out []Creep
-	for _, m := range metrics {
+	for _, m := range Metrics {
 		var cs []Change
 		var cps []changepoint.ChangePoint
 		for _, c := range changes {
-			if c.Metric == m.name {
+			if c.Metric == m.Name {
 				cs = append(cs, c)
 				cps = append(cps, changepoint.ChangePoint{Index: c.Night})
 			}
 		}
 		xs := make([]float64, len(nights))
 		for i, n := range nights {
-			xs[i] = float64(m.get(n))
+			xs[i] = float64(m.Get(n))
 		}
 		trends, err := changepoint.Trends(xs, cps, opt)
 		if err != nil {
 			return nil, err
 		}
 		for _, t := range trends {
-			out = append(out, Creep{Metric: m.name, Start: t.Start, End: t.End - 1, PValue: t.PValue, Faster: t.To < t.From, From: t.From, To: t.To})
+			out = append(out, Creep{Metric: m.Name, Start: t.Start, End: t.End - 1, PValue: t.PValue, Faster: t.To < t.From, From: t.From, To: t.To})
 		}
 		if len(trends) > 0 {
 			continue
 		}
-		if c, ok := creptBySteps(m.name, cs); ok {
+		if c, ok := creptBySteps(m.Name, cs); ok {
 			out = append(out, c)
 		}
 	}

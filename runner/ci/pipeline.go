@@ -273,6 +273,13 @@ func (p *Pipeline) compare(name string, base, cand *result.Result) (*gate.Report
 	}
 	o := p.Gate
 	o.DefaultRules = isDefault
+	if base != nil && o.BetweenRun == nil {
+		// Two separate runs differ by what no within-run interval sees; the nightly history
+		// of this suite and environment says by how much.
+		if o.BetweenRun, err = BetweenRun(p.Store, cand.Meta.Suite, cand.Meta.Env.Key()); err != nil {
+			p.logf(name, "no between-run variance from the history: %v", err)
+		}
+	}
 	return gate.CompareResults(base, cand, rules, o)
 }
 
