@@ -15,10 +15,10 @@
 //	pwcet      = "pwcet(" number ")"         ; per-inference exceedance probability, 0 < p < 1
 //	op         = "<" | "<="
 //	limit      = relative | duration | share
-//	relative   = "+" number "%"              ; increase over the baseline's value
+//	relative   = "+" number "%"              ; increase over the baseline's value, at most MaxRelative
 //	duration   = number unit                 ; unit: ns us µs ms s m h, e.g. 20ms, 150us
 //	share      = number "%"                  ; miss only, e.g. 0.1%
-//	confidence = number                      ; 0.5 <= c < 1, default DefaultConfidence
+//	confidence = number                      ; MinConfidence <= c < 1, default DefaultConfidence
 //	number     = decimal, optionally with an exponent (1e-9)
 //
 // "strict" and "warn" may come in either order, each at most once.
@@ -70,6 +70,19 @@ import (
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate/stats"
+)
+
+// Bounds the grammar enforces: rules past them make no claim a run can settle.
+const (
+	// MinConfidence is the lowest "@ c": at c = 0.5 a one-sided test at (1−c)/2 = 25 % alarms
+	// on noise one run in four.
+	MinConfidence = 0.8
+	// MaxRelative is the largest relative limit (+1000 %).
+	MaxRelative = 10.0
+	// MaxClaimSamples is the most samples a quantile claim may need (MLPerf's count with no
+	// exceedance): a 30-day run at 30,000 inferences/s.
+	MaxClaimSamples = 30 * 24 * 3600 * 30000
 )
 
 // DefaultConfidence is the confidence of a rule that does not give "@ c".
@@ -302,6 +315,10 @@ func (r Rule) validate() error {
 		return fmt.Errorf("can never fail: no recorded latency is above %s, the longest a result records", time.Duration(result.HighestNs))
 	case l.Kind == Share && r.Op == LessEq && l.Value >= 1:
 		return errors.New("can never fail: a share is at most 100%")
+	case l.Kind == Relative && l.Value > MaxRelative:
+		return fmt.Errorf("can never decide: %s allows more than a %gx slowdown, which no run tells from a crash; use an absolute limit", l.Text, 1+MaxRelative)
+	case m.Kind == Quantile && stats.RequiredSamples(m.Q, r.Confidence, 0) > MaxClaimSamples:
+		return fmt.Errorf("can never decide: %s at %g needs more than %s samples, more than a 30-day run at 30,000 inferences/s holds; claim a lower quantile", m, r.Confidence, GroupDigits(MaxClaimSamples))
 	case r.Strict && l.Kind != Relative:
 		return errors.New("strict applies to relative limits (+5%): an absolute limit already passes only when certified")
 	}
@@ -367,8 +384,8 @@ func (p *parser) rule() (Rule, error) {
 	if p.eat("@") {
 		w := p.word()
 		c, err := parseNumber(w)
-		if err != nil || c < 0.5 || c >= 1 {
-			return r, fmt.Errorf("confidence %q must be a number with 0.5 <= c < 1, such as 0.95", w)
+		if err != nil || c < MinConfidence || c >= 1 {
+			return r, fmt.Errorf("confidence %q must be a number with %g <= c < 1, such as 0.95 (below %g a gate of a few rules alarms on noise every few runs)", w, MinConfidence, MinConfidence)
 		}
 		r.Confidence = c
 	}

@@ -64,8 +64,8 @@ func TestParseRuleErrors(t *testing.T) {
 		{"p99 < +5", "needs a % sign"},
 		{"p99 < 20", "not a duration with a unit"},
 		{"p99 < 0ms", "must be positive"},
-		{"p99 < +5% @ 1.5", "0.5 <= c < 1"},
-		{"p99 < +5% @ 0.3", "0.5 <= c < 1"},
+		{"p99 < +5% @ 1.5", "0.8 <= c < 1"},
+		{"p99 < +5% @ 0.3", "0.8 <= c < 1"},
 		{"p99 < +5% fail", `unexpected "fail"`},
 		{"p99 < +5% warn warn", "warn given twice"},
 		{"p99 < +5% strict strict", "strict given twice"},
@@ -86,6 +86,11 @@ func TestParseRuleErrors(t *testing.T) {
 		{"p99 <= 61m", "can never fail"},
 		{"miss(1h) < 0.1%", "can never fail"},
 		{"miss(33ms) <= 100%", "can never fail"},
+		{"p99 < +5% @ 0.5", "0.8 <= c < 1"},
+		{"p99 < +5% @ 0.79", "0.8 <= c < 1"},
+		{"p99 < +1e6%", "can never decide"},
+		{"p99.999999999999 < 20ms", "can never decide"},
+		{"p99.999999999999 < +5%", "can never decide"},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {
