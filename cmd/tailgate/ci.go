@@ -184,7 +184,8 @@ func ciValidate(e *env, fs *pflag.FlagSet, f ciFlags) (*ciJob, error) {
 	if f.quiet {
 		mode = progress.Quiet
 	}
-	m, err := ci.NewSuiteMeasurer(cfg, f.profile, names, measure.Options{
+	online, _ := host.OnlineCPUs("/") // the timing thread is pinned on this host, whatever --root says
+	m, err := ci.NewSuiteMeasurer(cfg, names, measure.Request{Profile: f.profile, Online: online}, measure.Options{
 		ORT: func() (ortlib.Library, error) { return loadORT(e, f.ortLib) }, Root: f.root, Stress: f.stress,
 		MetricsAddr: f.metricsAddr, AllowUnhealthy: f.allowUnhealthy, Log: e.stderr, Progress: mode,
 		Git: git, Tool: toolInfo(),

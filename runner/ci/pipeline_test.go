@@ -103,7 +103,7 @@ func TestPipelineConfirmNightly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := ci.NewSuiteMeasurer(cfg, "nightly", []string{"synth"}, measure.Options{Root: root, Progress: progress.Quiet, Git: g})
+		m, err := ci.NewSuiteMeasurer(cfg, []string{"synth"}, measure.Request{Profile: "nightly"}, measure.Options{Root: root, Progress: progress.Quiet, Git: g})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +212,7 @@ suites:
 `))
 	want := []string{"t.yaml", "cpus"}
 	if err == nil {
-		_, err = ci.NewSuiteMeasurer(cfg, "pr", []string{"a", "b", "missing"}, measure.Options{})
+		_, err = ci.NewSuiteMeasurer(cfg, []string{"a", "b", "missing"}, measure.Request{Profile: "pr"}, measure.Options{})
 		want = append(want, "suites.a", "missing")
 	}
 	if err == nil {
@@ -240,7 +240,7 @@ func TestPipelineReuseOnlyBySameJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ci.NewSuiteMeasurer(cfg, "nightly", []string{"synth"}, measure.Options{Progress: progress.Quiet, Git: g})
+	m, err := ci.NewSuiteMeasurer(cfg, []string{"synth"}, measure.Request{Profile: "nightly"}, measure.Options{Progress: progress.Quiet, Git: g})
 	if err != nil {
 		t.Fatal(err)
 	}
