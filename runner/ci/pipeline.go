@@ -258,7 +258,45 @@ func (p *Pipeline) baseline(m *result.Meta) (*result.Result, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if n := p.Config.CI.BaselineRuns; n > 1 {
+		r = p.pool(r, ptr.Run, n)
+	}
 	return r, ptr.Run, nil
+}
+
+// pool appends to the baseline run base (stored as id) the newest nights of its suite and
+// environment before it that passed or bootstrapped, up to n runs in all, as one result whose
+// intervals follow run after run. Runs the store no longer holds (pruned) are skipped.
+func (p *Pipeline) pool(base *result.Result, id string, n int) *result.Result {
+	m := base.Meta
+	h, err := p.Store.History(m.Suite, m.Env.Key())
+	if err != nil {
+		return base
+	}
+	pooled := *base
+	meta := *m
+	pooled.Meta = &meta
+	pooled.Log = &result.Log{Start: base.Log.Start, Intervals: slices.Clone(base.Log.Intervals)}
+	runs := []string{id}
+	nights := h.Nightly()
+	for i := len(nights) - 1; i >= 0 && len(runs) < n; i-- {
+		e := nights[i]
+		if e.Run == "" || slices.Contains(runs, e.Run) || (e.Verdict != string(gate.VerdictPass) && e.Verdict != "bootstrap") {
+			continue
+		}
+		r, err := p.Store.Run(m.Suite, e.Key, e.Run)
+		if err != nil || !r.Meta.Health.Healthy {
+			continue
+		}
+		pooled.Log.Intervals = append(pooled.Log.Intervals, r.Log.Intervals...)
+		meta.Counts.Samples += r.Meta.Counts.Samples
+		meta.Counts.Intervals += r.Meta.Counts.Intervals
+		runs = append(runs, e.Run)
+	}
+	if len(runs) > 1 {
+		p.logf(m.Suite, "baseline pooled from %d runs: %s", len(runs), strings.Join(runs, ", "))
+	}
+	return &pooled
 }
 
 func (p *Pipeline) compare(name string, base, cand *result.Result) (*gate.Report, error) {
@@ -297,11 +335,11 @@ func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Resul
 		return nil, err
 	default:
 		if why := state.Matches(name, p.Profile, p.Git.Commit, p.Config.Digest); why != "" {
-			old := dir + ".stale-" + p.now().UTC().Format("20060102T150405")
-			p.logf(name, "%s: %s; moved to %s, starting over", dir, why, old)
-			if err := os.Rename(dir, old); err != nil {
+			old, err := p.moveAside(dir, "stale")
+			if err != nil {
 				return nil, err
 			}
+			p.logf(name, "%s: %s; moved to %s, starting over", dir, why, old)
 			state = nil
 		} else if state.State == StateMeasured && p.Job != "" && state.Job == p.Job {
 			p.logf(name, "%s: already measured by this job; reusing it", dir)
@@ -310,11 +348,11 @@ func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Resul
 		} else if state.State == StateMeasured {
 			// A later job must not compare the same measurement again (a nightly on an
 			// unchanged commit would compare the baseline with itself and pass).
-			old := dir + ".done-" + p.now().UTC().Format("20060102T150405")
-			p.logf(name, "%s: measured by an earlier job; moved to %s, measuring again", dir, old)
-			if err := os.Rename(dir, old); err != nil {
+			old, err := p.moveAside(dir, "done")
+			if err != nil {
 				return nil, err
 			}
+			p.logf(name, "%s: measured by an earlier job; moved to %s, measuring again", dir, old)
 			state = nil
 		} else {
 			if rec, err = Recover(dir); err != nil {
@@ -361,6 +399,23 @@ func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Resul
 	p.logf(name, "%d samples in %d intervals  p50 %s  p99 %s  max %s  → %s", s.Count,
 		m.Counts.Intervals, progress.Ns(s.P50), progress.Ns(s.P99), progress.Ns(s.Max), dir)
 	return r, nil
+}
+
+// moveAside renames dir to dir.WHY-TIME (with -2, -3… when two jobs met in one second) and
+// returns the new name; PruneWork removes such folders in time.
+func (p *Pipeline) moveAside(dir, why string) (string, error) {
+	base := dir + "." + why + "-" + p.now().UTC().Format("20060102T150405")
+	old := base
+	for i := 2; ; i++ {
+		err := os.Rename(dir, old)
+		if err == nil {
+			return old, nil
+		}
+		if _, serr := os.Lstat(old); serr != nil || i > 100 {
+			return "", err
+		}
+		old = fmt.Sprintf("%s-%d", base, i)
+	}
 }
 
 func cutNote(cut []string) string {

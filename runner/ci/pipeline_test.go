@@ -363,3 +363,39 @@ func TestBetweenRunFromHistory(t *testing.T) {
 		t.Errorf("no history: %v, %v; want none", got, err)
 	}
 }
+
+// TestPipelinePooledBaseline: with ci.baseline_runs: 3 the fourth night is compared with the
+// baseline run and the two passing nights before it, pooled: three runs' samples.
+func TestPipelinePooledBaseline(t *testing.T) {
+	tmp := t.TempDir()
+	st, err := baseline.OpenDir(filepath.Join(tmp, "store"), baseline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	g := result.Git{Commit: strings.Repeat("cd", 20), Ref: "refs/heads/main"}
+	cfg, err := config.Parse(filepath.Join(tmp, "tailgate.yaml"), []byte(confirmYAML("1ms", "ci: { baseline_runs: 3 }\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ci.NewSuiteMeasurer(cfg, []string{"synth"}, measure.Request{Profile: "nightly"}, measure.Options{Progress: progress.Quiet, Git: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last ci.Outcome
+	var log bytes.Buffer
+	for night := range 4 {
+		log.Reset()
+		p := &ci.Pipeline{Config: cfg, Profile: "nightly", Work: filepath.Join(tmp, "work"), Store: st, Measurer: m, Confirm: 0,
+			DefaultBranch: "main", Git: g, Job: fmt.Sprint(night), Gate: gate.Options{Inconclusive: gate.InconclusiveFail}, Log: &log}
+		if last = p.Run(context.Background(), "synth"); last.Err != nil || last.Report == nil {
+			t.Fatalf("night %d: %v\n%s", night, last.Err, log.String())
+		}
+	}
+	if b := last.Report.Baseline; b == nil || b.Samples != 3*300 {
+		t.Errorf("baseline side %+v: want 3 runs of 300 samples pooled", b)
+	}
+	if !strings.Contains(log.String(), "baseline pooled from 3 runs") {
+		t.Errorf("the log does not say the baseline was pooled:\n%s", log.String())
+	}
+}

@@ -224,6 +224,11 @@ type CI struct {
 	// Keep is how many run folders the work folder keeps (newest first) besides the ones this
 	// job uses; nil means DefaultKeep. The store keeps what must outlive the work folder.
 	Keep *int `yaml:"keep"`
+	// BaselineRuns pools the baseline with the newest passing nights of the same environment
+	// before it, up to this many runs in all (1, the default: the baseline run alone). One
+	// night's run can be a lucky fast one; a pooled baseline also carries the run-to-run
+	// variation its blocks then see.
+	BaselineRuns int `yaml:"baseline_runs"`
 	// PRData lists repository paths a pull request may supply besides the suites' models
 	// (input files, a model's external data), fetched by `tailgate ci --pr-data SHA` without
 	// checking the pull request out (runner/prdata, docs/github.md).
@@ -232,6 +237,9 @@ type CI struct {
 	// the default (256).
 	PRDataMaxMiB int `yaml:"pr_data_max_mib"`
 }
+
+// MaxBaselineRuns bounds ci.baseline_runs: every pooled run is read for every comparison.
+const MaxBaselineRuns = 14
 
 // DefaultKeep is how many run folders `tailgate ci` leaves in its work folder by default: a
 // few days of nightlies and PRs, so a board's disk does not fill over a season.
@@ -255,6 +263,9 @@ func (c CI) validate(file string, line func(key string) int) []error {
 	}
 	if c.Keep != nil && *c.Keep < 0 {
 		bad("keep", "%d is negative", *c.Keep)
+	}
+	if c.BaselineRuns < 0 || c.BaselineRuns > MaxBaselineRuns {
+		bad("baseline_runs", "%d: want 1 to %d", c.BaselineRuns, MaxBaselineRuns)
 	}
 	if l := c.TrustedLabel; l != "" && strings.TrimSpace(l) == "" {
 		bad("trusted_label", "blank")
