@@ -223,17 +223,18 @@ suites:
 	}
 }
 
-// TestPipelineReuseOnlyBySameJob: on one commit, a second step of the same job reuses the
-// measurement and records no second night; a later job (a rerun of the nightly) measures again
-// and never compares a measurement with itself.
-func TestPipelineReuseOnlyBySameJob(t *testing.T) {
+// jobRunner runs the nightly pipeline of confirmYAML("1ms") on one main commit, a folder store
+// and a work folder shared by every call, as CI job job (RUN_ID.ATTEMPT); nights reads the
+// store's nightly history.
+func jobRunner(t *testing.T, commit string) (run func(job string) (ci.Outcome, string), nights func() []baseline.HistoryEntry) {
+	t.Helper()
 	tmp := t.TempDir()
 	st, err := baseline.OpenDir(filepath.Join(tmp, "store"), baseline.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	g := result.Git{Commit: strings.Repeat("ab", 20), Ref: "refs/heads/main"}
+	g := result.Git{Commit: commit, Ref: "refs/heads/main"}
 	cfg, err := config.Parse(filepath.Join(tmp, "tailgate.yaml"), []byte(confirmYAML("1ms", "")))
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +244,7 @@ func TestPipelineReuseOnlyBySameJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	work := filepath.Join(tmp, "work")
-	run := func(job string) (ci.Outcome, string) {
+	run = func(job string) (ci.Outcome, string) {
 		var log bytes.Buffer
 		p := &ci.Pipeline{Config: cfg, Profile: "nightly", Work: work, Store: st, Measurer: m, Confirm: 1,
 			DefaultBranch: "main", Git: g, Job: job, Gate: gate.Options{Inconclusive: gate.InconclusiveFail}, Log: &log}
@@ -253,7 +254,7 @@ func TestPipelineReuseOnlyBySameJob(t *testing.T) {
 		}
 		return o, log.String() + strings.Join(o.Notes, "\n")
 	}
-	nights := func() []baseline.HistoryEntry {
+	nights = func() []baseline.HistoryEntry {
 		keys, _ := st.Keys("synth")
 		h, err := st.History("synth", keys[0])
 		if err != nil {
@@ -261,6 +262,14 @@ func TestPipelineReuseOnlyBySameJob(t *testing.T) {
 		}
 		return h.Nightly()
 	}
+	return run, nights
+}
+
+// TestPipelineReuseOnlyBySameJob: on one commit, a second step of the same job reuses the
+// measurement and records no second night; a later job (a rerun of the nightly) measures again
+// and never compares a measurement with itself.
+func TestPipelineReuseOnlyBySameJob(t *testing.T) {
+	run, nights := jobRunner(t, strings.Repeat("ab", 20))
 	run("100.1")
 	_, said := run("100.1")
 	if !strings.Contains(said, "already measured by this job") || !strings.Contains(said, "not recorded twice") {
@@ -279,6 +288,28 @@ func TestPipelineReuseOnlyBySameJob(t *testing.T) {
 	}
 	if o.Report.Candidate.Dir == o.Report.Baseline.Dir {
 		t.Errorf("compared %s with itself", o.Report.Candidate.Dir)
+	}
+}
+
+// TestPipelineRerunAttemptRecordsOneNight: "Re-run jobs" on a finished nightly (the same
+// workflow run, attempt 2) measures again, as any later job does, but the night is in the
+// history once: attempt 1 recorded it. The next workflow run on the same commit is a new night.
+func TestPipelineRerunAttemptRecordsOneNight(t *testing.T) {
+	run, nights := jobRunner(t, strings.Repeat("cd", 20))
+	run("300.1")
+	_, said := run("300.2")
+	if !strings.Contains(said, "measured by an earlier job") {
+		t.Errorf("attempt 2 reused attempt 1's measurement:\n%s", said)
+	}
+	if n := nights(); len(n) != 1 {
+		t.Errorf("%d nights after a workflow run and its re-run, want 1: %+v\n%s", len(n), n, said)
+	}
+	if !strings.Contains(said, "recorded by an earlier attempt") {
+		t.Errorf("attempt 2 does not say why it records no night:\n%s", said)
+	}
+	run("301.1")
+	if n := nights(); len(n) != 2 {
+		t.Errorf("%d nights after the next workflow run on the same commit, want 2", len(n))
 	}
 }
 
