@@ -68,7 +68,7 @@ CALIBRATE_PAIRS ?= 200
 calibrate:
 	$(GO) run ./gate/stats/internal/calibrate -pairs $(CALIBRATE_PAIRS) -out .cache/calibrate.txt
 	TAILGATE_CALIBRATE=1 $(GO) test -count=1 -v -timeout 60m ./gate/wcet -run 'TestCalibrate|TestCoverage'
-	TAILGATE_CALIBRATE=1 $(GO) test -count=1 -v -timeout 10m ./gate/changepoint -run TestCalibrateAutocorrelated
+	TAILGATE_CALIBRATE=1 $(GO) test -count=1 -v -timeout 20m ./gate/changepoint -run TestCalibrateAutocorrelated
 
 # The fixture models through run + compare on the real runtime; needs a quiet CPU.
 e2e: ort

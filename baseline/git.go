@@ -1,12 +1,11 @@
 package baseline
 
 import (
-	"bytes"
-	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	neturl "net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,6 +19,10 @@ import (
 // push rejected because another board pushed first is retried from a fresh fetch, re-applying
 // the change to the new state (so nothing is merged and nothing is lost). Processes on one host
 // sharing the clone serialize on a flock beside it.
+//
+// Every git call is hardened (gitcmd.go). The clone is a cache, the remote the truth: a clone
+// whose .git/config, info/exclude or layout is not what tailgate wrote (another job on the
+// runner edited it) is deleted and made again rather than trusted.
 type gitStore struct {
 	spec   Spec
 	url    string
@@ -27,27 +30,31 @@ type gitStore struct {
 	lock   string
 	t      *tree
 	opt    Options
+	g      gitRunner
 	synced bool
 }
 
 // scpLike matches git's "user@host:path" remote syntax, which is not a local path.
 var scpLike = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:`)
 
+// isLocal says whether a store's repo is a local path rather than a URL.
+func isLocal(repo string) bool {
+	return !strings.Contains(repo, "://") && !scpLike.MatchString(repo)
+}
+
 func openGit(spec Spec, opt Options) (Store, error) {
-	url := spec.Repo
-	if !strings.Contains(url, "://") && !scpLike.MatchString(url) {
-		abs, err := filepath.Abs(url)
-		if err != nil {
-			return nil, err
-		}
-		url = abs
+	g := gitRunner{timeout: opt.GitTimeout, config: opt.gitConfig}
+	url, err := resolveRemote(spec.Repo, g, opt.Warn)
+	if err != nil {
+		return nil, fmt.Errorf("git store %s: %w", spec, err)
 	}
+	g.auth = GitAuthEnv(url, opt.GitToken, opt.GitTokenHost)
 	base := filepath.Join(opt.CacheDir, "git")
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return nil, fmt.Errorf("git store %s: cache: %w", spec, err)
 	}
 	clone := filepath.Join(base, sha256Hex([]byte(url + "#" + spec.Branch))[:16])
-	s := &gitStore{spec: spec, url: url, clone: clone, lock: clone + ".lock", opt: opt,
+	s := &gitStore{spec: spec, url: url, clone: clone, lock: clone + ".lock", opt: opt, g: g,
 		t: &tree{root: clone, warn: opt.Warn, now: opt.Now}}
 	unlock, err := flock(s.lock, unix.LOCK_EX)
 	if err != nil {
@@ -60,48 +67,142 @@ func openGit(spec Spec, opt Options) (Store, error) {
 	return &store{spec: spec, t: s.t, acc: s}, nil
 }
 
+// resolveRemote turns a store's repo into the URL its data branch lives at. A URL stays as it
+// is. A local path to a bare repository is that repository. A local path to a checkout means
+// the remote the checkout came from (its origin): the shipped config says `repo: .`, and
+// actions/checkout deletes a reused workspace's local branches, so a data branch kept in the
+// checkout itself would be lost every job. A checkout without an origin keeps the old meaning
+// (the checkout itself), with a warning. Credentials written into a URL are refused: they would
+// show in argv, in the clone's name and in error messages.
+func resolveRemote(repo string, g gitRunner, warn io.Writer) (string, error) {
+	if warn == nil {
+		warn = io.Discard
+	}
+	url := repo
+	if isLocal(repo) {
+		abs, err := filepath.Abs(repo)
+		if err != nil {
+			return "", err
+		}
+		url = abs
+		bare, err := g.run("", "-C", abs, "rev-parse", "--is-bare-repository")
+		if err == nil && strings.TrimSpace(bare) == "false" {
+			origin, err := g.run("", "-C", abs, "remote", "get-url", "origin")
+			switch o := strings.TrimSpace(origin); {
+			case err != nil || o == "":
+				fmt.Fprintf(warn, "git store: %s is a checkout without an origin remote; the data branch is kept in it (a CI checkout that deletes local branches loses it)\n", abs)
+			case isLocal(o) && !filepath.IsAbs(o):
+				url = filepath.Join(abs, o)
+			default:
+				url = o
+			}
+		}
+	}
+	if strings.HasPrefix(url, "-") {
+		return "", fmt.Errorf("remote %q must not start with '-'", url)
+	}
+	if strings.Contains(url, "://") {
+		if u, err := neturl.Parse(url); err == nil && u.User != nil {
+			if _, hasPass := u.User.Password(); hasPass {
+				return "", fmt.Errorf("remote %s carries a password in its URL: give the token through the environment (TAILGATE_GITHUB_TOKEN) instead", u.Redacted())
+			}
+		}
+		if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "ssh://") && !strings.HasPrefix(url, "file://") {
+			return "", fmt.Errorf("remote %s: the git store supports https://, ssh://, user@host:path and local paths only", url)
+		}
+	}
+	return url, nil
+}
+
+// The files tailgate writes into the clone's .git, and checks before every use.
+const (
+	// cloneConfig pins sha1 objects (repositoryformatversion 0) and nothing else: identity
+	// comes from the environment, transports and hooks from the command line.
+	cloneConfig = "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n"
+)
+
+// cloneExclude keeps the transient files of an interrupted write out of every commit.
+var cloneExclude = "/" + LockFile + "\n" + tmpPrefix + "*\n" + trashPrefix + "*\n.*.tmp-*\n"
+
+// cloneMustNotExist are files through which a clone would read objects, attributes or a
+// git directory from elsewhere; tailgate never writes them.
+var cloneMustNotExist = []string{"info/attributes", "objects/info/alternates", "objects/info/http-alternates", "commondir", "gitdir", "config.worktree"}
+
+// trusted says why the clone cannot be used as it is ("" when it can): it must be a real
+// folder holding a real .git folder whose config and exclude file are exactly tailgate's.
+func (s *gitStore) trusted() string {
+	for _, p := range []string{s.clone, filepath.Join(s.clone, ".git")} {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err.Error()
+		}
+		if !fi.IsDir() {
+			return p + " is not a folder"
+		}
+	}
+	gd := filepath.Join(s.clone, ".git")
+	for name, want := range map[string]string{"config": cloneConfig, "info/exclude": cloneExclude} {
+		fi, err := os.Lstat(filepath.Join(gd, name))
+		if err != nil || !fi.Mode().IsRegular() {
+			return ".git/" + name + " is missing or not a regular file"
+		}
+		b, err := os.ReadFile(filepath.Join(gd, name))
+		if err != nil || string(b) != want {
+			return ".git/" + name + " is not the one tailgate wrote"
+		}
+	}
+	for _, name := range cloneMustNotExist {
+		if _, err := os.Lstat(filepath.Join(gd, name)); err == nil {
+			return ".git/" + name + " exists"
+		}
+	}
+	return ""
+}
+
+// init makes sure the clone exists and is tailgate's: a clone that is not is deleted and made
+// again (it is a cache; the remote holds the data). The caller holds the lock.
 func (s *gitStore) init() error {
-	if _, err := os.Stat(filepath.Join(s.clone, ".git")); err == nil {
-		return nil
+	_, statErr := os.Lstat(s.clone)
+	if statErr == nil {
+		why := s.trusted()
+		if why == "" {
+			return nil
+		}
+		fmt.Fprintf(s.opt.Warn, "git store %s: the cached clone %s was changed outside tailgate (%s); making it again\n", s.spec, s.clone, why)
+		if err := os.RemoveAll(s.clone); err != nil {
+			return fmt.Errorf("removing the untrusted clone: %w", err)
+		}
+		s.synced = false
 	}
-	if _, err := s.git("", "init", "-q", s.clone); err != nil {
+	if _, err := s.g.run("", "init", "-q", "--object-format=sha1", "--", s.clone); err != nil {
 		return err
 	}
-	// Transient files of an interrupted write must never be committed.
-	excl := "/" + LockFile + "\n" + tmpPrefix + "*\n" + trashPrefix + "*\n.*.tmp-*\n"
-	if err := os.WriteFile(filepath.Join(s.clone, ".git", "info", "exclude"), []byte(excl), 0o644); err != nil {
+	gd := filepath.Join(s.clone, ".git")
+	if err := os.MkdirAll(filepath.Join(gd, "info"), 0o755); err != nil {
 		return err
 	}
-	if out, _ := s.git(s.clone, "config", "user.email"); strings.TrimSpace(out) == "" {
-		if _, err := s.git(s.clone, "config", "user.email", "tailgate@localhost"); err != nil {
+	for name, content := range map[string]string{"config": cloneConfig, "info/exclude": cloneExclude} {
+		if err := os.WriteFile(filepath.Join(gd, name), []byte(content), 0o644); err != nil {
 			return err
 		}
-		if _, err := s.git(s.clone, "config", "user.name", "tailgate"); err != nil {
-			return err
-		}
+	}
+	if why := s.trusted(); why != "" {
+		return fmt.Errorf("new clone %s: %s", s.clone, why)
 	}
 	return nil
 }
 
-// git runs one git command in dir ("" for the current folder) and returns its stdout; the
-// error carries stderr.
+// git runs one hardened git command in dir ("" for the current folder) and returns its
+// stdout; the error carries stderr.
 func (s *gitStore) git(dir string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.opt.GitTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	// Never prompt for credentials on an unattended runner; C locale so errors can be matched.
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return stdout.String(), nil
+	return s.g.run(dir, args...)
 }
 
 // sync makes the clone's worktree exactly the remote branch (or empty if it does not exist).
 func (s *gitStore) sync() error {
+	if err := s.init(); err != nil {
+		return err
+	}
 	ref := "refs/heads/" + s.spec.Branch
 	out, err := s.git(s.clone, "ls-remote", "--heads", "--", s.url, ref)
 	if err != nil {
@@ -203,23 +304,20 @@ func (s *gitStore) read(fn func() error) error {
 }
 
 // GitLog lists the commits in from..to of the repository at dir, one "sha subject" line each,
-// oldest first: the suspects between the last good and the first bad night.
+// oldest first: the suspects between the last good and the first bad night. Git runs hardened
+// (GitCommand), since dir is a checkout an earlier job may have touched.
 func GitLog(dir, from, to string) ([]string, error) {
 	for _, c := range []string{from, to} {
 		if !commitRE.MatchString(c) {
 			return nil, fmt.Errorf("git log: %q is not a commit id", c)
 		}
 	}
-	cmd := exec.Command("git", "-C", dir, "log", "--oneline", "--no-decorate", "--reverse", from+".."+to, "--")
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := gitRunner{}.run("", "-C", dir, "log", "--oneline", "--no-decorate", "--no-show-signature", "--reverse", from+".."+to, "--")
 	if err != nil {
-		return nil, fmt.Errorf("git -C %s log %s..%s: %w: %s", dir, from, to, err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("git log in %s: %w", dir, err)
 	}
 	var lines []string
-	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		if l != "" {
 			lines = append(lines, l)
 		}

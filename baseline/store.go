@@ -106,6 +106,18 @@ type Options struct {
 	GitTimeout time.Duration
 	// Now returns the current time (time.Now when nil).
 	Now func() time.Time
+	// GitToken authenticates a git store whose remote is an https URL on GitTokenHost (the
+	// job's GitHub token). It is handed to git in the environment of the commands that talk to
+	// the remote only (an http.https://HOST/.extraheader through GIT_CONFIG_COUNT), never in
+	// argv or in a file, and never to another host. The library does not read it from the
+	// environment: the caller fills it (tailgate: $TAILGATE_GITHUB_TOKEN, else $GITHUB_TOKEN).
+	GitToken string
+	// GitTokenHost is the host[:port] GitToken is for (DefaultGitTokenHost when empty; the
+	// host of $GITHUB_SERVER_URL on GitHub Enterprise).
+	GitTokenHost string
+
+	// gitConfig are extra -c options for every git call (tests: a test server's CA).
+	gitConfig []string
 }
 
 // Defaults for Options.

@@ -498,3 +498,26 @@ func TestNightlyInTimeOrder(t *testing.T) {
 		t.Fatalf("nights in order %v, want a b c", got)
 	}
 }
+
+// TestVerifyReportsLostBaseline: a key whose history promoted a run but whose baseline.json was
+// deleted fails verification (the next nightly would otherwise become the baseline silently);
+// a key that never had a baseline passes.
+func TestVerifyReportsLostBaseline(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "s")
+	st := mustOpen(t, root)
+	ri := mustAdd(t, st, mkResult(t, "v", 1, 1e6, nil))
+	if err := st.Verify(); err != nil {
+		t.Fatalf("a key with runs and no baseline yet: %v", err)
+	}
+	if _, err := st.Promote(Promotion{Suite: "v", Key: ri.Key, Run: ri.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(root, "suites", "v", ri.Key, PointerFile)); err != nil {
+		t.Fatal(err)
+	}
+	err := st.Verify()
+	wantIs(t, err, ErrIntegrity)
+	if !strings.Contains(err.Error(), "has no baseline.json, but its history promoted run "+ri.ID) {
+		t.Errorf("error %q does not name the lost baseline", err)
+	}
+}

@@ -789,11 +789,24 @@ func (t *tree) verify() error {
 					errs = append(errs, err)
 				}
 			}
-			if _, err := t.baseline(s, k); err != nil && !errors.Is(err, ErrNoBaseline) {
-				errs = append(errs, err)
+			_, berr := t.baseline(s, k)
+			if berr != nil && !errors.Is(berr, ErrNoBaseline) {
+				errs = append(errs, berr)
 			}
-			if _, err := t.history(s, k); err != nil {
+			h, err := t.history(s, k)
+			if err != nil {
 				errs = append(errs, err)
+				continue
+			}
+			// A key whose history promoted a run but that has no baseline.json lost it: the next
+			// nightly would silently become a new baseline and hide any regression since.
+			if errors.Is(berr, ErrNoBaseline) {
+				for i := len(h.Entries) - 1; i >= 0; i-- {
+					if e := h.Entries[i]; e.Kind == KindPromotion {
+						errs = append(errs, fmt.Errorf("%w: %s/%s has no %s, but its history promoted run %s on %s", ErrIntegrity, s, k, PointerFile, e.Run, e.Time.Format(time.DateOnly)))
+						break
+					}
+				}
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate/stats"
 )
 
 // PWCETFunc bounds the candidate's latency at a per-inference exceedance probability. The WCET
@@ -33,6 +34,12 @@ type Options struct {
 	PWCET PWCETFunc
 	// Seed makes the bootstrap deterministic; the same inputs and seed give the same report.
 	Seed uint64
+	// BetweenRun is σ, the run-to-run standard deviation of one run's log statistic that no
+	// within-run interval sees (per-process offsets, thermal state, drift slower than a run),
+	// keyed by metric name ("p50", "p99.9", "mean"). Relative rules compare two separate runs,
+	// so each adds 2σ² to its log ratio's variance (stats.Options.BetweenRunSD); a missing or zero
+	// entry adds nothing. stats.BetweenRunSD estimates σ from a series of nightly log values.
+	BetweenRun map[string]float64
 	// Tool identifies this tailgate in the report.
 	Tool Tool
 }
@@ -51,7 +58,7 @@ func Compare(base, cand *Run, rules []Rule, opts Options) (*Report, error) {
 	if opts.Inconclusive == "" {
 		opts.Inconclusive = DefaultInconclusive
 	}
-	c := &comparison{opts: opts, rules: rules, cand: newSide(cand), pFaster: make([]float64, len(rules))}
+	c := &comparison{opts: opts, rules: rules, cand: newSide(cand), ratios: make([]stats.Ratio, len(rules))}
 	rep := &Report{
 		Schema: ReportSchema, Suite: cand.Meta.Suite, Policy: opts.Inconclusive,
 		DefaultRules: opts.DefaultRules, Tool: opts.Tool, Candidate: c.cand.side,

@@ -101,6 +101,29 @@ func TestCompare(t *testing.T) {
 					t.Errorf("reason %q", r.Reason)
 				}
 			}},
+		{name: "between-run SD widens the interval and is reported", base: base, cand: spec(2, body(1)), rules: []string{"p99 < +5%"}, opts: gate.Options{BetweenRun: map[string]float64{"p99": 0.01}}, verdict: gate.VerdictPass, exit: 0,
+			check: func(t *testing.T, rep *gate.Report) {
+				r := row(t, rep, "p99")
+				// z·√2·σ at 0.99 is 3.6 % each way on its own.
+				if r.BetweenRunSD != 0.01 || !(*r.RatioHi > 1.036 && *r.RatioLo < 1/1.036) {
+					t.Errorf("row %+v: interval [%v, %v]", r, *r.RatioLo, *r.RatioHi)
+				}
+			}},
+		{name: "between-run SD too large to resolve +5% is inconclusive", base: base, cand: spec(2, body(1)), rules: []string{"p99 < +5%"}, opts: gate.Options{BetweenRun: map[string]float64{"p99": 0.02}}, verdict: gate.VerdictInconclusive, exit: 4,
+			check: func(t *testing.T, rep *gate.Report) {
+				if r := row(t, rep, "p99"); r.Need != nil || !strings.Contains(r.Reason, "interleaved A/B") {
+					t.Errorf("need %+v, reason %q", r.Need, r.Reason)
+				}
+			}},
+		{name: "strict passes only when the upper end is under the limit", base: base, cand: spec(2, body(1.045)), rules: []string{"p99 < +5% strict", "p50 < +5% strict"}, verdict: gate.VerdictInconclusive, exit: 4,
+			check: func(t *testing.T, rep *gate.Report) {
+				if r := row(t, rep, "p99"); !r.Strict || r.Verdict != gate.RuleInconclusive || *r.RatioHi < 1.05 {
+					t.Errorf("p99 (+4.5%%) strict: %s [%v, %v] %s", r.Verdict, *r.RatioLo, *r.RatioHi, r.Reason)
+				}
+				if r := row(t, rep, "p50"); r.Verdict != gate.RulePass {
+					t.Errorf("p50 (unchanged) strict: %s %s", r.Verdict, r.Reason)
+				}
+			}},
 		{name: "inconclusive policy pass exits 0", base: base, cand: short, rules: []string{"p99.99 < +5%"}, opts: gate.Options{Inconclusive: gate.InconclusivePass}, verdict: gate.VerdictInconclusive, exit: 0},
 		{name: "regression outranks inconclusive", base: base, cand: spec(2, body(1.2)), rules: []string{"p99 < +5%", "p99.9999 < +5%"}, opts: gate.Options{Inconclusive: gate.InconclusivePass}, verdict: gate.VerdictRegression, exit: 1},
 		{name: "pins differ is incomparable listing every field", base: base, cand: diffPins, rules: gate.DefaultRules, verdict: gate.VerdictIncomparable, exit: 3,

@@ -16,13 +16,14 @@ type comparison struct {
 	opts       Options
 	rules      []Rule
 	base, cand *side
-	pFaster    []float64 // per rule: one-sided p-value of "not faster" (NaN when not computed)
+	ratios     []stats.Ratio // per relative rule with a ratio: its interval and p-values
 }
 
 func newRow(r Rule) RuleResult {
 	row := RuleResult{
 		Rule: r.String(), Source: r.Source.String(), Metric: r.Metric.String(), Unit: "ns",
 		Confidence: r.Confidence, Warn: r.Warn, Limit: r.Limit.Text, LimitValue: r.Limit.Value,
+		Strict: r.Strict,
 	}
 	switch r.Limit.Kind {
 	case Relative:
@@ -149,49 +150,111 @@ func (c *comparison) relative(i int, row *RuleResult) bool {
 		row.Baseline = ptr(mean(c.base.run))
 		row.Candidate = ptr(mean(c.cand.run))
 	}
-	rt, err := compareRatio(c.base.run, c.cand.run, r.Metric, r.Confidence, c.opts.Seed)
+	row.BetweenRunSD = max(c.opts.BetweenRun[row.Metric], 0)
+	rt, err := compareRatio(c.base.run, c.cand.run, r.Metric, r.Confidence, c.opts.Seed, row.BetweenRunSD)
 	if err != nil {
 		row.Verdict, row.Reason = RuleInconclusive, err.Error()
 		return false
 	}
 	row.Ratio, row.RatioLo, row.RatioHi, row.PSlower = ptr(rt.Point), ptr(rt.Lo), ptr(rt.Hi), ptr(rt.PSlower)
-	c.pFaster[i] = rt.PFaster
+	c.ratios[i] = rt
 	return true
 }
 
-// decideRelative: a regression must be material (the ratio is beyond the limit) and
-// significant (Holm-adjusted one-sided test that the candidate is slower). Material but not
-// significant is inconclusive; within the limit is a pass, improved when significantly faster
-// by at least the limit.
+// decideRelative sets the verdict of relative rule i once Holm has set row.Significant.
 func (c *comparison) decideRelative(i int, row *RuleResult) {
-	r := c.rules[i]
-	ratio, limit := *row.Ratio, 1+r.Limit.Value
-	change := fmt.Sprintf("%+.1f%% [%+.1f%%, %+.1f%%]", (ratio-1)*100, (*row.RatioLo-1)*100, (*row.RatioHi-1)*100)
-	material := r.Op.violates(ratio, limit)
-	switch {
-	case material && row.Significant:
-		row.Verdict = RuleRegression
-		if r.Warn {
-			row.Verdict = RuleWarn
+	r, rt := c.rules[i], c.ratios[i]
+	d := decideRatio(r, rt, row.Significant)
+	row.Verdict, row.Reason = d.verdict, d.reason
+	if d.verdict == RuleInconclusive {
+		switch {
+		case math.IsNaN(d.scale):
+			return
+		case math.IsInf(d.scale, 1) && row.BetweenRunSD > 0:
+			row.Reason += ": the baseline's interval and the between-run variance alone are too wide for any candidate length; record a longer baseline, or compare interleaved A/B runs, where pairing removes the between-run variance"
+			return
+		case math.IsInf(d.scale, 1):
+			row.Reason += ": the baseline's interval alone is too wide for any candidate length; record a longer baseline"
+			return
 		}
-		row.Reason = fmt.Sprintf("%s is beyond %s and significant (p=%.2g)", change, r.Limit.Text, *row.PSlower)
-	case material:
-		// Not a regression (it may be noise), but not a pass either: the measured change is
-		// beyond the limit, and passing it would ship a slowdown the data could not rule out.
-		row.Verdict = RuleInconclusive
-		row.Reason = fmt.Sprintf("%s is beyond %s but not significant at %g (p=%.2g): too noisy or too short to tell", change, r.Limit.Text, r.Confidence, *row.PSlower)
-	case ratio <= 1-r.Limit.Value && c.pFaster[i] <= oneSidedAlpha(r.Confidence):
+		n := int64(math.Ceil(d.scale * float64(c.cand.side.Samples)))
+		row.Need = c.cand.need(n)
+		row.Reason += fmt.Sprintf(": need ≈ %s candidate samples%s, scaled from the observed width", GroupDigits(n), approx(row.Need))
+	}
+}
+
+// ratioDecision is a relative rule's outcome: its verdict and reason and, when inconclusive,
+// by how much the candidate's samples must grow (+Inf when the baseline and between-run parts
+// alone are too wide, NaN when no width would do: a strict rule whose R̂ is at the limit).
+type ratioDecision struct {
+	verdict RuleVerdict
+	reason  string
+	scale   float64
+}
+
+// decideRatio decides a relative rule from its ratio and whether the slowdown is significant
+// after Holm; the hypotheses are in the package comment ("How a relative rule decides"):
+// regression when significant and material; pass when the interval's upper end is under the
+// limit; otherwise inconclusive when the interval is too wide to resolve the limit (or the rule
+// is strict), and a pass saying how it stands when it is not.
+func decideRatio(r Rule, rt stats.Ratio, significant bool) ratioDecision {
+	L := r.Limit.Value
+	ratio, lo, hi := rt.Point, rt.Lo, rt.Hi
+	change := fmt.Sprintf("%+.1f%% [%+.1f%%, %+.1f%%]", (ratio-1)*100, (lo-1)*100, (hi-1)*100)
+	material := r.Op.violates(ratio, 1+L)
+	switch {
+	case material && significant:
+		v := RuleRegression
+		if r.Warn {
+			v = RuleWarn
+		}
+		return ratioDecision{verdict: v, reason: fmt.Sprintf("%s is beyond %s and significant (p=%.2g)", change, r.Limit.Text, rt.PSlower)}
+	case ratio <= 1-L && rt.PFaster <= oneSidedAlpha(r.Confidence):
 		// Improvements are material by the same yardstick as regressions: a significant -0.1 %
 		// on a 48-hour run is real but not news.
-		row.Verdict = RuleImproved
-		row.Reason = fmt.Sprintf("%s: significantly faster", change)
-	case row.Significant:
-		row.Verdict = RulePass
-		row.Reason = fmt.Sprintf("%s: slower but within %s", change, r.Limit.Text)
-	default:
-		row.Verdict = RulePass
-		row.Reason = fmt.Sprintf("%s: within %s", change, r.Limit.Text)
+		return ratioDecision{verdict: RuleImproved, reason: fmt.Sprintf("%s: significantly faster", change)}
+	case !r.Op.violates(hi, 1+L):
+		how := "within " + r.Limit.Text
+		switch {
+		case significant:
+			how = "slower but within " + r.Limit.Text
+		case ratio > 1:
+			how = "slower, not significant, within " + r.Limit.Text
+		}
+		return ratioDecision{verdict: RulePass, reason: fmt.Sprintf("%s: %s; the interval rules out %s at %g", change, how, r.Limit.Text, r.Confidence)}
 	}
+	// The upper end reaches the limit. Widths are on the log scale, where the interval is built.
+	width, target := math.Log(hi/lo), 2*math.Log1p(L)
+	theta, reach := math.Log(ratio), math.Log1p(2*L)
+	if r.Strict {
+		// Equivalence needs hi under 1+L: an upper distance of at most ln(1+L) − θ̂, about half
+		// of a width of 2·(ln(1+L) − θ̂).
+		scale := math.NaN() // at or beyond the limit: no number of samples shows it under
+		if t := 2 * (math.Log1p(L) - theta); t > 0 {
+			scale = rt.CandidateScale(t)
+		}
+		return ratioDecision{verdict: RuleInconclusive, scale: scale,
+			reason: fmt.Sprintf("%s: strict, and the interval reaches %s, so it does not show the change is under %s at %g", change, FormatRatio(hi), r.Limit.Text, r.Confidence)}
+	}
+	if hi >= 1+2*L || width > target {
+		if t := 2 * (reach - theta); theta > 0 && t > 0 && t < target {
+			target = t // the upper end, not the width, is what must come in
+		}
+		why := fmt.Sprintf("it does not rule out %s, twice the limit", FormatRatio(1+2*L))
+		if hi < 1+2*L {
+			why = fmt.Sprintf("hi/lo is %.3f, more than (1%s)² = %.3f", hi/lo, r.Limit.Text, (1+L)*(1+L))
+		}
+		return ratioDecision{verdict: RuleInconclusive, scale: rt.CandidateScale(target),
+			reason: fmt.Sprintf("%s is too wide to resolve %s at %g (%s)", change, r.Limit.Text, r.Confidence, why)}
+	}
+	how := "no slowdown beyond " + r.Limit.Text + " detected"
+	switch {
+	case significant:
+		how = "slower but within " + r.Limit.Text + " (not material)"
+	case ratio > 1:
+		how = fmt.Sprintf("slower, not significant (p=%.2g)", rt.PSlower)
+	}
+	return ratioDecision{verdict: RulePass, reason: fmt.Sprintf("%s: %s; the interval is narrow enough to resolve %s", change, how, r.Limit.Text)}
 }
 
 // decideAbsolute handles limits the point value alone decides (max, pwcet bounds).

@@ -34,8 +34,11 @@ func statsOptions(seed uint64) stats.Options {
 
 // compareRatio bootstraps cand/base of the rule's statistic. Too few blocks for a bootstrap
 // interval is an error the caller reports as inconclusive.
-func compareRatio(base, cand *Run, m Metric, conf float64, seed uint64) (stats.Ratio, error) {
-	r := stats.Compare(base.Sample, cand.Sample, statOf(m), conf, statsOptions(seed))
+// betweenRun is σ, the log SD that separate runs add (Options.BetweenRun, 0 when absent).
+func compareRatio(base, cand *Run, m Metric, conf float64, seed uint64, betweenRun float64) (stats.Ratio, error) {
+	o := statsOptions(seed)
+	o.BetweenRunSD = betweenRun
+	r := stats.Compare(base.Sample, cand.Sample, statOf(m), conf, o)
 	if math.IsNaN(r.Point) || math.IsNaN(r.Lo) || math.IsNaN(r.PSlower) {
 		return r, fmt.Errorf("no ratio for %s: a run is empty or its %s is zero", m, m)
 	}

@@ -128,7 +128,8 @@ const (
 	RuleRegression RuleVerdict = "regression"
 	// RuleWarn: a warn rule that would have been a regression.
 	RuleWarn RuleVerdict = "warn"
-	// RuleInconclusive: too few samples for the claim, or the run was unhealthy.
+	// RuleInconclusive: too few samples for the claim, a relative interval too wide to resolve
+	// its limit (or, strict, not under it), or the run was unhealthy.
 	RuleInconclusive RuleVerdict = "inconclusive"
 	// RuleUnavailable: the metric cannot be computed by this build (pwcet without analysis).
 	RuleUnavailable RuleVerdict = "unavailable"
@@ -190,8 +191,14 @@ type RuleResult struct {
 	LimitValue float64     `json:"limit_value"`
 	Verdict    RuleVerdict `json:"verdict"`
 	Reason     string      `json:"reason"`
-	// Need is set when the rule is inconclusive for lack of samples.
+	// Need is set when the rule is inconclusive for lack of samples (or, relative, because its
+	// interval is too wide: the candidate samples that would narrow it enough).
 	Need *Need `json:"need,omitempty"`
+	// Strict is set for a strict relative rule: it passes only when RatioHi is under the limit.
+	Strict bool `json:"strict,omitempty"`
+	// BetweenRunSD is the per-run between-run log SD the ratio's interval includes
+	// (Options.BetweenRun), 0 when none.
+	BetweenRunSD float64 `json:"between_run_sd,omitempty"`
 }
 
 // Need is how much data an inconclusive claim would take.

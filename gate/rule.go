@@ -8,18 +8,45 @@
 //
 // A rule is a k6-style string. Spaces between tokens are optional; keywords are lower case.
 //
-//	rule       = metric op limit [ "@" confidence ] [ "warn" ]
+//	rule       = metric op limit [ "@" confidence ] [ "strict" ] [ "warn" ]
 //	metric     = quantile | "mean" | "max" | miss | pwcet
 //	quantile   = "p" number                  ; 0 < number < 100: p50, p99, p99.9, p99.99
 //	miss       = "miss(" duration ")"        ; share of samples slower than the deadline
 //	pwcet      = "pwcet(" number ")"         ; per-inference exceedance probability, 0 < p < 1
 //	op         = "<" | "<="
 //	limit      = relative | duration | share
-//	relative   = "+" number "%"              ; increase over the baseline's value
+//	relative   = "+" number "%"              ; increase over the baseline's value, at most MaxRelative
 //	duration   = number unit                 ; unit: ns us µs ms s m h, e.g. 20ms, 150us
 //	share      = number "%"                  ; miss only, e.g. 0.1%
-//	confidence = number                      ; 0.5 <= c < 1, default DefaultConfidence
+//	confidence = number                      ; MinConfidence <= c < 1, default DefaultConfidence
 //	number     = decimal, optionally with an exponent (1e-9)
+//
+// "strict" and "warn" may come in either order, each at most once.
+//
+// # How a relative rule decides
+//
+// For a relative rule "stat < +L @ c", R̂ is the ratio candidate/baseline of the statistic and
+// [lo, hi] its two-sided interval at confidence c (MOVER on the log scale, gate/stats, with any
+// between-run variance added). The hypotheses are H0: ratio ≤ 1 (no slowdown) against
+// H1: ratio > 1, tested one-sided at level α = (1−c)/2 with Holm's correction across the gate's
+// non-warn relative rules (warn rules at their own level). In this order:
+//
+//   - regression: H0 is rejected after Holm (significant, so lo > 1) and the change is
+//     material, R̂ beyond 1+L (R̂ ≥ 1+L for "<", R̂ > 1+L for "<=");
+//   - pass: hi < 1+L, the data rule out a change as large as the limit (improved when also
+//     R̂ ≤ 1−L and significantly faster);
+//   - inconclusive: the interval is too wide to resolve the limit: hi ≥ 1+2L (a change of twice
+//     the limit is not ruled out) or ln(hi/lo) > 2·ln(1+L) (wider than the limit's own scale),
+//     whatever R̂ is; the reason gives the candidate samples needed, n·(width/target)² scaled
+//     from the observed width (widths shrink as 1/√n), and the time at the observed rate;
+//   - pass otherwise, saying "slower but within" (significant, not material) or "slower, not
+//     significant" when R̂ > 1.
+//
+// A strict rule ("p99 < +5% strict", for release gates) is an equivalence claim: it passes only
+// when hi < 1+L; a significant and material slowdown is still a regression and anything else is
+// inconclusive. A gate of strict rules passes only when every rule does (an intersection–union
+// test), so no multiplicity correction is needed for the pass. strict applies to relative limits
+// only: absolute limits already pass only when certified.
 //
 // Validation rules, each reported with the rule's source and text:
 //   - relative limits apply to quantiles and mean only: max is a single sample, so a ratio of
@@ -27,10 +54,11 @@
 //     (or gate pwcet);
 //   - miss takes a share (0.1%), never a duration or a relative limit;
 //   - quantiles, mean, max and pwcet take a duration or (quantiles, mean) a relative limit;
-//   - p100 is max and p0 is min: neither is a quantile claim the data can carry.
+//   - p100 is max and p0 is min: neither is a quantile claim the data can carry;
+//   - strict takes a relative limit.
 //
 // Examples: "p99 < +5%", "p99.9 <= +10% @ 0.95", "max < 40ms", "miss(33ms) < 0.1%",
-// "pwcet(1e-9) < 50ms", "p50 < +3% warn".
+// "pwcet(1e-9) < 50ms", "p50 < +3% warn", "p99 < +5% strict".
 package gate
 
 import (
@@ -42,6 +70,19 @@ import (
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/gate/stats"
+)
+
+// Bounds the grammar enforces: rules past them make no claim a run can settle.
+const (
+	// MinConfidence is the lowest "@ c": at c = 0.5 a one-sided test at (1−c)/2 = 25 % alarms
+	// on noise one run in four.
+	MinConfidence = 0.8
+	// MaxRelative is the largest relative limit (+1000 %).
+	MaxRelative = 10.0
+	// MaxClaimSamples is the most samples a quantile claim may need (MLPerf's count with no
+	// exceedance): a 30-day run at 30,000 inferences/s.
+	MaxClaimSamples = 30 * 24 * 3600 * 30000
 )
 
 // DefaultConfidence is the confidence of a rule that does not give "@ c".
@@ -177,11 +218,16 @@ type Rule struct {
 	Confidence float64
 	// Warn rules are reported but never change the gate's verdict.
 	Warn bool
+	// Strict relative rules pass only when the interval's upper end is under the limit.
+	Strict bool
 }
 
-// String renders the rule canonically ("p99 < +5% @ 0.99").
+// String renders the rule canonically ("p99 < +5% @ 0.99", "p99 < +5% @ 0.99 strict warn").
 func (r Rule) String() string {
 	s := fmt.Sprintf("%s %s %s @ %s", r.Metric, r.Op, r.Limit.Text, strconv.FormatFloat(r.Confidence, 'g', -1, 64))
+	if r.Strict {
+		s += " strict"
+	}
 	if r.Warn {
 		s += " warn"
 	}
@@ -269,6 +315,12 @@ func (r Rule) validate() error {
 		return fmt.Errorf("can never fail: no recorded latency is above %s, the longest a result records", time.Duration(result.HighestNs))
 	case l.Kind == Share && r.Op == LessEq && l.Value >= 1:
 		return errors.New("can never fail: a share is at most 100%")
+	case l.Kind == Relative && l.Value > MaxRelative:
+		return fmt.Errorf("can never decide: %s allows more than a %gx slowdown, which no run tells from a crash; use an absolute limit", l.Text, 1+MaxRelative)
+	case m.Kind == Quantile && stats.RequiredSamples(m.Q, r.Confidence, 0) > MaxClaimSamples:
+		return fmt.Errorf("can never decide: %s at %g needs more than %s samples, more than a 30-day run at 30,000 inferences/s holds; claim a lower quantile", m, r.Confidence, GroupDigits(MaxClaimSamples))
+	case r.Strict && l.Kind != Relative:
+		return errors.New("strict applies to relative limits (+5%): an absolute limit already passes only when certified")
 	}
 	return nil
 }
@@ -332,25 +384,26 @@ func (p *parser) rule() (Rule, error) {
 	if p.eat("@") {
 		w := p.word()
 		c, err := parseNumber(w)
-		if err != nil || c < 0.5 || c >= 1 {
-			return r, fmt.Errorf("confidence %q must be a number with 0.5 <= c < 1, such as 0.95", w)
+		if err != nil || c < MinConfidence || c >= 1 {
+			return r, fmt.Errorf("confidence %q must be a number with %g <= c < 1, such as 0.95 (below %g a gate of a few rules alarms on noise every few runs)", w, MinConfidence, MinConfidence)
 		}
 		r.Confidence = c
 	}
-	p.skipSpace()
-	if p.pos < len(p.s) {
+	for p.skipSpace(); p.pos < len(p.s); p.skipSpace() {
 		w := p.word()
-		if w != "warn" {
+		switch {
+		case w == "warn" && !r.Warn:
+			r.Warn = true
+		case w == "strict" && !r.Strict:
+			r.Strict = true
+		case w == "warn" || w == "strict":
+			return r, fmt.Errorf("%s given twice", w)
+		default:
 			if w == "" {
 				w = p.s[p.pos:]
 			}
-			return r, fmt.Errorf("unexpected %q; a rule may end with \"@ confidence\" and then \"warn\"", w)
+			return r, fmt.Errorf("unexpected %q; a rule may end with \"@ confidence\" and then \"strict\" and/or \"warn\"", w)
 		}
-		r.Warn = true
-	}
-	p.skipSpace()
-	if p.pos < len(p.s) {
-		return r, fmt.Errorf("unexpected %q after warn", p.s[p.pos:])
 	}
 	return r, nil
 }

@@ -22,6 +22,8 @@ func TestParseRule(t *testing.T) {
 		{"miss(33ms) < 0.1%", Rule{Metric: Metric{Kind: Miss, Deadline: 33 * time.Millisecond}, Op: Less, Limit: Limit{Share, 0.001, "0.1%"}, Confidence: 0.99}},
 		{"pwcet(1e-9) < 50ms", Rule{Metric: Metric{Kind: PWCET, Prob: 1e-9}, Op: Less, Limit: Limit{Absolute, 50e6, "50ms"}, Confidence: 0.99}},
 		{"p90 < 1.5s", Rule{Metric: Metric{Kind: Quantile, Q: 0.9, Percentile: "90"}, Op: Less, Limit: Limit{Absolute, 1.5e9, "1.5s"}, Confidence: 0.99}},
+		{"p99 < +5% strict", Rule{Metric: Metric{Kind: Quantile, Q: 0.99, Percentile: "99"}, Op: Less, Limit: Limit{Relative, 0.05, "+5%"}, Confidence: 0.99, Strict: true}},
+		{"p99.9 < +10% @ 0.95 warn strict", Rule{Metric: Metric{Kind: Quantile, Q: 0.999, Percentile: "99.9"}, Op: Less, Limit: Limit{Relative, 0.10, "+10%"}, Confidence: 0.95, Strict: true, Warn: true}},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {
@@ -40,7 +42,7 @@ func TestParseRule(t *testing.T) {
 				t.Fatalf("canonical %q: %v", got.String(), err)
 			}
 			again.Source = src
-			if again.Metric.Kind != got.Metric.Kind || again.Limit != got.Limit || again.Confidence != got.Confidence || again.Warn != got.Warn || again.Op != got.Op {
+			if again.Metric.Kind != got.Metric.Kind || again.Limit != got.Limit || again.Confidence != got.Confidence || again.Warn != got.Warn || again.Strict != got.Strict || again.Op != got.Op {
 				t.Errorf("canonical %q parsed to %+v", got.String(), again)
 			}
 		})
@@ -62,10 +64,13 @@ func TestParseRuleErrors(t *testing.T) {
 		{"p99 < +5", "needs a % sign"},
 		{"p99 < 20", "not a duration with a unit"},
 		{"p99 < 0ms", "must be positive"},
-		{"p99 < +5% @ 1.5", "0.5 <= c < 1"},
-		{"p99 < +5% @ 0.3", "0.5 <= c < 1"},
+		{"p99 < +5% @ 1.5", "0.8 <= c < 1"},
+		{"p99 < +5% @ 0.3", "0.8 <= c < 1"},
 		{"p99 < +5% fail", `unexpected "fail"`},
-		{"p99 < +5% warn warn", "after warn"},
+		{"p99 < +5% warn warn", "warn given twice"},
+		{"p99 < +5% strict strict", "strict given twice"},
+		{"p99 < 20ms strict", "strict applies to relative limits"},
+		{"miss(33ms) < 0.1% strict", "strict applies to relative limits"},
 		{"latency < 5ms", "unknown metric"},
 		{"pfoo < 5ms", "p followed by a percentile"},
 		{"p1e2 < 5ms", "p followed by a percentile"},
@@ -81,6 +86,11 @@ func TestParseRuleErrors(t *testing.T) {
 		{"p99 <= 61m", "can never fail"},
 		{"miss(1h) < 0.1%", "can never fail"},
 		{"miss(33ms) <= 100%", "can never fail"},
+		{"p99 < +5% @ 0.5", "0.8 <= c < 1"},
+		{"p99 < +5% @ 0.79", "0.8 <= c < 1"},
+		{"p99 < +1e6%", "can never decide"},
+		{"p99.999999999999 < 20ms", "can never decide"},
+		{"p99.999999999999 < +5%", "can never decide"},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {

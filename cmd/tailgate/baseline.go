@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/tailgate-ci/tailgate/gate/changepoint"
 	"github.com/tailgate-ci/tailgate/gate/history"
 	"github.com/tailgate-ci/tailgate/runner/ci"
+	"github.com/tailgate-ci/tailgate/runner/publish"
 )
 
 func init() {
@@ -105,25 +107,46 @@ func openStore(e *env, flag string) (baseline.Store, error) {
 	return openStoreSpec(e, spec)
 }
 
-// openStoreSpec opens a store from its spec (the config's store: key, or a parsed --store).
+// openStoreSpec opens a store from its spec (the config's store: key, or a parsed --store). A
+// git store on an https remote of the GitHub server ($GITHUB_SERVER_URL, else github.com)
+// authenticates with the job's token ($TAILGATE_GITHUB_TOKEN, else $GITHUB_TOKEN), which the
+// store hands to git in its environment only.
 func openStoreSpec(e *env, spec baseline.Spec) (baseline.Store, error) {
-	return baseline.Open(spec, baseline.Options{CacheDir: storeCacheDir(e), Warn: e.stderr})
+	return baseline.Open(spec, baseline.Options{CacheDir: storeCacheDir(e), Warn: e.stderr,
+		GitToken: publish.Token(e.getenv), GitTokenHost: gitTokenHost(e)})
 }
 
-// storeBaseline looks up the stored baseline for a candidate's suite and environment key. When
-// there is none it returns an exit-3 (incomparable) error naming the nearest baseline of the
-// suite and the pinned fields that differ. `tailgate compare CAND --store ...` uses it.
-func storeBaseline(e *env, storeFlag string, cand *result.Meta) (*result.Result, error) {
+// gitTokenHost is the host the job's token is for: that of $GITHUB_SERVER_URL (GitHub
+// Enterprise), else github.com.
+func gitTokenHost(e *env) string {
+	if u, err := url.Parse(e.getenv("GITHUB_SERVER_URL")); err == nil && u.Scheme == "https" && u.Host != "" {
+		return u.Host
+	}
+	return baseline.DefaultGitTokenHost
+}
+
+// storeBaseline looks up the stored baseline for a candidate's suite and environment key, with
+// the run-to-run SD the key's nightly history shows (runner/ci.BetweenRun; none without
+// history). When there is no baseline it returns an exit-3 (incomparable) error naming the
+// nearest baseline of the suite and the pinned fields that differ.
+func storeBaseline(e *env, storeFlag string, cand *result.Meta) (*result.Result, map[string]float64, error) {
 	st, err := openStore(e, storeFlag)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer st.Close()
 	r, err := baseline.BaselineFor(st, cand.Suite, cand.Env)
 	if errors.Is(err, baseline.ErrNoBaseline) {
-		return nil, withCode(exitIncomparable, err)
+		return nil, nil, withCode(exitIncomparable, err)
 	}
-	return r, err
+	if err != nil {
+		return nil, nil, err
+	}
+	between, err := ci.BetweenRun(st, cand.Suite, cand.Env.Key())
+	if err != nil {
+		fmt.Fprintf(e.stderr, "warning: no between-run variance from the history: %v\n", err)
+	}
+	return r, between, nil
 }
 
 // openSuite opens the store and resolves the suite's environment key.
@@ -364,7 +387,7 @@ func baselineHistory(e *env, args []string) error {
 	var sf storeFlags
 	fs := newStoreFlagSet(e, "history", &sf)
 	repo := fs.String("repo", "", "a clone of the measured repository: list the commits of each change's range with git log")
-	seed := fs.Uint64("seed", DefaultHistorySeed, "seed of the change points' permutation test")
+	seed := fs.Uint64("seed", DefaultHistorySeed, "seed of the change points' bootstrap test")
 	alpha := fs.Float64("alpha", changepoint.DefaultAlpha, "significance level of a change point")
 	minShift := fs.Float64("min-shift", 100*changepoint.DefaultMinShift, "smallest change of level reported, in percent")
 	last := fs.Int("nights", 0, "only the last N nights (0: all)")
@@ -398,6 +421,10 @@ func baselineHistory(e *env, args []string) error {
 		return err
 	}
 	if *format == "json" {
+		creeps, err := history.Creeps(analysed, changes, opt)
+		if err != nil {
+			return err
+		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
@@ -405,7 +432,8 @@ func baselineHistory(e *env, args []string) error {
 			Key     string                  `json:"key"`
 			Nights  []baseline.HistoryEntry `json:"nights"`
 			Changes []history.Change        `json:"changes"`
-		}{suite, key, nights, changes})
+			Creeps  []history.Creep         `json:"creeps"`
+		}{suite, key, nights, changes, creeps})
 	}
 	o := history.TextOptions{Suite: suite, Key: key, Analysis: opt, Warn: e.stderr}
 	if *repo != "" {

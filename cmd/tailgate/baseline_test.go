@@ -185,12 +185,12 @@ func TestStoreBaselineIncomparable(t *testing.T) {
 	}
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: func(string) string { return "" }}
 	same, _ := result.ReadMeta(base)
-	if r, err := storeBaseline(e, store, same); err != nil || r.Meta.Suite != "vision-int8" {
+	if r, _, err := storeBaseline(e, store, same); err != nil || r.Meta.Suite != "vision-int8" {
 		t.Fatalf("same environment: %v, %v", r, err)
 	}
 	other := *same
 	other.Env.ORTVersion = "1.29.0"
-	_, err := storeBaseline(e, store, &other)
+	_, _, err := storeBaseline(e, store, &other)
 	ce, ok := err.(*codeError)
 	if !ok || ce.code != exitIncomparable {
 		t.Fatalf("other environment: %v, want exit %d", err, exitIncomparable)
@@ -201,7 +201,7 @@ func TestStoreBaselineIncomparable(t *testing.T) {
 		}
 	}
 	other.Suite = "nosuch"
-	if _, err := storeBaseline(e, store, &other); err == nil || !strings.Contains(err.Error(), "no baseline for suite nosuch") {
+	if _, _, err := storeBaseline(e, store, &other); err == nil || !strings.Contains(err.Error(), "no baseline for suite nosuch") {
 		t.Fatalf("unknown suite: %v", err)
 	}
 }
@@ -231,4 +231,61 @@ func TestBaselineGitStoreCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"by": "board-2"`) {
 		t.Fatalf("a third clone does not see board-2's promotion: exit %d\n%s", code, out)
 	}
+}
+
+// TestBaselineGitStorePlantedHook plants a post-checkout hook and a hostile .git/config in the
+// persistent clone of a git store, as an earlier job on the runner could, and runs `tailgate
+// baseline list --store git:…` with the job's token set: nothing planted runs, the clone is made
+// again, and the token is in no file under the cache.
+func TestBaselineGitStorePlantedHook(t *testing.T) {
+	const token = "ghs_cliPlantedHookCanary42"
+	t.Setenv("GITHUB_TOKEN", token)
+	remote := filepath.Join(t.TempDir(), "remote.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", remote).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	spec := "git:" + remote + "#tailgate-data"
+	cache := t.TempDir()
+	env := map[string]string{"TAILGATE_CACHE": cache, "GITHUB_TOKEN": token, "TAILGATE_GITHUB_TOKEN": token}
+	if code, _, stderr := runTailgate(t, env, "baseline", "promote", synthResult(t, 0, 1e6, "0000", nil), "--store", spec); code != 0 {
+		t.Fatalf("promote: exit %d: %s", code, stderr)
+	}
+	gits, _ := filepath.Glob(filepath.Join(cache, "git", "*", ".git"))
+	if len(gits) != 1 {
+		t.Fatalf("clones: %v", gits)
+	}
+	evil := t.TempDir()
+	marker := filepath.Join(evil, "ran")
+	prog := filepath.Join(evil, "prog")
+	script := []byte("#!/bin/sh\nenv > '" + marker + "'\n")
+	for _, p := range []string{prog, filepath.Join(gits[0], "hooks", "post-checkout"), filepath.Join(gits[0], "hooks", "reference-transaction")} {
+		if err := os.WriteFile(p, script, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.OpenFile(filepath.Join(gits[0], "config"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "[core]\n\tfsmonitor = %s\n\tpager = %s\n[alias]\n\tls = !%s\n[include]\n\tpath = %s\n", prog, prog, prog, filepath.Join(evil, "inc"))
+	f.Close()
+	os.WriteFile(filepath.Join(evil, "inc"), []byte("[core]\n\thooksPath = "+filepath.Dir(prog)+"\n"), 0o644)
+	code, out, stderr := runTailgate(t, env, "baseline", "list", "--store", spec)
+	if code != 0 || !strings.Contains(out, "vision-int8") {
+		t.Fatalf("list: exit %d\n%s%s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "changed outside tailgate") {
+		t.Errorf("the tampered clone was used without a word: %s", stderr)
+	}
+	if b, err := os.ReadFile(marker); err == nil {
+		t.Fatalf("a planted program ran (token in its environment: %v)", strings.Contains(string(b), token))
+	}
+	filepath.Walk(cache, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			if b, _ := os.ReadFile(p); strings.Contains(string(b), token) {
+				t.Errorf("the token is written in %s", p)
+			}
+		}
+		return nil
+	})
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -142,6 +140,11 @@ func ciValidate(e *env, fs *pflag.FlagSet, f ciFlags) (*ciJob, error) {
 	if f.confirm < 0 {
 		errs = append(errs, fmt.Errorf("--confirm %d: want 0 or more", f.confirm))
 	}
+	if f.sha != "" {
+		if _, err := publish.ParseSHA(f.sha); err != nil {
+			errs = append(errs, fmt.Errorf("--sha: %w", err))
+		}
+	}
 	if f.stress != "" {
 		if _, err := stress.Split(f.stress); err != nil {
 			errs = append(errs, fmt.Errorf("--stress: %w", err))
@@ -181,7 +184,8 @@ func ciValidate(e *env, fs *pflag.FlagSet, f ciFlags) (*ciJob, error) {
 	if f.quiet {
 		mode = progress.Quiet
 	}
-	m, err := ci.NewSuiteMeasurer(cfg, f.profile, names, measure.Options{
+	online, _ := host.OnlineCPUs("/") // the timing thread is pinned on this host, whatever --root says
+	m, err := ci.NewSuiteMeasurer(cfg, names, measure.Request{Profile: f.profile, Online: online}, measure.Options{
 		ORT: func() (ortlib.Library, error) { return loadORT(e, f.ortLib) }, Root: f.root, Stress: f.stress,
 		MetricsAddr: f.metricsAddr, AllowUnhealthy: f.allowUnhealthy, Log: e.stderr, Progress: mode,
 		Git: git, Tool: toolInfo(),
@@ -251,12 +255,6 @@ func ciPRData(e *env, fs *pflag.FlagSet, f ciFlags, cfg *config.Config, names []
 	if f.profile != "pr" {
 		return checkout, fmt.Errorf("--pr-data with --profile %s: pull request data is for pr runs", f.profile)
 	}
-	if err := prdata.CheckSHA(f.prData); err != nil {
-		return checkout, fmt.Errorf("--pr-data: %w", err)
-	}
-	if checkout.Commit == f.prData {
-		return checkout, errors.New("--pr-data: the checkout is the pull request's head commit; under pull_request_target check out the base branch (docs/github.md)")
-	}
 	maxMiB := f.prDataMaxMiB
 	if cfg.CI.PRDataMaxMiB > 0 && !fs.Changed("pr-data-max-mib") {
 		maxMiB = cfg.CI.PRDataMaxMiB
@@ -268,39 +266,21 @@ func ciPRData(e *env, fs *pflag.FlagSet, f ciFlags, cfg *config.Config, names []
 	if err != nil {
 		return checkout, err
 	}
-	g := result.Git{Commit: f.prData, Repo: checkout.Repo}
-	if ev := act.Event; ev != nil && ev.PR > 0 {
-		if ev.HeadSHA != f.prData {
-			return checkout, fmt.Errorf("--pr-data %s is not the head %s of pull request #%d", f.prData, ev.HeadSHA, ev.PR)
-		}
-		g.PR, g.Ref = ev.PR, fmt.Sprintf("refs/pull/%d/head", ev.PR)
+	r := prdata.Request{Config: cfg, Names: names, SHA: f.prData, Checkout: checkout, Remote: f.prDataRemote,
+		Work: f.work, MaxBytes: int64(maxMiB) << 20}
+	if ev := act.Event; ev != nil {
+		r.PR, r.HeadSHA = ev.PR, ev.HeadSHA
 	}
-	remote := f.prDataRemote
-	if remote == "" && e.getenv("GITHUB_SERVER_URL") != "" && e.getenv("GITHUB_REPOSITORY") != "" {
-		remote = e.getenv("GITHUB_SERVER_URL") + "/" + e.getenv("GITHUB_REPOSITORY") + ".git"
+	if r.Remote == "" && e.getenv("GITHUB_SERVER_URL") != "" && e.getenv("GITHUB_REPOSITORY") != "" {
+		r.Remote = e.getenv("GITHUB_SERVER_URL") + "/" + e.getenv("GITHUB_REPOSITORY") + ".git"
 	}
-	if remote == "" {
-		return checkout, errors.New("--pr-data: no repository to fetch from (--pr-data-remote, or $GITHUB_SERVER_URL and $GITHUB_REPOSITORY)")
-	}
-	paths, notes := prdata.Plan(cfg, names)
+	g, notes, err := prdata.Prepare(context.Background(), r)
 	for _, n := range notes {
 		fmt.Fprintf(e.stderr, "tailgate ci: pr-data: %s\n", n)
 	}
-	if len(paths) == 0 {
-		fmt.Fprintln(e.stderr, "tailgate ci: pr-data: the configuration takes nothing from the pull request")
-		return g, nil
-	}
-	dest := filepath.Join(f.work, "pr-data")
-	if err := os.RemoveAll(dest); err != nil {
-		return checkout, err
-	}
-	fetched, err := prdata.Fetch(context.Background(), prdata.Options{Remote: remote, SHA: f.prData, Ref: g.Ref,
-		Paths: paths, Dest: dest, MaxBytes: int64(maxMiB) << 20})
 	if err != nil {
 		return checkout, fmt.Errorf("--pr-data: %w", err)
 	}
-	prdata.Apply(cfg, names, fetched)
-	fmt.Fprintf(e.stderr, "tailgate ci: pr-data: %d file(s) of %s from %s into %s\n", len(fetched), f.prData[:12], remote, dest)
 	return g, nil
 }
 

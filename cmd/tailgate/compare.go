@@ -136,16 +136,18 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 	if err != nil {
 		return nil, err
 	}
+	o := gateOptions(policy, isDefault, f.ignorePins)
 	if baseDir == "" && f.store != "" {
-		stored, err := storeBaseline(e, f.store, cand.Meta)
+		stored, between, err := storeBaseline(e, f.store, cand.Meta)
 		if err != nil {
 			return nil, err
 		}
 		if base, err = gate.NewRun(stored); err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)
 		}
+		o.BetweenRun = between
 	}
-	return gate.Compare(base, cand, rules, gateOptions(policy, isDefault, f.ignorePins))
+	return gate.Compare(base, cand, rules, o)
 }
 
 // parsePolicy reads --inconclusive.

@@ -118,9 +118,14 @@ func resolveTarget(repo string, pr int, sha string, act publish.ActionsEnv) (pub
 	if pr < 0 {
 		return publish.Target{}, fmt.Errorf("--pr %d: want a pull request number", pr)
 	}
+	if sha != "" {
+		if _, err := publish.ParseSHA(sha); err != nil {
+			return publish.Target{}, fmt.Errorf("--sha: %w", err)
+		}
+	}
 	t, err := publish.ResolveTarget(repo, pr, sha, act)
 	if err != nil {
-		return t, fmt.Errorf("$GITHUB_REPOSITORY: %w", err)
+		return t, fmt.Errorf("the Actions environment ($GITHUB_REPOSITORY, $GITHUB_SHA, the event payload): %w", err)
 	}
 	return t, nil
 }

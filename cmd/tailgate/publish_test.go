@@ -85,7 +85,7 @@ func newPubEnv(t *testing.T, srv *publishtest.Server) *pubEnv {
 	p := &pubEnv{outFile: filepath.Join(dir, "output"), summaryFile: filepath.Join(dir, "summary")}
 	p.vars = map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": ev,
-		"GITHUB_REPOSITORY": "pi-fleet/vision", "GITHUB_SHA": "mergecommit000", "GITHUB_SERVER_URL": "https://github.com",
+		"GITHUB_REPOSITORY": "pi-fleet/vision", "GITHUB_SHA": "feedfacefeedfacefeedfacefeedfacefeedface", "GITHUB_SERVER_URL": "https://github.com",
 		"GITHUB_RUN_ID": "777", "GITHUB_OUTPUT": p.outFile, "GITHUB_STEP_SUMMARY": p.summaryFile,
 		"GITHUB_TOKEN": pubToken,
 	}
@@ -284,20 +284,33 @@ func testPublishDryRun(t *testing.T, regressed string) {
 func testPublishTargetFromFlags(t *testing.T, pass string) {
 	srv := publishtest.New(t, pubToken)
 	p := &pubEnv{vars: map[string]string{"TAILGATE_GITHUB_TOKEN": pubToken, "GITHUB_TOKEN": "wrong"}}
-	code := p.run("--api-url", srv.APIURL(), "--repo", "pi-fleet/vision", "--pr", "9", "--sha", "abc123", "--config", "nightly", pass)
+	code := p.run("--api-url", srv.APIURL(), "--repo", "pi-fleet/vision", "--pr", "9", "--sha", flagSHA, "--config", "nightly", pass)
 	if code != exitPass {
 		t.Fatalf("exit %d\n%s", code, p.stderr.String())
 	}
 	if cs := srv.Comments(9); len(cs) != 1 || !strings.HasPrefix(cs[0].Body, "<!-- tailgate:nightly -->") {
 		t.Errorf("comments on #9: %+v", cs)
 	}
-	if st := srv.Statuses(); len(st) != 1 || st[0].SHA != "abc123" {
+	if st := srv.Statuses(); len(st) != 1 || st[0].SHA != flagSHA {
 		t.Errorf("statuses %+v", st)
 	}
 	if code := p.run("--repo", "nope", pass); code != exitError || !strings.Contains(p.stderr.String(), "--repo") {
 		t.Errorf("bad --repo: exit %d, %s", code, p.stderr.String())
 	}
+	// A --sha that is a path would post elsewhere (repos/o/r/statuses/../../issues/5/comments).
+	for _, sha := range []string{"../../issues/5/comments", "abc123"} {
+		before := len(srv.Statuses())
+		if code := p.run("--api-url", srv.APIURL(), "--repo", "pi-fleet/vision", "--pr", "9", "--sha", sha, pass); code != exitError || !strings.Contains(p.stderr.String(), "--sha") {
+			t.Errorf("--sha %s: exit %d, %s", sha, code, p.stderr.String())
+		}
+		if len(srv.Statuses()) != before || len(srv.Comments(5)) != 0 {
+			t.Errorf("--sha %s reached GitHub", sha)
+		}
+	}
 }
+
+// flagSHA is the commit --sha names in the tests.
+const flagSHA = "abc1230000000000000000000000000000abc123"
 
 func TestPublishInputFile(t *testing.T) {
 	srv := publishtest.New(t, pubToken)

@@ -118,6 +118,8 @@ type reportInput struct {
 	// baseline: only then does the page show a verdict and a rule table.
 	decided bool
 	notes   []string
+	// between is the run-to-run SD from the store's history, when the baseline came from it.
+	between map[string]float64
 }
 
 // reportInputs validates the flags and arguments (all problems at once), reads the results and,
@@ -135,7 +137,7 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		return nil, err
 	}
 	if in.base == nil && f.store != "" && !in.decided {
-		b, err := storeBaseline(e, f.store, in.cand.Meta)
+		b, between, err := storeBaseline(e, f.store, in.cand.Meta)
 		var ce *codeError
 		switch {
 		case errors.As(err, &ce) && ce.code == exitIncomparable:
@@ -143,7 +145,7 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		case err != nil:
 			return nil, err
 		default:
-			in.base = b
+			in.base, in.between = b, between
 		}
 	}
 	if in.rep == nil {
@@ -155,7 +157,9 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		in.rep, err = gate.CompareResults(in.base, in.cand, rules, gateOptions(gate.InconclusivePolicy(f.inconclusive), isDefault, f.ignorePins))
+		o := gateOptions(gate.InconclusivePolicy(f.inconclusive), isDefault, f.ignorePins)
+		o.BetweenRun = in.between
+		in.rep, err = gate.CompareResults(in.base, in.cand, rules, o)
 		if err != nil {
 			return nil, err
 		}

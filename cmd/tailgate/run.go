@@ -22,6 +22,7 @@ import (
 	"github.com/tailgate-ci/tailgate/harness/sched"
 	"github.com/tailgate-ci/tailgate/harness/synthetic"
 	"github.com/tailgate-ci/tailgate/runner/config"
+	"github.com/tailgate-ci/tailgate/runner/host"
 	"github.com/tailgate-ci/tailgate/runner/measure"
 )
 
@@ -134,6 +135,7 @@ func runOverrides(fs *pflag.FlagSet, f runFlags) measure.Overrides {
 // anything is written.
 func runPlan(e *env, fs *pflag.FlagSet, f runFlags) (*measure.Plan, error) {
 	req := measure.Request{Name: f.suite, Profile: f.profile, Out: f.out, Overrides: runOverrides(fs, f)}
+	req.Online, _ = host.OnlineCPUs("/") // the timing thread is pinned on this host, whatever --root says
 	cfgPath := f.config
 	if cfgPath == "" && f.suite != "" && f.model == "" && !fs.Changed("backend") {
 		if _, err := os.Stat(config.DefaultFile); err == nil {

@@ -393,3 +393,16 @@ func TestRunInterruptedWarmupIsAnError(t *testing.T) {
 		t.Errorf("an empty run wrote %s", result.MetaFile)
 	}
 }
+
+// TestRunRefusesOfflineCPUBeforeCreatingOut: --cpus naming a CPU this host does not have fails
+// before --out exists, so a rerun with a fixed flag is not blocked by a half-made folder.
+func TestRunRefusesOfflineCPUBeforeCreatingOut(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r")
+	code, _, stderr := runForTest(t, nil, "--backend", "synthetic", "--cpus", "4095", "--out", out, "--quiet")
+	if code != exitError || !strings.Contains(stderr, "--cpus: CPU 4095 is not online") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("--out was created: %v", err)
+	}
+}

@@ -23,6 +23,9 @@ const (
 	// DefaultPermutations is how many permutations estimate a p-value; 199 resolve p down to
 	// 1/200 = 0.005, below DefaultAlpha.
 	DefaultPermutations = 199
+	// DefaultReplicates is how many bootstrap series the default (AR(1)) test draws: its
+	// min-p combination of two statistics needs 399 to resolve p below DefaultAlpha.
+	DefaultReplicates = 399
 	// DefaultMinSize is the fewest points on either side of a change: a change needs three
 	// nights of evidence before it is reported.
 	DefaultMinSize = 3
@@ -41,11 +44,10 @@ type Options struct {
 	// MinShiftSD is the smallest change reported in robust standard deviations of the series
 	// about its levels (of its logs, for a positive series); negative turns the rule off.
 	MinShiftSD float64
-	// Autocorrelated selects the test for autocorrelated nights: prewhiten the (log) series
-	// with a fitted AR(1), locate the step by least squares on the innovations and test it by
-	// permuting them, then apply MinShiftSD. Off, Detect is E-Divisive with the plain
-	// permutation test, which assumes exchangeable nights.
-	Autocorrelated bool
+	// Exchangeable selects E-Divisive means with the plain permutation test (the method of
+	// Hunter and Apache Otava), which assumes exchangeable nights: on autocorrelated nights it
+	// reports spurious changes. Off (the default), Detect fits AR(1) noise (see ar1.go).
+	Exchangeable bool
 	// Seed makes the permutation test reproducible.
 	Seed uint64
 }
@@ -55,7 +57,10 @@ func (o Options) withDefaults() Options {
 		o.Alpha = DefaultAlpha
 	}
 	if o.Permutations == 0 {
-		o.Permutations = DefaultPermutations
+		o.Permutations = DefaultReplicates
+		if o.Exchangeable {
+			o.Permutations = DefaultPermutations
+		}
 	}
 	if o.MinSize < 2 {
 		o.MinSize = DefaultMinSize
@@ -75,7 +80,9 @@ type ChangePoint struct {
 	Index int
 	// PValue is the permutation test's p-value when the change was found.
 	PValue float64
-	// Before and After are the means of the segments on either side.
+	// Before and After are the levels on either side: with the default test, as fitted with
+	// AR(1) noise (a step of the logs, for a positive series); with Exchangeable, the means of
+	// the segments.
 	Before, After float64
 	// Shift is (After-Before)/Before.
 	Shift float64
@@ -88,55 +95,26 @@ func (c ChangePoint) String() string {
 // Detect returns the change points of xs, in index order.
 func Detect(xs []float64, opt Options) ([]ChangePoint, error) {
 	opt = opt.withDefaults()
+	if err := check(xs, opt); err != nil {
+		return nil, err
+	}
+	if opt.Exchangeable {
+		return detectExchangeable(xs, opt), nil
+	}
+	return detectAR(xs, opt), nil
+}
+
+// check rejects a series Detect and Trends cannot analyse, and options out of range.
+func check(xs []float64, opt Options) error {
 	for i, x := range xs {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, fmt.Errorf("changepoint: value %d is %v", i, x)
+			return fmt.Errorf("changepoint: value %d is %v", i, x)
 		}
 	}
 	if opt.Alpha <= 0 || opt.Alpha >= 1 {
-		return nil, fmt.Errorf("changepoint: alpha %v must be in (0, 1)", opt.Alpha)
+		return fmt.Errorf("changepoint: alpha %v must be in (0, 1)", opt.Alpha)
 	}
-	if !opt.Autocorrelated {
-		return detectExchangeable(xs, opt), nil
-	}
-	z := logScale(xs)
-	rng := rand.New(rand.NewPCG(opt.Seed, 0xc4a9e))
-	pvals := map[int]float64{}
-	cps := []int{}
-	res := make([]float64, len(xs))
-	perm := make([]float64, len(xs))
-	for {
-		bounds := append(append([]int{0}, cps...), len(xs))
-		// Prewhiten: fit AR(1) noise about the segments' levels, refitted with the strongest
-		// candidate step counted as a level (so a real step does not read as autocorrelation),
-		// and test the innovations, exchangeable under the null where nights are not. The
-		// innovations are clipped at clipMADs so one wild night is not a change.
-		phi := fitPhi(z, cps)
-		prewhiten(res, z, bounds, phi)
-		for it := 0; it < 3; it++ {
-			c, _ := glsBest(res, bounds, phi, opt.MinSize)
-			if c <= 0 {
-				break
-			}
-			phi = fitPhi(z, withSplit(cps, c))
-			prewhiten(res, z, bounds, phi)
-		}
-		clip(res, clipMADs*madSD(res))
-		best, bestQ := glsBest(res, bounds, phi, opt.MinSize)
-		if best < 0 {
-			break
-		}
-		p := permutationP(rng, res, perm, bounds, opt.Permutations, bestQ, func(seg []float64) float64 {
-			_, q := glsSplit(seg, phi, opt.MinSize)
-			return q
-		})
-		if p > opt.Alpha {
-			break
-		}
-		pvals[best] = p
-		cps = withSplit(cps, best)
-	}
-	return withMagnitude(xs, z, cps, pvals, opt), nil
+	return nil
 }
 
 // detectExchangeable is E-Divisive with the plain permutation test, which assumes exchangeable
@@ -166,7 +144,7 @@ func detectExchangeable(xs []float64, opt Options) []ChangePoint {
 		cps = withSplit(cps, best)
 	}
 	opt.MinShiftSD = -1
-	return withMagnitude(xs, xs, cps, pvals, opt)
+	return withMagnitude(xs, xs, cps, pvals, opt, segmentMeans(xs, xs))
 }
 
 // permutationP is the p-value of the statistic observed on xs by permutation: shuffle xs within
@@ -213,21 +191,34 @@ func logScale(xs []float64) []float64 {
 	return z
 }
 
+// levelsFunc gives the levels either side of a change at c between the changes (or ends) a and
+// b: before and after in the series' units, and the shift between them in z.
+type levelsFunc func(a, c, b int) (before, after, dz float64)
+
+// segmentMeans is the levelsFunc of E-Divisive: the means of the adjacent segments.
+func segmentMeans(xs, z []float64) levelsFunc {
+	return func(a, c, b int) (float64, float64, float64) {
+		return mean(xs[a:c]), mean(xs[c:b]), mean(z[c:b]) - mean(z[a:c])
+	}
+}
+
 // withMagnitude drops, weakest first, the changes too small to report, merging their segments,
-// and describes the rest. A change is too small when the relative shift of the adjacent
-// segments' means is below opt.MinShift, or when the shift of their levels in z (the logs of a
-// latency) is below opt.MinShiftSD robust standard deviations of the series around its levels.
-func withMagnitude(xs, z []float64, cps []int, pvals map[int]float64, opt Options) []ChangePoint {
+// and describes the rest with levels. A change is too small when the relative shift of its
+// levels is below opt.MinShift, or when their shift in z (the logs of a latency) is below
+// opt.MinShiftSD robust standard deviations of the series around its levels.
+func withMagnitude(xs, z []float64, cps []int, pvals map[int]float64, opt Options, levels levelsFunc) []ChangePoint {
+	if len(cps) == 0 {
+		return nil
+	}
 	minZ := 0.0
 	if opt.MinShiftSD > 0 {
 		minZ = opt.MinShiftSD * levelSD(z, cps)
 	}
 	for {
-		out := describe(xs, cps, pvals)
-		bounds := append(append([]int{0}, cps...), len(xs))
+		out, dzs := describe(xs, cps, pvals, levels)
 		weakest, weakestZ := -1, 0.0
 		for i, c := range out {
-			dz := math.Abs(mean(z[c.Index:bounds[i+2]]) - mean(z[bounds[i]:c.Index]))
+			dz := math.Abs(dzs[i])
 			if (math.Abs(c.Shift) < opt.MinShift || dz < minZ) && (weakest < 0 || dz < weakestZ) {
 				weakest, weakestZ = i, dz
 			}
@@ -254,18 +245,20 @@ func levelSD(z []float64, cps []int) float64 {
 	return madSD(dev)
 }
 
-func describe(xs []float64, cps []int, pvals map[int]float64) []ChangePoint {
+func describe(xs []float64, cps []int, pvals map[int]float64, levels levelsFunc) ([]ChangePoint, []float64) {
 	bounds := append(append([]int{0}, cps...), len(xs))
 	out := make([]ChangePoint, 0, len(cps))
+	dzs := make([]float64, 0, len(cps))
 	for i, c := range cps {
-		before, after := mean(xs[bounds[i]:c]), mean(xs[c:bounds[i+2]])
+		before, after, dz := levels(bounds[i], c, bounds[i+2])
 		shift := math.Inf(1)
 		if before != 0 {
 			shift = (after - before) / math.Abs(before)
 		}
 		out = append(out, ChangePoint{Index: c, PValue: pvals[c], Before: before, After: after, Shift: shift})
+		dzs = append(dzs, dz)
 	}
-	return out
+	return out, dzs
 }
 
 func mean(xs []float64) float64 {
@@ -345,58 +338,6 @@ func bestOf(w *work, xs []float64, bounds []int, minSize int) (int, float64) {
 	return best, bestQ
 }
 
-// fitPhi fits the AR(1) coefficient of z's deviations from the means of its segments split at
-// cps: a robust lag-1 correlation within segments, corrected for the bias of estimating the
-// means, in [0, maxPhi].
-func fitPhi(z []float64, cps []int) float64 {
-	bounds := append(append([]int{0}, cps...), len(z))
-	var a, b []float64 // pairs (dev[t], dev[t−1]) within a segment
-	for i := 0; i+1 < len(bounds); i++ {
-		seg := z[bounds[i]:bounds[i+1]]
-		m := mean(seg)
-		for t := 1; t < len(seg); t++ {
-			a = append(a, seg[t]-m)
-			b = append(b, seg[t-1]-m)
-		}
-	}
-	// Lag-1 least squares on deviations clipped at 3 MAD-sds: one wild night does not set it.
-	var phi float64
-	{
-		c := 3 * madSD(a)
-		var ab, bb float64
-		for i := range a {
-			x, y := math.Max(-c, math.Min(c, a[i])), math.Max(-c, math.Min(c, b[i]))
-			ab += x * y
-			bb += y * y
-		}
-		if bb > 0 {
-			phi = ab / bb
-		}
-	}
-	// Demeaning k segments of n points biases the lag-1 correlation down by about (1+3·phi)·k/n
-	// (Kendall 1954, per segment); add it back.
-	phi += (1 + 3*math.Max(phi, 0)) * float64(len(bounds)-1) / float64(len(z))
-	return math.Min(math.Max(phi, 0), maxPhi)
-}
-
-// prewhiten writes to res the innovations of z's AR(1) deviations from its segments' means:
-// within a segment res[t] = dev[t] − phi·dev[t−1], and the segment's first point, which has no
-// predecessor, scaled to the innovations' variance, sqrt(1−phi²)·dev[t] (Prais–Winsten).
-// A step of d inside a segment becomes a spike of d at its night and a step of (1−phi)·d.
-func prewhiten(res, z []float64, bounds []int, phi float64) {
-	for i := 0; i+1 < len(bounds); i++ {
-		seg := z[bounds[i]:bounds[i+1]]
-		m := mean(seg)
-		for t, v := range seg {
-			if t == 0 {
-				res[bounds[i]] = math.Sqrt(1-phi*phi) * (v - m)
-			} else {
-				res[bounds[i]+t] = (v - m) - phi*(seg[t-1]-m)
-			}
-		}
-	}
-}
-
 // madSD is the median absolute deviation from the median, scaled to estimate the standard
 // deviation of normal data.
 func madSD(xs []float64) float64 {
@@ -419,73 +360,4 @@ func median(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// glsBest is bestOf for glsSplit.
-func glsBest(res []float64, bounds []int, phi float64, minSize int) (int, float64) {
-	best, bestQ := -1, 0.0
-	for i := 0; i+1 < len(bounds); i++ {
-		tau, q := glsSplit(res[bounds[i]:bounds[i+1]], phi, minSize)
-		if tau > 0 && q > bestQ {
-			best, bestQ = bounds[i]+tau, q
-		}
-	}
-	return best, bestQ
-}
-
-// glsSplit returns the night tau of a segment's strongest step and its statistic: the squared
-// least-squares estimate of a step at tau from the segment's prewhitened values r (as
-// prewhiten writes them), in units of the innovations' variance times the estimate's.
-//
-// After prewhitening, the level is the regressor c (sqrt(1−phi²) at the first night, 1−phi
-// after) and a step at tau the regressor d (1 at tau, 1−phi after it); with d' the part of d
-// orthogonal to c, the statistic is (d'·r)² / (d'·d'), to be divided by the innovations'
-// variance, which a permutation of the innovations leaves unchanged.
-func glsSplit(r []float64, phi float64, minSize int) (int, float64) {
-	L := len(r)
-	if L < 2*minSize {
-		return 0, 0
-	}
-	g := 1 - phi
-	c0 := math.Sqrt(1 - phi*phi)
-	cc := c0*c0 + g*g*float64(L-1)
-	cr := c0 * r[0]
-	for t := 1; t < L; t++ {
-		cr += g * r[t]
-	}
-	bestTau, bestT := 0, math.Inf(-1)
-	suffix := 0.0 // sum of r[t] for t > tau
-	for t := minSize; t < L; t++ {
-		suffix += r[t]
-	}
-	for tau := minSize; tau <= L-minSize; tau++ {
-		suffix -= r[tau]
-		after := float64(L - 1 - tau)
-		dr := r[tau] + g*suffix
-		cd := g + g*g*after
-		dd := 1 + g*g*after
-		num := dr - cd*cr/cc
-		den := dd - cd*cd/cc
-		if den <= 0 {
-			continue
-		}
-		if T := num * num / den; T > bestT {
-			bestTau, bestT = tau, T
-		}
-	}
-	return bestTau, bestT
-}
-
-// clipMADs is where the innovations are clipped, in robust sds: one wild night, an outlier
-// of the p99.9, then weighs no more than a 3-sd innovation.
-const clipMADs = 3.0
-
-// clip limits the values of xs to [−c, c] (Huber's ψ), when c > 0.
-func clip(xs []float64, c float64) {
-	if c <= 0 {
-		return
-	}
-	for i, x := range xs {
-		xs[i] = math.Max(-c, math.Min(c, x))
-	}
 }

@@ -56,20 +56,58 @@ func TestDetect(t *testing.T) {
 }
 
 // TestCreep is the case no single night-to-baseline comparison flags: +0.2 % a night, so each
-// night is within any sane threshold of the one before, but the month adds up.
+// night is within any sane threshold of the one before, but the month adds up. It is a drift,
+// found by Trends over the whole history, not a handful of steps; on the same nights with
+// E-Divisive it is the steps.
 func TestCreep(t *testing.T) {
 	xs := nights(8, 60, func(i int) float64 { return 1 + 0.002*float64(i) })
 	cps, err := Detect(xs, Options{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cps) == 0 {
-		t.Fatal("slow creep of +12% over 60 nights found no change")
+	if len(cps) != 0 {
+		t.Errorf("creep read as steps %v", cps)
 	}
-	for _, c := range cps {
-		t.Logf("creep change %v", c)
+	trends, err := Trends(xs, cps, Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trends) != 1 {
+		t.Fatalf("slow creep of +12%% over 60 nights: trends %v, want one", trends)
+	}
+	tr := trends[0]
+	t.Logf("creep %v", tr)
+	if tr.Start != 0 || tr.End != 60 || tr.PValue > DefaultAlpha || tr.Shift < 0.09 || tr.Shift > 0.15 {
+		t.Errorf("creep %v, want nights 0..59, about +12%%, p <= %v", tr, DefaultAlpha)
+	}
+	steps, err := Detect(xs, Options{Seed: 1, Exchangeable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) < 2 {
+		t.Errorf("E-Divisive found %v in the creep, want several steps", steps)
+	}
+	for _, c := range steps {
 		if c.Shift < DefaultMinShift {
 			t.Errorf("creep change %v is not an increase past the magnitude rule", c)
+		}
+	}
+}
+
+// TestTrendsStable: stable or stepped nights have no drift.
+func TestTrendsStable(t *testing.T) {
+	for seed := uint64(0); seed < 5; seed++ {
+		xs := nights(20+seed, 60, func(i int) float64 { return step(i, 30, 1.05) })
+		cps, err := Detect(xs, Options{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		trends, err := Trends(xs, cps, Options{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cps) != 1 || cps[0].Index != 30 || len(trends) != 0 {
+			t.Errorf("seed %d: steps %v, trends %v, want one step at 30 and no drift", seed, cps, trends)
 		}
 	}
 }

@@ -29,11 +29,15 @@ type Night struct {
 	Verdict string
 }
 
-// metrics are the per-night quantiles analysed, in the order a night's changes are listed.
-var metrics = []struct {
-	name string
-	get  func(Night) int64
-}{
+// Metric is one per-night quantile the history holds: its name as rules spell it and how to
+// read it from a night.
+type Metric struct {
+	Name string
+	Get  func(Night) int64
+}
+
+// Metrics are the per-night quantiles analysed, in the order a night's changes are listed.
+var Metrics = []Metric{
 	{"p50", func(n Night) int64 { return n.P50 }},
 	{"p99", func(n Night) int64 { return n.P99 }},
 	{"p99.9", func(n Night) int64 { return n.P999 }},
@@ -53,17 +57,17 @@ type Change struct {
 // metric, and returns them in night order; a night's changes keep the metrics' order.
 func Changes(nights []Night, opt changepoint.Options) ([]Change, error) {
 	var changes []Change
-	for _, m := range metrics {
+	for _, m := range Metrics {
 		xs := make([]float64, len(nights))
 		for i, n := range nights {
-			xs[i] = float64(m.get(n))
+			xs[i] = float64(m.Get(n))
 		}
 		cps, err := changepoint.Detect(xs, opt)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range cps {
-			changes = append(changes, Change{Metric: m.name, Night: c.Index, Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
+			changes = append(changes, Change{Metric: m.Name, Night: c.Index, Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
 		}
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Night < changes[j].Night })
@@ -93,47 +97,81 @@ func Steps(changes []Change) []Step {
 	return steps
 }
 
-// Creep is slow creep: a metric that changed several times, always the same way. Each step is
+// Creep is slow creep: a metric that drifted steadily over a stretch of nights with no single
+// night to blame (a slope that changepoint.Trends finds significant between the metric's change
+// points), or that moved at several change points, always the same way. Each night or step is
 // small; together they are what no single night-to-baseline comparison flags.
 type Creep struct {
-	Metric string
-	// Moves is how many change points the metric has.
-	Moves int
-	// Faster is set when every move was down.
-	Faster bool
-	// From is the level before the first move and To the level after the last, in ns.
-	From, To float64
+	Metric string `json:"metric"`
+	// Moves is how many change points the metric has when it crept by steps; 0 for a drift.
+	Moves int `json:"moves"`
+	// Start and End are the first and last night of the drift, or the nights of the first and
+	// last move.
+	Start int `json:"start"`
+	End   int `json:"end"`
+	// PValue is the drift's p-value; 0 for creep by steps.
+	PValue float64 `json:"p_value,omitempty"`
+	// Faster is set when the metric went down.
+	Faster bool `json:"faster,omitempty"`
+	// From is the level before the creep and To the level after it, in ns.
+	From float64 `json:"from_ns"`
+	To   float64 `json:"to_ns"`
 }
 
 // Shift is the relative change from the first level to the last: 0.12 is +12 %.
 func (c Creep) Shift() float64 { return (c.To - c.From) / c.From }
 
-// Creeps returns the metrics of changes (in night order, as Changes returns them) that crept, in
-// the metrics' order.
-func Creeps(changes []Change) []Creep {
+// Creeps returns the slow creep of each metric over nights (in the metrics' order, a metric's
+// in night order) given the changes Changes found with the same options: the drifts
+// changepoint.Trends finds between the metric's change points, or, when it has none, the
+// metric's moves when there are several and all go the same way.
+func Creeps(nights []Night, changes []Change, opt changepoint.Options) ([]Creep, error) {
 	var out []Creep
-	for _, m := range metrics {
+	for _, m := range Metrics {
 		var cs []Change
+		var cps []changepoint.ChangePoint
 		for _, c := range changes {
-			if c.Metric == m.name {
+			if c.Metric == m.Name {
 				cs = append(cs, c)
+				cps = append(cps, changepoint.ChangePoint{Index: c.Night})
 			}
 		}
-		if len(cs) < 2 {
+		xs := make([]float64, len(nights))
+		for i, n := range nights {
+			xs[i] = float64(m.Get(n))
+		}
+		trends, err := changepoint.Trends(xs, cps, opt)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range trends {
+			out = append(out, Creep{Metric: m.Name, Start: t.Start, End: t.End - 1, PValue: t.PValue, Faster: t.To < t.From, From: t.From, To: t.To})
+		}
+		if len(trends) > 0 {
 			continue
 		}
-		up, down := 0, 0
-		for _, c := range cs {
-			if c.Shift > 0 {
-				up++
-			} else {
-				down++
-			}
+		if c, ok := creptBySteps(m.Name, cs); ok {
+			out = append(out, c)
 		}
-		if up > 0 && down > 0 {
-			continue
-		}
-		out = append(out, Creep{Metric: m.name, Moves: len(cs), Faster: down > 0, From: cs[0].Before, To: cs[len(cs)-1].After})
 	}
-	return out
+	return out, nil
+}
+
+// creptBySteps reports a metric's changes cs as creep when there are several, all the same way.
+func creptBySteps(metric string, cs []Change) (Creep, bool) {
+	if len(cs) < 2 {
+		return Creep{}, false
+	}
+	up, down := 0, 0
+	for _, c := range cs {
+		if c.Shift > 0 {
+			up++
+		} else {
+			down++
+		}
+	}
+	if up > 0 && down > 0 {
+		return Creep{}, false
+	}
+	return Creep{Metric: metric, Moves: len(cs), Start: cs[0].Night, End: cs[len(cs)-1].Night, Faster: down > 0, From: cs[0].Before, To: cs[len(cs)-1].After}, true
 }

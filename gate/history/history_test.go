@@ -35,7 +35,9 @@ func TestChanges(t *testing.T) {
 		{"creep +0.3% a night", func(i int) float64 { return 1 + 0.003*float64(i) }, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			changes, err := Changes(series(1, 60, tc.level), changepoint.Options{Seed: DefaultSeed})
+			opt := changepoint.Options{Seed: DefaultSeed}
+			nights := series(1, 60, tc.level)
+			changes, err := Changes(nights, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -45,14 +47,21 @@ func TestChanges(t *testing.T) {
 				}
 			}
 			steps := Steps(changes)
-			creeps := Creeps(changes)
+			creeps, err := Creeps(nights, changes, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if tc.creep {
-				if len(creeps) == 0 {
-					t.Fatalf("no creep found in %+v", changes)
+				// A steady climb is a drift of every metric over all the nights, not a step.
+				if len(changes) != 0 {
+					t.Errorf("creep read as change points %+v", changes)
+				}
+				if len(creeps) != 3 {
+					t.Fatalf("creeps %+v, want one per metric", creeps)
 				}
 				for _, c := range creeps {
-					if c.Faster || c.Moves < 2 || !(c.Shift() > 0.05) {
-						t.Errorf("creep %+v: want several upward moves adding up to more than 5%%", c)
+					if c.Faster || c.Moves != 0 || c.Start != 0 || c.End != 59 || c.PValue > changepoint.DefaultAlpha || !(c.Shift() > 0.12 && c.Shift() < 0.24) {
+						t.Errorf("creep %+v: want an upward drift over nights 0..59 of about +18%%", c)
 					}
 				}
 				return
@@ -99,8 +108,16 @@ func TestStepsAndCreeps(t *testing.T) {
 		t.Errorf("night 10 has %d changes, want 2", n)
 	}
 	// p50 crept up twice; p99 went up then down (no creep); p99.9 crept down twice.
-	creeps := Creeps(changes)
-	want := []Creep{{Metric: "p50", Moves: 2, From: 100, To: 109.2}, {Metric: "p99.9", Moves: 2, Faster: true, From: 300, To: 243}}
+	// Flat nights: no drift, so the creep is the moves'.
+	flat := make([]Night, 50)
+	for i := range flat {
+		flat[i] = Night{P50: 1e6, P99: 1.1e6, P999: 1.2e6}
+	}
+	creeps, err := Creeps(flat, changes, changepoint.Options{Seed: DefaultSeed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Creep{{Metric: "p50", Moves: 2, Start: 10, End: 20, From: 100, To: 109.2}, {Metric: "p99.9", Moves: 2, Start: 30, End: 40, Faster: true, From: 300, To: 243}}
 	if !reflect.DeepEqual(creeps, want) {
 		t.Fatalf("creeps = %+v, want %+v", creeps, want)
 	}

@@ -34,25 +34,55 @@ func WriteText(w io.Writer, nights []Night, changes []Change, o TextOptions) err
 	if err := writeTable(w, nights, steps); err != nil {
 		return err
 	}
-	method := fmt.Sprintf("E-Divisive means, permutation test p <= %g (%d permutations, seed %d), minimum shift %g%%",
-		o.Analysis.Alpha, changepoint.DefaultPermutations, o.Analysis.Seed, 100*o.Analysis.MinShift)
-	if len(changes) == 0 {
-		fmt.Fprintf(w, "\nno change points (%s)\n", method)
-		return nil
+	creeps, err := Creeps(nights, changes, o.Analysis)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "\nchange points (%s):\n", method)
+	method := Method(o.Analysis)
+	switch {
+	case len(changes) == 0 && len(creeps) == 0:
+		fmt.Fprintf(w, "\nno change points (%s)\n", method)
+	case len(changes) == 0:
+		fmt.Fprintf(w, "\nno change points, but slow creep (%s):\n", method)
+	default:
+		fmt.Fprintf(w, "\nchange points (%s):\n", method)
+	}
 	for _, st := range steps {
 		writeStep(w, nights[st.Night-1], nights[st.Night], st, o)
 	}
-	for _, c := range Creeps(changes) {
+	for _, c := range creeps {
 		dir := "slower"
 		if c.Faster {
 			dir = "faster"
+		}
+		if c.Moves == 0 {
+			fmt.Fprintf(w, "  %s drifted %s over nights %d-%d: %s -> %s ms (%+.1f%%, p=%.3f): slow creep, look at the whole range, not one night\n",
+				c.Metric, dir, c.Start+1, c.End+1, ms(c.From), ms(c.To), 100*c.Shift(), c.PValue)
+			continue
 		}
 		fmt.Fprintf(w, "  %s moved %d times, always %s: %s -> %s ms (%+.1f%%) overall: slow creep, look at the whole range, not one night\n",
 			c.Metric, c.Moves, dir, ms(c.From), ms(c.To), 100*c.Shift())
 	}
 	return nil
+}
+
+// Method states how changes found with opt were found, as WriteText prints it.
+func Method(opt changepoint.Options) string {
+	or := func(v, def float64) float64 {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	alpha, minShift := or(opt.Alpha, changepoint.DefaultAlpha), or(opt.MinShift, changepoint.DefaultMinShift)
+	perms := int(or(float64(opt.Permutations), changepoint.DefaultReplicates))
+	if opt.Exchangeable {
+		perms = int(or(float64(opt.Permutations), changepoint.DefaultPermutations))
+		return fmt.Sprintf("E-Divisive means, permutation test p <= %g (%d permutations, seed %d), minimum shift %g%%",
+			alpha, perms, opt.Seed, 100*minShift)
+	}
+	return fmt.Sprintf("step or drift with AR(1) noise, parametric bootstrap p <= %g (%d replicates, seed %d), minimum shift %g%% and %g robust sd",
+		alpha, perms, opt.Seed, 100*minShift, or(opt.MinShiftSD, changepoint.DefaultMinShiftSD))
 }
 
 func ms(ns float64) string { return storeview.Millis(int64(ns)) }

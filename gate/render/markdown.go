@@ -101,7 +101,7 @@ func mdReasons(rep *gate.Report) string {
 	var b strings.Builder
 	b.WriteString("\n<details><summary>Why each rule decided as it did</summary>\n\n")
 	for _, r := range rep.Rules {
-		fmt.Fprintf(&b, "- `%s` (%s): **%s**: %s\n", r.Rule, mdEscape(r.Source), r.Verdict, mdEscape(r.Reason))
+		fmt.Fprintf(&b, "- `%s` (%s): **%s**: %s\n", r.Rule, mdEscape(r.Source), r.Verdict, mdEscape(reason(r)))
 	}
 	if rep.DefaultRules {
 		b.WriteString("\nNo thresholds were configured; these are tailgate's defaults.\n")

@@ -80,6 +80,14 @@ func cells(r gate.RuleResult) []string {
 	return []string{rule, val(r.Baseline), val(r.Candidate), delta, interval, r.Limit, verdictText(r)}
 }
 
+// reason is the row's reason with what else shaped its interval: the between-run variance.
+func reason(r gate.RuleResult) string {
+	if r.BetweenRunSD > 0 {
+		return fmt.Sprintf("%s (interval includes a between-run SD of %.2g%% per run)", r.Reason, r.BetweenRunSD*100)
+	}
+	return r.Reason
+}
+
 func verdictText(r gate.RuleResult) string {
 	v := string(r.Verdict)
 	if r.Warn && r.Verdict != gate.RuleWarn {
@@ -110,7 +118,7 @@ func Table(w io.Writer, rep *gate.Report) error {
 	var b strings.Builder
 	b.WriteString("\n")
 	for _, r := range rep.Rules {
-		fmt.Fprintf(&b, "%s  (%s)\n    %s\n", r.Rule, r.Source, r.Reason)
+		fmt.Fprintf(&b, "%s  (%s)\n    %s\n", r.Rule, r.Source, reason(r))
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)

@@ -71,7 +71,7 @@ func compared(t *testing.T) map[string]*gate.Report {
 		rules      []string
 		opts       gate.Options
 	}{
-		"regression":   {base, slow, append(append([]string{}, gate.DefaultRules...), "max < 40ms", "miss(5ms) < 0.1%", "mean < +5%"), gate.Options{Tool: tool, DefaultRules: false}},
+		"regression":   {base, slow, append(append([]string{}, gate.DefaultRules...), "max < 40ms", "miss(5ms) < 0.1%", "mean < +5%"), gate.Options{Tool: tool, DefaultRules: false, BetweenRun: map[string]float64{"p99": 0.01}}},
 		"incomparable": {base, moved, gate.DefaultRules, gate.Options{Tool: tool, DefaultRules: true}},
 		"inconclusive": {base, short, []string{"p99.99 < +5%", "p99 < 20ms", "pwcet(1e-9) < 50ms"}, gate.Options{Tool: tool}},
 	}

@@ -38,9 +38,14 @@
 // rank rounding), and a resample's quantile is a binary search over weighted sums.
 //
 // A relative change is the ratio candidate/baseline of the statistic. The runs are treated
-// independently; the standard errors of the logs add, and t takes the degrees of freedom of
-// the run with fewer blocks. Ratio gives the two-sided interval and one-sided p-values for
-// "no slowdown" and "no speed-up"; Holm controls the family-wise error over a gate's rules.
+// independently and their one-sided limits (Woodruff's for quantiles, each with its own t on
+// blocks−1 degrees of freedom) combine on the log scale by MOVER (Zou & Donner 2008), which keeps
+// the tail's skew that a symmetric standard error from ln(hi/lo)/(2t) loses; each limit is at
+// least one histogram bucket from its point. A between-run SD (Options.BetweenRunSD, estimated
+// from a history by BetweenRunSD) adds the variation no within-run interval sees. Ratio gives
+// the two-sided interval and one-sided p-values for "no slowdown" and "no speed-up", found by
+// inverting the interval so that they always agree with it; Holm controls the family-wise error
+// over a gate's rules.
 //
 // Sample sufficiency follows MLPerf LoadGen's early stopping (RequiredSamples, Sufficient,
 // EarlyStopBound): a claim the data cannot carry is reported with the samples it would need.

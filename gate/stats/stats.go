@@ -58,6 +58,10 @@ type Options struct {
 	BlockLen int
 	// Method is how quantile intervals are computed; the zero value is Woodruff.
 	Method Method
+	// BetweenRunSD is σ, the standard deviation of one run's log statistic from run to run that
+	// no within-run interval sees (per-process offsets, thermal state, drift slower than a run),
+	// for Compare of two separate runs; 0 leaves it out. BetweenRunSD estimates it from history.
+	BetweenRunSD float64
 }
 
 // Method selects how a quantile's interval is computed. Both use the same blocks.
@@ -204,24 +208,39 @@ func spread(s *Sample, st Stat, point, conf float64, o Options, stream uint64) s
 }
 
 // Ratio is the relative change candidate/baseline of a statistic: Point is the ratio of the
-// point estimates, [Lo, Hi] its two-sided interval at Conf (Student's t on the log scale, with
-// the runs' standard errors combined). PSlower is the one-sided p-value of "the candidate is
-// not slower" (ratio ≤ 1), PFaster that of "not faster" (ratio ≥ 1): a small PSlower is evidence
-// of a regression, a small PFaster of an improvement. Lo > 1 exactly when PSlower < (1−Conf)/2,
-// and Hi < 1 exactly when PFaster < (1−Conf)/2. Base and Cand are the runs' own estimates.
+// point estimates and [Lo, Hi] its two-sided interval at Conf, a MOVER interval on the log scale
+// (see Compare). PSlower is the one-sided p-value of "the candidate is not slower" (ratio ≤ 1),
+// PFaster that of "not faster" (ratio ≥ 1): a small PSlower is evidence of a regression, a small
+// PFaster of an improvement. Both invert the interval, so Lo > 1 exactly when
+// PSlower < (1−Conf)/2, and Hi < 1 exactly when PFaster < (1−Conf)/2. Base and Cand are the
+// runs' own estimates, with the limits the ratio's interval is built from. BetweenRunSD is the
+// per-run between-run log SD the interval includes (Options.BetweenRunSD).
 type Ratio struct {
 	Point, Lo, Hi, Conf float64
 	PSlower, PFaster    float64
 	Base, Cand          Estimate
+	BetweenRunSD        float64
 }
 
 // Compare treats base and cand as independent runs and returns the ratio cand/base of st with
 // its interval at conf and one-sided p-values. A regression beyond a relative limit L is
 // material when Point > 1+L and significant when Lo > 1 (equivalently, at one-sided level
 // (1−conf)/2, PSlower below it). Fields are NaN when either sample is empty.
+//
+// The interval is Zou and Donner's (2008) MOVER for θ = ln(Qc/Qb) from each run's one-sided
+// limits at the same confidence, (lb, ub) and (lc, uc):
+//
+//	lower = θ̂ − √((ln Qc − ln lc)² + (ln ub − ln Qb)² + (z·√2·σ)²)
+//	upper = θ̂ + √((ln uc − ln Qc)² + (ln Qb − ln lb)² + (z·√2·σ)²)
+//
+// For quantiles the limits are Woodruff's, which follow the skew of the log-quantile curve in
+// the tail, where a symmetric log-scale standard error from ln(u/l)/(2t) is too wide; each
+// distance is at least one histogram bucket. Each run's t has its own blocks−1 degrees of
+// freedom. σ is o.BetweenRunSD, the run-to-run log SD of one run's statistic that no within-run
+// interval sees; both runs carry it, hence √2, with the normal quantile z of the same level.
 func Compare(base, cand *Sample, st Stat, conf float64, o Options) Ratio {
 	o = o.withDefaults()
-	r := Ratio{Conf: conf, Point: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), PSlower: math.NaN(), PFaster: math.NaN()}
+	r := Ratio{Conf: conf, Point: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), PSlower: math.NaN(), PFaster: math.NaN(), BetweenRunSD: o.BetweenRunSD}
 	if base.total > 0 && cand.total > 0 {
 		// Building the blocks first gives Point the merged counts without a second pass.
 		done := make(chan struct{})
@@ -231,34 +250,23 @@ func Compare(base, cand *Sample, st Stat, conf float64, o Options) Ratio {
 	}
 	r.Base = Estimate{Point: Point(base, st), Lo: math.NaN(), Hi: math.NaN(), Conf: conf, N: base.total, Intervals: base.Intervals()}
 	r.Cand = Estimate{Point: Point(cand, st), Lo: math.NaN(), Hi: math.NaN(), Conf: conf, N: cand.total, Intervals: cand.Intervals()}
-	if base.total == 0 || cand.total == 0 || st.validate() != nil {
+	if base.total == 0 || cand.total == 0 || st.validate() != nil || !(r.Base.Point > 0) || !(r.Cand.Point > 0) {
 		return r
 	}
 	r.Point = r.Cand.Point / r.Base.Point
-	sb := spread(base, st, r.Base.Point, conf, o, 1)
-	sc := spread(cand, st, r.Cand.Point, conf, o, 2)
-	r.Base.BlockLen, r.Base.Blocks, r.Base.Lo, r.Base.Hi = sb.bs.blockLen, len(sb.bs.blocks), sb.lo, sb.hi
-	r.Cand.BlockLen, r.Cand.Blocks, r.Cand.Lo, r.Cand.Hi = sc.bs.blockLen, len(sc.bs.blocks), sc.lo, sc.hi
-	seB, seC := sb.seLog, sc.seLog
-	// Degrees of freedom: those of the run with fewer blocks, not Welch–Satterthwaite's sum. A
-	// quantile's standard error is noisier than a χ² over its blocks (it also rests on the
-	// spacing of order statistics), and Welch's larger ν let A/A pairs alarm at about twice the
-	// nominal rate in calibration.
-	se := math.Hypot(seB, seC)
-	nu := float64(max(min(r.Base.Blocks, r.Cand.Blocks)-1, 1))
-	r.Lo, r.Hi = intervalT(r.Point, se, nu, conf)
-	theta := math.Log(r.Point)
-	switch {
-	case se > 0:
-		cdf := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: nu}.CDF(theta / se)
-		r.PSlower, r.PFaster = 1-cdf, cdf
-	case theta > 0:
-		r.PSlower, r.PFaster = 0, 1
-	case theta < 0:
-		r.PSlower, r.PFaster = 1, 0
-	default:
-		r.PSlower, r.PFaster = 1, 1
+	ob, bsb := newOneSided(base, st, r.Base.Point, o, 1)
+	oc, bsc := newOneSided(cand, st, r.Cand.Point, o, 2)
+	alpha0 := (1 - conf) / 2
+	fill := func(e *Estimate, one *oneSided, bs *blockSet) {
+		down, up := one.at(alpha0)
+		e.BlockLen, e.Blocks = bs.blockLen, len(bs.blocks)
+		e.Lo, e.Hi = e.Point*math.Exp(-down), e.Point*math.Exp(up)
 	}
+	fill(&r.Base, ob, bsb)
+	fill(&r.Cand, oc, bsc)
+	m := &mover{theta: math.Log(r.Point), base: ob, cand: oc, between: math.Sqrt2 * max(o.BetweenRunSD, 0)}
+	r.Lo, r.Hi = math.Exp(m.lower(alpha0)), math.Exp(m.upper(alpha0))
+	r.PSlower, r.PFaster = oneSidedPair(m, alpha0)
 	return r
 }
 

@@ -283,6 +283,13 @@ func (p *Pipeline) compare(name string, base, cand *result.Result) (*gate.Report
 	}
 	o := p.Gate
 	o.DefaultRules = isDefault
+	if base != nil && o.BetweenRun == nil {
+		// Two separate runs differ by what no within-run interval sees; the nightly history
+		// of this suite and environment says by how much.
+		if o.BetweenRun, err = BetweenRun(p.Store, cand.Meta.Suite, cand.Meta.Env.Key()); err != nil {
+			p.logf(name, "no between-run variance from the history: %v", err)
+		}
+	}
 	return gate.CompareResults(base, cand, rules, o)
 }
 
@@ -405,9 +412,10 @@ type SuiteMeasurer struct {
 	options measure.Options
 }
 
-// NewSuiteMeasurer resolves the plan of every named suite of cfg for profile, returning every
-// problem of every suite at once.
-func NewSuiteMeasurer(cfg *config.Config, profile string, names []string, o measure.Options) (*SuiteMeasurer, error) {
+// NewSuiteMeasurer resolves the plan of every named suite of cfg, returning every problem of
+// every suite at once. req gives what the suites share (the profile, the host's online CPUs);
+// its suite, digest and result folder are each suite's.
+func NewSuiteMeasurer(cfg *config.Config, names []string, req measure.Request, o measure.Options) (*SuiteMeasurer, error) {
 	m := &SuiteMeasurer{plans: map[string]*measure.Plan{}, options: o}
 	var errs []error
 	for _, n := range names {
@@ -417,7 +425,8 @@ func NewSuiteMeasurer(cfg *config.Config, profile string, names []string, o meas
 			continue
 		}
 		// Out is set per run folder; a placeholder keeps Resolve from naming a default one.
-		p, err := measure.Resolve(measure.Request{Suite: s, ConfigDigest: cfg.Digest, Profile: profile, Out: "-"})
+		req.Suite, req.ConfigDigest, req.Out = s, cfg.Digest, "-"
+		p, err := measure.Resolve(req)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: suites.%s: %w", cfg.Path, n, err))
 			continue

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,7 +103,7 @@ func TestPipelineConfirmNightly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := ci.NewSuiteMeasurer(cfg, "nightly", []string{"synth"}, measure.Options{Root: root, Progress: progress.Quiet, Git: g})
+		m, err := ci.NewSuiteMeasurer(cfg, []string{"synth"}, measure.Request{Profile: "nightly"}, measure.Options{Root: root, Progress: progress.Quiet, Git: g})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +212,7 @@ suites:
 `))
 	want := []string{"t.yaml", "cpus"}
 	if err == nil {
-		_, err = ci.NewSuiteMeasurer(cfg, "pr", []string{"a", "b", "missing"}, measure.Options{})
+		_, err = ci.NewSuiteMeasurer(cfg, []string{"a", "b", "missing"}, measure.Request{Profile: "pr"}, measure.Options{})
 		want = append(want, "suites.a", "missing")
 	}
 	if err == nil {
@@ -239,7 +241,7 @@ func jobRunner(t *testing.T, commit string) (run func(job string) (ci.Outcome, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ci.NewSuiteMeasurer(cfg, "nightly", []string{"synth"}, measure.Options{Progress: progress.Quiet, Git: g})
+	m, err := ci.NewSuiteMeasurer(cfg, []string{"synth"}, measure.Request{Profile: "nightly"}, measure.Options{Progress: progress.Quiet, Git: g})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,5 +352,45 @@ func TestPruneWork(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(work, keep)); err != nil {
 			t.Errorf("%s: %v", keep, err)
 		}
+	}
+}
+
+// TestBetweenRunFromHistory: the run-to-run SD comes from the nights after the metric's last
+// change point (a real step is not noise), needs enough of them, and is on the log scale.
+func TestBetweenRunFromHistory(t *testing.T) {
+	st, err := baseline.OpenDir(filepath.Join(t.TempDir(), "store"), baseline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rng := rand.New(rand.NewPCG(7, 7))
+	env := result.Fingerprint{Arch: "arm64", OS: "linux", Backend: "synthetic"}
+	key := env.Key()
+	const sd = 0.02
+	for i := range 40 {
+		level := 1e6
+		if i >= 20 {
+			level *= 1.5 // a real step at night 20: it must not count as run-to-run noise
+		}
+		v := func() int64 { return int64(level * math.Exp(sd*rng.NormFloat64())) }
+		p50 := v()
+		e := baseline.HistoryEntry{V: baseline.HistoryVersion, Kind: baseline.KindNightly, Time: time.Date(2026, 10, 1+i, 3, 0, 0, 0, time.UTC),
+			Suite: "s", Key: key, Run: fmt.Sprintf("r%02d", i), Commit: fmt.Sprintf("%040x", i), Samples: 1000,
+			P50: p50, P99: 2 * p50, P999: 3 * p50, Max: 4 * p50, Verdict: "pass"}
+		if err := st.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ci.BetweenRun(st, "s", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"p50", "p99", "p99.9"} {
+		if s := got[m]; !(s > sd/2 && s < sd*2) {
+			t.Errorf("%s: σ %.4f, want about %.2f (the step at night 20 must not inflate it)", m, s, sd)
+		}
+	}
+	if got, err := ci.BetweenRun(st, "s", "otherkey"); err != nil || len(got) != 0 {
+		t.Errorf("no history: %v, %v; want none", got, err)
 	}
 }

@@ -3,6 +3,8 @@ package host
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -146,4 +148,17 @@ func Intersect(a, b []int) []int {
 	}
 	sort.Ints(out)
 	return out
+}
+
+// OnlineCPUs reads the online CPUs below root ("" or "/" is this host) from
+// sys/devices/system/cpu/online.
+func OnlineCPUs(root string) ([]int, error) {
+	if root == "" {
+		root = "/"
+	}
+	b, err := os.ReadFile(filepath.Join(root, "sys", "devices", "system", "cpu", "online"))
+	if err != nil {
+		return nil, err
+	}
+	return ParseCPUList(strings.TrimSpace(string(b)))
 }

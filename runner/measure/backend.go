@@ -1,12 +1,13 @@
 package measure
 
 import (
+	"context"
 	"errors"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 
+	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness"
 	"github.com/tailgate-ci/tailgate/harness/ortbackend"
@@ -104,7 +105,9 @@ func buildMeta(p *Plan, b *opened, fp result.Fingerprint, rep *harness.Report, g
 func GitInfo(getenv func(string) string) result.Git {
 	var g result.Git
 	gitOut := func(args ...string) string {
-		out, err := exec.Command("git", args...).Output()
+		// Hardened like the store's git: a checkout an earlier job touched may carry hooks,
+		// an fsmonitor or a pager in its config, and this process holds the job's token.
+		out, err := baseline.GitCommand(context.Background(), "", nil, args...).Output()
 		if err != nil {
 			return ""
 		}

@@ -69,7 +69,14 @@ type Request struct {
 	Overrides Overrides
 	// Now stamps the default Out; zero means time.Now.
 	Now time.Time
+	// Online are the host's online CPUs (host.OnlineCPUs); nil skips the checks against the
+	// host: the measured CPUs must be online, and threads at most ThreadsPerCPU per CPU.
+	Online []int
 }
+
+// ThreadsPerCPU bounds intra-op threads per online CPU: more only time-slice one another, and a
+// typo (threads: 100000) would grow memory until the board kills the run.
+const ThreadsPerCPU = 4
 
 // Plan is everything a run needs, resolved and validated.
 type Plan struct {
@@ -148,7 +155,7 @@ func Resolve(r Request) (*Plan, error) {
 		s = &config.Suite{}
 	}
 	p, t := merge(r, s)
-	errs := slices.Concat(p.checkWorkload(t), p.checkTiming(t, r.Overrides), p.checkPlacement(t))
+	errs := slices.Concat(p.checkWorkload(t), p.checkTiming(t, r.Overrides), p.checkPlacement(t), p.checkHost(r.Online))
 	if p.Profile != "pr" && p.Profile != "nightly" {
 		errs = append(errs, valueErr("profile", p.Profile, "want pr or nightly"))
 	}
@@ -295,6 +302,23 @@ func (p *Plan) checkPlacement(t texts) []error {
 		errs = append(errs, &SettingError{Setting: "sched", Err: err})
 	} else {
 		p.Policy = pol
+	}
+	return errs
+}
+
+// checkHost validates the placement against the host's online CPUs, when they are known.
+func (p *Plan) checkHost(online []int) []error {
+	if online == nil {
+		return nil
+	}
+	var errs []error
+	for _, c := range p.CPUs {
+		if !slices.Contains(online, c) {
+			errs = append(errs, settingErr("cpus", "CPU %d is not online on this host (online: %s)", c, host.FormatCPUList(online)))
+		}
+	}
+	if limit := ThreadsPerCPU * len(online); p.Threads > limit {
+		errs = append(errs, settingErr("threads", "%d: more than %d per online CPU (%d here)", p.Threads, ThreadsPerCPU, limit))
 	}
 	return errs
 }

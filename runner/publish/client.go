@@ -113,15 +113,28 @@ type Client struct {
 	gh   *github.Client
 }
 
-// NewClient returns a client for the API at opt.APIURL.
+// NewClient returns a client for the API at opt.APIURL. The URL must be https, since the
+// token travels in every request; plain http is accepted only for a loopback host (127.0.0.1,
+// ::1, localhost), which is what tests' fake servers listen on. It must carry no user
+// information, query or fragment.
 func NewClient(opt ClientOptions) (*Client, error) {
 	api := opt.APIURL
 	if api == "" {
 		api = DefaultAPIURL
 	}
 	u, err := url.Parse(api)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("GitHub API URL %q: want an http(s) URL such as %s", api, DefaultAPIURL)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, fmt.Errorf("GitHub API URL %q: want an https URL such as %s", api, DefaultAPIURL)
+	}
+	switch {
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("GitHub API URL %q: want an https URL without credentials, query or fragment, such as %s", u.Redacted(), DefaultAPIURL)
+	case u.Scheme == "https":
+	case u.Scheme == "http" && loopback(u.Hostname()):
+	case u.Scheme == "http":
+		return nil, fmt.Errorf("GitHub API URL %q: plain http would send the token in clear text; want https (http is accepted for loopback test servers only: 127.0.0.1, ::1, localhost)", api)
+	default:
+		return nil, fmt.Errorf("GitHub API URL %q: want an https URL such as %s", api, DefaultAPIURL)
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
@@ -130,6 +143,15 @@ func NewClient(opt ClientOptions) (*Client, error) {
 	c := &Client{opt: opt, base: u}
 	c.reset()
 	return c, nil
+}
+
+// loopback says whether host is this machine's loopback interface by name or address.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // reset builds a fresh go-github client. go-github remembers a rate-limit reset and refuses

@@ -190,7 +190,8 @@ func ResolveTarget(repo string, pr int, sha string, act ActionsEnv) (Target, err
 	if t.PR < 0 {
 		return t, fmt.Errorf("pull request %d: want a positive number", t.PR)
 	}
-	return t, nil
+	// A commit from a flag, the event payload or GITHUB_SHA ends up in a REST path.
+	return t, t.Validate()
 }
 
 // AddHistory charts each suite's nightly history from st, for the suites whose environment key

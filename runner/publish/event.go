@@ -19,6 +19,8 @@ const MaxEventBytes = 25 << 20
 // Event is the part of an Actions event payload ($GITHUB_EVENT_PATH) that publishing and the
 // fork guard need.
 type Event struct {
+	// Name is the event's name ($GITHUB_EVENT_NAME) when known.
+	Name string
 	// Action is the event's activity type (opened, synchronize, labeled …); Label is the label
 	// a labeled event added.
 	Action string
@@ -30,6 +32,9 @@ type Event struct {
 	BaseRepo string // owner/name it targets
 	Fork     bool
 	Labels   []string
+	// Foreign is set for a trusted event other than a pull request (e.g. a workflow_run)
+	// whose code comes from another repository: it counts as a fork, with no label to vouch.
+	Foreign bool
 }
 
 type rawEvent struct {
@@ -52,6 +57,27 @@ type rawEvent struct {
 		} `json:"labels"`
 	} `json:"pull_request"`
 	Repository *rawRepo `json:"repository"`
+
+	// Other events that concern a pull request without being one.
+	Issue *struct {
+		Number      int              `json:"number"`
+		PullRequest *json.RawMessage `json:"pull_request"`
+	} `json:"issue"`
+	Review      *json.RawMessage `json:"review"`
+	Comment     *json.RawMessage `json:"comment"`
+	WorkflowRun *rawSuite        `json:"workflow_run"`
+	CheckSuite  *rawSuite        `json:"check_suite"`
+	CheckRun    *struct {
+		PullRequests []json.RawMessage `json:"pull_requests"`
+		HeadSHA      string            `json:"head_sha"`
+	} `json:"check_run"`
+}
+
+// rawSuite is the part of a workflow_run or check_suite payload that says whose code it ran.
+type rawSuite struct {
+	PullRequests   []json.RawMessage `json:"pull_requests"`
+	HeadSHA        string            `json:"head_sha"`
+	HeadRepository *rawRepo          `json:"head_repository"`
 }
 
 type rawRepo struct {
@@ -59,24 +85,86 @@ type rawRepo struct {
 	Fork     bool   `json:"fork"`
 }
 
-// ParseEvent reads an event payload; name is the file it came from, for messages. A payload that
-// is not about a pull request gives an Event with PR zero.
+// The events whose payload is a pull request tailgate vets (the fork guard, TrustedPR).
+const (
+	EventPullRequest       = "pull_request"
+	EventPullRequestTarget = "pull_request_target"
+)
+
+// noPREvents never carry pull-request data: a payload of theirs that names one is refused.
+var noPREvents = map[string]bool{"schedule": true, "workflow_dispatch": true, "push": true, "repository_dispatch": true}
+
+// EventRules say which events may bring pull-request data into a run. Only pull_request and
+// pull_request_target are vetted by default: the others that concern a pull request
+// (issue_comment on one, pull_request_review, pull_request_review_comment, workflow_run and
+// check_suite/check_run about one or about a fork's code) carry too little to tell whose code
+// it is, or let anyone who can comment start a run, so they are refused as untrusted unless
+// TrustEvents names them. A trusted one is then vetted like a pull request (a fork still needs
+// the trusted label, on the event that added it).
+type EventRules struct {
+	// TrustEvents names the events, besides pull_request and pull_request_target, whose
+	// pull-request data is accepted.
+	TrustEvents []string
+}
+
+func (r EventRules) trusts(event string) bool {
+	for _, e := range r.TrustEvents {
+		if e == event {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseEvent reads an event payload with the default rules and no event name; name is the
+// file it came from, for messages. A payload that is not about a pull request gives an Event
+// with PR zero; one that concerns a pull request through another event (a comment, a review,
+// a workflow_run) is refused.
 func ParseEvent(name string, b []byte) (*Event, error) {
+	return EventRules{}.Parse("", name, b)
+}
+
+// Parse reads the payload b of the event named event ($GITHUB_EVENT_NAME; "" when unknown,
+// then the payload's shape tells); name is the file it came from, for messages. It refuses
+// pull-request data from schedule, workflow_dispatch, push and repository_dispatch, and from
+// every event other than pull_request and pull_request_target that r does not trust.
+func (r EventRules) Parse(event, name string, b []byte) (*Event, error) {
 	var raw rawEvent
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("event payload %s: %w", name, err)
 	}
-	ev := &Event{Action: raw.Action}
+	ev := &Event{Name: event, Action: raw.Action}
 	if raw.Label != nil {
 		ev.Label = raw.Label.Name
 	}
+	other, about := indirectPR(&raw)
 	pr := raw.PullRequest
+	if other == "" && pr != nil && event != "" && event != EventPullRequest && event != EventPullRequestTarget && !noPREvents[event] {
+		other, about = event, "a pull request"
+	}
+	switch {
+	case noPREvents[event] && (pr != nil || other != ""):
+		return nil, fmt.Errorf("event payload %s: a %s event never carries pull request data, but this one is about %s: refused", name, event, about)
+	case other != "" && (event == EventPullRequest || event == EventPullRequestTarget):
+		return nil, fmt.Errorf("event payload %s: a %s event shaped like a %s event: refused", name, event, other)
+	case other != "":
+		if event == "" {
+			event = other
+		}
+		if !r.trusts(event) {
+			return nil, fmt.Errorf("event payload %s: refusing a %s event about %s as untrusted: only %s and %s events are vetted (the fork guard); trust %s explicitly only if anyone who can trigger it may run code on the board", name, event, about, EventPullRequest, EventPullRequestTarget, event)
+		}
+	}
 	if pr == nil {
 		if raw.Repository != nil {
 			ev.BaseRepo = raw.Repository.FullName
 		}
-		return ev, nil
+		if other == "" {
+			return ev, nil
+		}
+		// A trusted indirect event: what it says about the code, for the fork guard.
+		return indirectEvent(ev, &raw, name)
 	}
 	ev.PR = pr.Number
 	if ev.PR == 0 {
@@ -109,8 +197,68 @@ func ParseEvent(name string, b []byte) (*Event, error) {
 	return ev, nil
 }
 
-// ReadEvent reads and parses the event payload at path.
+// indirectPR says which other event a payload is when it concerns a pull request or a fork's
+// code without being a pull_request event ("" when it does not), and what it is about.
+func indirectPR(raw *rawEvent) (event, about string) {
+	repo := ""
+	if raw.Repository != nil {
+		repo = raw.Repository.FullName
+	}
+	foreign := func(s *rawSuite) bool {
+		return s != nil && (len(s.PullRequests) > 0 || (s.HeadRepository != nil && !strings.EqualFold(s.HeadRepository.FullName, repo)))
+	}
+	switch {
+	case raw.PullRequest != nil && raw.Review != nil:
+		return "pull_request_review", "a pull request"
+	case raw.PullRequest != nil && raw.Comment != nil:
+		return "pull_request_review_comment", "a pull request"
+	case raw.Issue != nil && raw.Issue.PullRequest != nil:
+		return "issue_comment", fmt.Sprintf("pull request #%d", raw.Issue.Number)
+	case foreign(raw.WorkflowRun):
+		return "workflow_run", "a pull request or a fork's code"
+	case foreign(raw.CheckSuite):
+		return "check_suite", "a pull request or a fork's code"
+	case raw.CheckRun != nil && len(raw.CheckRun.PullRequests) > 0:
+		return "check_run", "a pull request"
+	}
+	return "", ""
+}
+
+// indirectEvent fills ev from a trusted event that concerns a pull request through another
+// event. Whose code it is must be known (head repository and commit), else it is refused; a
+// pull request number it cannot give stays zero, so nothing is commented.
+func indirectEvent(ev *Event, raw *rawEvent, name string) (*Event, error) {
+	var s *rawSuite
+	switch {
+	case raw.WorkflowRun != nil:
+		s = raw.WorkflowRun
+	case raw.CheckSuite != nil:
+		s = raw.CheckSuite
+	}
+	if s == nil || s.HeadRepository == nil || s.HeadSHA == "" {
+		return nil, fmt.Errorf("event payload %s: the event does not say whose code it is (head repository and commit): refused", name)
+	}
+	ev.HeadSHA, ev.HeadRepo, ev.Fork = s.HeadSHA, s.HeadRepository.FullName, s.HeadRepository.Fork
+	ev.Foreign = ev.Fork || !strings.EqualFold(ev.HeadRepo, ev.BaseRepo)
+	return ev, nil
+}
+
+// Read reads and parses the payload at path of the event named event, under r.
+func (r EventRules) Read(event, path string) (*Event, error) {
+	b, err := readEventFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return r.Parse(event, path, b)
+}
+
+// ReadEvent reads and parses the event payload at path (ParseEvent's rules).
 func ReadEvent(path string) (*Event, error) {
+	return EventRules{}.Read("", path)
+}
+
+// readEventFile reads at most MaxEventBytes of the payload at path.
+func readEventFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("event payload: %w", err)
@@ -124,7 +272,7 @@ func ReadEvent(path string) (*Event, error) {
 	if buf.Len() > MaxEventBytes {
 		return nil, fmt.Errorf("event payload %s: larger than %d bytes", path, MaxEventBytes)
 	}
-	return ParseEvent(path, buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // HasLabel reports whether the pull request carries label.
@@ -139,7 +287,7 @@ func (e *Event) HasLabel(label string) bool {
 
 // FromFork reports whether the pull request's code comes from another repository.
 func (e *Event) FromFork() bool {
-	return e.PR != 0 && (e.Fork || e.HeadRepo == "" || !strings.EqualFold(e.HeadRepo, e.BaseRepo))
+	return e.Foreign || (e.PR != 0 && (e.Fork || e.HeadRepo == "" || !strings.EqualFold(e.HeadRepo, e.BaseRepo)))
 }
 
 // TrustedPR refuses to run a pull request from a fork on a self-hosted board unless a
@@ -185,10 +333,17 @@ type ActionsEnv struct {
 	Output       string
 }
 
-// FromActions reads the Actions environment through getenv. The event payload is read when
-// GITHUB_EVENT_PATH is set; a payload that cannot be read is an error, since it decides both
-// where to publish and whether the code is trusted.
+// FromActions reads the Actions environment through getenv with the default event rules (no
+// event but pull_request and pull_request_target may carry pull-request data).
 func FromActions(getenv func(string) string) (ActionsEnv, error) {
+	return EventRules{}.FromActions(getenv)
+}
+
+// FromActions reads the Actions environment through getenv. The event payload is read when
+// GITHUB_EVENT_PATH is set, under r with $GITHUB_EVENT_NAME; a payload that cannot be read or
+// that r refuses is an error, since it decides both where to publish and whether the code is
+// trusted.
+func (r EventRules) FromActions(getenv func(string) string) (ActionsEnv, error) {
 	a := ActionsEnv{
 		InActions:   getenv("GITHUB_ACTIONS") == "true",
 		EventName:   getenv("GITHUB_EVENT_NAME"),
@@ -207,7 +362,7 @@ func FromActions(getenv func(string) string) (ActionsEnv, error) {
 		a.ArtifactsURL = server + "/" + a.Repository + "/actions/runs/" + run + "#artifacts"
 	}
 	if p := getenv("GITHUB_EVENT_PATH"); p != "" {
-		ev, err := ReadEvent(p)
+		ev, err := r.Read(a.EventName, p)
 		if err != nil {
 			return a, err
 		}

@@ -130,6 +130,9 @@ func FuzzParseEvent(f *testing.F) {
 	f.Add([]byte(`{"ref":"refs/heads/main"}`))
 	f.Add([]byte(`{"pull_request":{"number":1,"head":{"sha":"a","repo":null},"base":{"repo":null}}}`))
 	f.Add([]byte(`null`))
+	f.Add([]byte(issueCommentOnPR))
+	f.Add([]byte(workflowRunFork))
+	f.Add([]byte(checkRunPR))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ev, err := publish.ParseEvent("fuzz", b)
 		if err != nil {

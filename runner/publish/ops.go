@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -22,11 +23,71 @@ type Target struct {
 // String is "owner/repo".
 func (t Target) String() string { return t.Owner + "/" + t.Repo }
 
-// ParseRepo splits "owner/repo".
+// Every part of a Target ends up in a REST path (repos/OWNER/REPO/statuses/SHA …) that
+// go-github does not escape: a "commit" such as ../../issues/5/comments would post elsewhere.
+var (
+	ownerRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+	repoRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	shaRE   = regexp.MustCompile(`^[0-9a-f]{40}$`)
+)
+
+// ParseSHA checks that s is a full commit id: 40 hexadecimal digits (upper case is folded).
+// Anything else, a short id or a path, is refused.
+func ParseSHA(s string) (string, error) {
+	l := strings.ToLower(s)
+	if !shaRE.MatchString(l) {
+		return "", fmt.Errorf("commit %q: want the full 40-hex-digit commit id", s)
+	}
+	return l, nil
+}
+
+// Validate checks that every part of t is what GitHub allows and nothing that could change
+// the request's path: owner and repository names, a non-negative pull request number, and a
+// commit that is empty or 40 hex digits.
+func (t Target) Validate() error {
+	var errs []string
+	if t.Owner != "" || t.Repo != "" {
+		if !ownerRE.MatchString(t.Owner) {
+			errs = append(errs, fmt.Sprintf("owner %q is not a GitHub account name", t.Owner))
+		}
+		if !repoRE.MatchString(t.Repo) || t.Repo == "." || t.Repo == ".." {
+			errs = append(errs, fmt.Sprintf("repository name %q is not a GitHub repository name", t.Repo))
+		}
+	}
+	if t.PR < 0 {
+		errs = append(errs, fmt.Sprintf("pull request %d: want a positive number", t.PR))
+	}
+	if t.SHA != "" {
+		if _, err := ParseSHA(t.SHA); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("publish target: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// validFor is Validate for a call on the API: the repository is required, and the commit too
+// when the call attaches to one.
+func (t Target) validFor(needSHA bool) error {
+	if t.Owner == "" || t.Repo == "" {
+		return fmt.Errorf("publish target: no repository")
+	}
+	if needSHA && t.SHA == "" {
+		return fmt.Errorf("publish target %s: no commit", t)
+	}
+	return t.Validate()
+}
+
+// ParseRepo splits "owner/repo" and checks both names (Target.Validate's rules).
 func ParseRepo(s string) (owner, repo string, err error) {
 	o, r, ok := strings.Cut(strings.TrimSpace(s), "/")
 	if !ok || o == "" || r == "" || strings.Contains(r, "/") {
 		return "", "", fmt.Errorf("repository %q: want owner/name", s)
+	}
+	if err := (Target{Owner: o, Repo: r}).Validate(); err != nil {
+		return "", "", fmt.Errorf("repository %q: want owner/name: %w", s, err)
 	}
 	return o, r, nil
 }
@@ -49,6 +110,9 @@ const commentsPerPage = 100
 // with the same marker are deleted, so one is left.
 func (c *Client) UpsertComment(ctx context.Context, t Target, marker, body string) (CommentResult, error) {
 	var res CommentResult
+	if err := t.validFor(false); err != nil {
+		return res, err
+	}
 	op := fmt.Sprintf("comment on %s#%d", t, t.PR)
 	err := c.do(ctx, op, func(ctx context.Context, gh *github.Client, _ int) error {
 		res = CommentResult{}
@@ -108,6 +172,9 @@ type StatusRequest struct {
 // CreateStatus sets a commit status; a repeat with the same context replaces the earlier one,
 // so retrying it is safe.
 func (c *Client) CreateStatus(ctx context.Context, t Target, s StatusRequest) error {
+	if err := t.validFor(true); err != nil {
+		return err
+	}
 	st := &github.RepoStatus{
 		State:       github.String(s.State),
 		Description: github.String(s.Description),
@@ -135,6 +202,9 @@ type CheckRequest struct {
 // CreateCheck creates a completed check run. A retry first looks for the run it may already
 // have created (same name and external id on the commit) and updates that one instead.
 func (c *Client) CreateCheck(ctx context.Context, t Target, r CheckRequest, now time.Time) error {
+	if err := t.validFor(true); err != nil {
+		return err
+	}
 	out := &github.CheckRunOutput{Title: github.String(r.Title), Summary: github.String(r.Summary)}
 	var details *string
 	if r.DetailsURL != "" {

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tailgate-ci/tailgate/runner/childenv"
 )
 
 // DefaultGrace is how long the group gets to exit after SIGTERM before it is SIGKILLed.
@@ -103,9 +105,15 @@ type Options struct {
 	Grace time.Duration
 	// Stdout and Stderr receive the command's output; nil discards it.
 	Stdout, Stderr *os.File
+	// Env is the command's environment before scrubbing (os.Environ() when nil). Whatever is
+	// given, the command never sees the job's tokens or the runner's file commands:
+	// childenv.Scrub removes them.
+	Env []string
 }
 
-// Start starts command (split by Split) in a new process group. The child is started from a
+// Start starts command (split by Split) in a new process group, with an environment scrubbed
+// of credentials (childenv.Scrub): GITHUB_TOKEN, TAILGATE_GITHUB_TOKEN, ACTIONS_* and any
+// *TOKEN*, *SECRET*, *PASSWORD* variable never reach the load. The child is started from a
 // dedicated OS thread that lives until Stop, because the kernel's parent-death signal fires
 // when the thread that forked the child exits, not the process: a Go thread that a locked
 // goroutine retires (the harness's timing thread is one) would otherwise kill the load early.
@@ -129,6 +137,11 @@ func Start(command string, o Options) (*Process, error) {
 		defer close(p.done)
 		cmd := exec.Command(path, argv[1:]...)
 		cmd.Stdin = nil
+		env := o.Env
+		if env == nil {
+			env = os.Environ()
+		}
+		cmd.Env = childenv.Scrub(env)
 		if o.Stdout != nil {
 			cmd.Stdout = o.Stdout
 		}

@@ -138,3 +138,46 @@ func TestCrashEndsGroup(t *testing.T) {
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	t.Fatalf("stress-ng group %d outlived its SIGKILLed parent", pgid)
 }
+
+// TestStressEnvScrubbed runs `env` as the stress command with the job's tokens in tailgate's
+// environment: none of them reaches the load.
+func TestStressEnvScrubbed(t *testing.T) {
+	secrets := map[string]string{
+		"GITHUB_TOKEN": "ghs_stressleak1", "TAILGATE_GITHUB_TOKEN": "ghs_stressleak2", "GH_TOKEN": "gho_stressleak3",
+		"ACTIONS_RUNTIME_TOKEN": "rt_stressleak4", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc_stressleak5",
+		"ACTIONS_ID_TOKEN_REQUEST_URL": "https://oidc.example/stressleak6", "NPM_TOKEN": "npm_stressleak7",
+		"DEPLOY_SECRET": "stressleak8", "DB_PASSWORD": "stressleak9",
+	}
+	for k, v := range secrets {
+		t.Setenv(k, v)
+	}
+	t.Setenv("TAILGATE_STRESS_KEPT", "kept-value")
+	out, err := os.Create(t.TempDir() + "/env.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	p, err := stress.Start("env", stress.Options{Stdout: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 250 && stress.GroupAlive(p.Pid); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	if !strings.Contains(got, "TAILGATE_STRESS_KEPT=kept-value") {
+		t.Fatalf("env output lacks an ordinary variable (did env run?):\n%s", got)
+	}
+	for k, v := range secrets {
+		if strings.Contains(got, k+"=") || strings.Contains(got, v) {
+			t.Errorf("the stress command saw %s", k)
+		}
+	}
+}
