@@ -108,7 +108,9 @@ type seasonInjection struct {
 	creep       bool
 }
 
-var base300 = seasonLoad{med: 300 * time.Microsecond}
+// seasonBase is main's workload. 100 µs, not more: on a shared machine each preemption delays one
+// sample, so the shorter the sample the smaller the share of samples the machine moves.
+var seasonBase = seasonLoad{med: 100 * time.Microsecond}
 
 func shortSeason() seasonPlan {
 	p := seasonPlan{nights: 12, prs: 5,
@@ -122,9 +124,9 @@ func shortSeason() seasonPlan {
 	}
 	p.load = func(i int) seasonLoad {
 		if i >= 7 {
-			return seasonLoad{med: 390 * time.Microsecond}
+			return seasonLoad{med: seasonBase.med * 13 / 10}
 		}
-		return base300
+		return seasonBase
 	}
 	p.quiet = func(i int) bool { return i == 4 }
 	p.pr = func(j int, main seasonLoad) (seasonLoad, string) {
@@ -156,13 +158,13 @@ func fullSeason() seasonPlan {
 	p.load = func(i int) seasonLoad {
 		switch {
 		case i >= 10 && i < 16:
-			return seasonLoad{med: 390 * time.Microsecond}
+			return seasonLoad{med: seasonBase.med * 13 / 10}
 		case i >= 25 && i < 31:
-			return seasonLoad{med: base300.med, tail: 0.15}
+			return seasonLoad{med: seasonBase.med, tail: 0.15}
 		case i >= 40:
-			return seasonLoad{med: time.Duration(float64(base300.med) * math.Pow(1.01, float64(i-39)))}
+			return seasonLoad{med: time.Duration(float64(seasonBase.med) * math.Pow(1.01, float64(i-39)))}
 		}
-		return base300
+		return seasonBase
 	}
 	p.quiet = func(i int) bool {
 		for _, in := range p.injected {
@@ -367,11 +369,18 @@ func (s *season) run(j seasonJob) (code int, stdout, stderr string) {
 		s.t.Fatal(err)
 	}
 	if j.killAfter > 0 {
-		log := filepath.Join(ci.RunDir(s.work(j.profile), seasonSuite, j.profile, j.sha, 0), result.LatencyFile)
+		dir := ci.RunDir(s.work(j.profile), seasonSuite, j.profile, j.sha, 0)
+		job := fmt.Sprintf("%d.%d", j.runID, j.attempt)
+		// Mid-night: this job's own run (not an earlier job's folder of the same commit) has
+		// written killAfter intervals.
+		measuring := func() bool {
+			st, err := ci.ReadState(dir)
+			return err == nil && st.Job == job && st.State == ci.StateRunning && intervalLines(filepath.Join(dir, result.LatencyFile)) >= j.killAfter
+		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		deadline := time.After(60 * time.Second)
-		for intervalLines(log) < j.killAfter {
+		for !measuring() {
 			select {
 			case err := <-done:
 				s.t.Fatalf("job %d.%d ended (%v) before it was killed\n%s%s", j.runID, j.attempt, err, o.String(), e.String())
@@ -403,6 +412,16 @@ func (s *season) afterJob(what string, j seasonJob, wantBaseline bool) {
 		s.failf("%s: after the job, origin has no %s baseline pointer on tailgate-data (branches: %s): the next checkout loses the baseline",
 			what, seasonSuite, s.git(s.originDir, "for-each-ref", "--format=%(refname:short)", "refs/heads/"))
 	}
+	if got, want := s.results(j), ci.RunDir(s.work(j.profile), seasonSuite, j.profile, j.sha, 0); j.killAfter == 0 {
+		if len(got) == 0 {
+			s.failf("%s: no `results` step output: the artifact would be the whole work folder", what)
+		}
+		for _, d := range got {
+			if d != want && !strings.HasPrefix(d, want+"-confirm") {
+				s.failf("%s: `results` names %s, not this job's run folder %s", what, d, want)
+			}
+		}
+	}
 	ents, _ := os.ReadDir(s.work(j.profile))
 	n := 0
 	for _, e := range ents {
@@ -414,6 +433,29 @@ func (s *season) afterJob(what string, j seasonJob, wantBaseline bool) {
 	if n > s.keep+3 {
 		s.failf("%s: the %s work folder holds %d folders, ci.keep is %d", what, j.profile, n, s.keep)
 	}
+}
+
+// results is the `results` output job j's `tailgate ci` wrote to $GITHUB_OUTPUT (heredoc form).
+func (s *season) results(j seasonJob) []string {
+	b, err := os.ReadFile(filepath.Join(s.tmp, "jobs", fmt.Sprintf("%d.%d", j.runID, j.attempt), "output"))
+	if err != nil {
+		return nil
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		delim, ok := strings.CutPrefix(l, "results<<")
+		if !ok {
+			continue
+		}
+		var out []string
+		for _, v := range lines[i+1:] {
+			if v == delim {
+				return out
+			}
+			out = append(out, v)
+		}
+	}
+	return nil
 }
 
 func (s *season) originHasBaseline() bool {
