@@ -9,7 +9,7 @@ ORT_LIB = $(CURDIR)/.cache/onnxruntime/1.30.0/$(shell uname -m | sed -e s/x86_64
 # Debian packages the tests use: real git, HdrHistogram's Java log processor, stress-ng.
 TEST_DEBS := git libhdrhistogram-java default-jre-headless stress-ng
 
-.PHONY: all build ort demo test test-deps vet lint-actions bench bench-gate calibrate e2e test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
+.PHONY: all build ort demo test test-deps vet lint-actions bench bench-gate calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
 
 all: build
 
@@ -73,6 +73,15 @@ calibrate:
 # The fixture models through run + compare on the real runtime; needs a quiet CPU.
 e2e: ort
 	TAILGATE_E2E=1 ONNXRUNTIME_LIB=$(ORT_LIB) $(GO) test -count=1 -v ./cmd/tailgate -run TestCompareEndToEnd
+
+# The season: the real binary through 60 nights and 40 pull requests on a simulated Actions
+# runner (checkout cleanups, re-runs, a SIGKILL, a fork, injected step/tail/creep regressions)
+# against a bare origin and a fake GitHub; prints the season table (also in .cache/season.txt).
+# The short seeded season (12 nights, 5 pull requests) is part of `make test`.
+season:
+	mkdir -p .cache
+	set -o pipefail; TAILGATE_SEASON=full $(GO) test -v -count=1 -timeout 40m -run '^TestSeason$$' ./cmd/tailgate \
+	  | tee .cache/season.log | sed -n '/^season:/,/^season check failures/p' | tee .cache/season.txt
 
 # Long crash-safety and concurrency runs of the stores (100 folder + 30 git SIGKILL rounds).
 test-long:

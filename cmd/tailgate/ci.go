@@ -235,6 +235,12 @@ func ciRun(e *env, job *ciJob, act publish.ActionsEnv) error {
 	if len(removed) > 0 {
 		fmt.Fprintf(e.stderr, "tailgate ci: removed %d old run folder(s) from %s (ci.keep: %d)\n", len(removed), f.work, keep)
 	}
+	if act.Output != "" {
+		if err := publish.WriteOutputs(act.Output, []publish.Output{ci.ResultsOutput(p.Used())}, nil); err != nil {
+			fmt.Fprintf(e.stderr, "tailgate ci: $GITHUB_OUTPUT: %v\n", err)
+			worst = gate.WorseExit(worst, exitError)
+		}
+	}
 	if !f.noPublish {
 		if err := ciPublish(e, job, st, act, outcomes); err != nil {
 			fmt.Fprintf(e.stderr, "tailgate ci: publish: %v\n", err)

@@ -267,3 +267,36 @@ func TestWorkflowPolicyRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkflowsUploadOnlyThisJobsResults: a job's artifact holds this job's run folders (the
+// action's `results` output), not the work folder, which keeps earlier jobs' runs (other pull
+// requests' among them) for ci.keep.
+func TestWorkflowsUploadOnlyThisJobsResults(t *testing.T) {
+	files, _ := filepath.Glob("../../.github/workflows/*.yml")
+	uploads := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wf workflow
+		if err := yaml.Unmarshal(b, &wf); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for id, j := range wf.Jobs {
+			for _, s := range j.Steps {
+				path := s.With["path"]
+				if !strings.HasPrefix(s.Uses, "actions/upload-artifact@") || !strings.Contains(path, "steps.tailgate.") {
+					continue
+				}
+				uploads++
+				if path != "${{ steps.tailgate.outputs.results }}" {
+					t.Errorf("%s: job %s uploads %s: want this job's results (${{ steps.tailgate.outputs.results }})", f, id, path)
+				}
+			}
+		}
+	}
+	if uploads < 3 {
+		t.Errorf("%d uploads of tailgate results in the shipped workflows, want one per workflow", uploads)
+	}
+}

@@ -50,6 +50,10 @@ type State struct {
 	// Job names the CI job that measured the folder (Actions run id and attempt); a measured
 	// folder is reused only by the same job, never by a later one on the same commit.
 	Job string `json:"job,omitempty"`
+	// Night is the stored run whose nightly history entry this folder's job appended: a later
+	// attempt of the same workflow run (Actions' "Re-run jobs") measures again but does not
+	// record the night a second time.
+	Night string `json:"night,omitempty"`
 	// Resumes counts how often the run was continued after being killed.
 	Resumes int       `json:"resumes,omitempty"`
 	Created time.Time `json:"created"`
@@ -57,6 +61,14 @@ type State struct {
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// SameWorkflowRun reports whether jobs a and b (RUN_ID.ATTEMPT) are attempts of one workflow
+// run: one night, however often it is re-run.
+func SameWorkflowRun(a, b string) bool {
+	ra, _, okA := strings.Cut(a, ".")
+	rb, _, okB := strings.Cut(b, ".")
+	return okA && okB && ra != "" && ra == rb
+}
 
 // RunDir is the folder of suite's run for commit and profile below work; attempt 0 is the
 // run itself, 1… are confirmation reruns. The name is stable, so a restarted `ci` on the same

@@ -57,6 +57,9 @@ type Pipeline struct {
 	Now func() time.Time
 
 	used []string // run folders this pipeline measured into or reused
+	// recorded maps a suite to the stored run an earlier attempt of this workflow run
+	// recorded as the night, found when its measured folder was moved aside.
+	recorded map[string]string
 }
 
 // Used returns the run folders this pipeline worked in, for PruneWork to keep.
@@ -195,8 +198,10 @@ func (p *Pipeline) keep(dir string, m *result.Meta, hasBase bool, baseRun string
 		fail("store", err)
 		return
 	}
-	if p.Profile == "nightly" && p.recorded(m, info.ID) {
+	if p.Profile == "nightly" && p.inHistory(m, info.ID) {
 		out.Notes = append(out.Notes, fmt.Sprintf("run %s is in the history already; not recorded twice", info.ID))
+	} else if night := p.recorded[m.Suite]; p.Profile == "nightly" && night != "" {
+		out.Notes = append(out.Notes, fmt.Sprintf("this night was recorded by an earlier attempt of this workflow run (run %s); run %s is kept in the store but not recorded as a second night", night, info.ID))
 	} else if p.Profile == "nightly" {
 		night := string(rep.Verdict)
 		if !hasBase && promotable != "" {
@@ -206,6 +211,11 @@ func (p *Pipeline) keep(dir string, m *result.Meta, hasBase bool, baseRun string
 		}
 		if err := p.Store.Append(baseline.NightlyEntry(m, info.ID, baseRun, night, p.now())); err != nil {
 			fail("history", err)
+		} else if st, err := ReadState(dir); err == nil {
+			st.Night = info.ID
+			if err := WriteState(dir, st); err != nil {
+				p.logf(m.Suite, "%s: %v (a re-run of this job would record the night again)", dir, err)
+			}
 		}
 	}
 	if promotable == "" {
@@ -229,8 +239,8 @@ func (p *Pipeline) keep(dir string, m *result.Meta, hasBase bool, baseRun string
 	}
 }
 
-// recorded reports whether the history of m's suite and environment holds run id already.
-func (p *Pipeline) recorded(m *result.Meta, id string) bool {
+// inHistory reports whether the history of m's suite and environment holds run id already.
+func (p *Pipeline) inHistory(m *result.Meta, id string) bool {
 	h, err := p.Store.History(m.Suite, m.Env.Key())
 	if err != nil {
 		return false
@@ -348,6 +358,12 @@ func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Resul
 		} else if state.State == StateMeasured {
 			// A later job must not compare the same measurement again (a nightly on an
 			// unchanged commit would compare the baseline with itself and pass).
+			if state.Night != "" && SameWorkflowRun(state.Job, p.Job) {
+				if p.recorded == nil {
+					p.recorded = map[string]string{}
+				}
+				p.recorded[name] = state.Night
+			}
 			old, err := p.moveAside(dir, "done")
 			if err != nil {
 				return nil, err
@@ -401,20 +417,22 @@ func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Resul
 	return r, nil
 }
 
-// moveAside renames dir to dir.WHY-TIME (with -2, -3… when two jobs met in one second) and
-// returns the new name; PruneWork removes such folders in time.
+// moveAside renames dir to dir.WHY-TIME (with a counter when two jobs move the same folder
+// within a second) and returns the new name.
 func (p *Pipeline) moveAside(dir, why string) (string, error) {
 	base := dir + "." + why + "-" + p.now().UTC().Format("20060102T150405")
-	old := base
-	for i := 2; ; i++ {
-		err := os.Rename(dir, old)
-		if err == nil {
-			return old, nil
+	for i := 1; ; i++ {
+		old := base
+		if i > 1 {
+			old = fmt.Sprintf("%s-%d", base, i)
 		}
-		if _, serr := os.Lstat(old); serr != nil || i > 100 {
+		if _, err := os.Lstat(old); err == nil {
+			continue
+		}
+		if err := os.Rename(dir, old); err != nil {
 			return "", err
 		}
-		old = fmt.Sprintf("%s-%d", base, i)
+		return old, nil
 	}
 }
 

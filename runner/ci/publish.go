@@ -2,6 +2,7 @@ package ci
 
 import (
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -58,4 +59,20 @@ func PublishOptions(g config.GitHub, check *bool, policy gate.InconclusivePolicy
 	}
 	o.Policy = publish.Policy(policy)
 	return o
+}
+
+// ResultsOutput is the step output `results`: the run folders this job used, one absolute path
+// a line, for the job's artifact. The work folder also keeps earlier jobs' runs (other pull
+// requests' among them, up to ci.keep), which this job's artifact must not carry.
+func ResultsOutput(used []string) publish.Output {
+	var dirs []string
+	for _, d := range used {
+		if abs, err := filepath.Abs(d); err == nil {
+			d = abs
+		}
+		if !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return publish.Output{Name: "results", Value: strings.Join(dirs, "\n")}
 }
