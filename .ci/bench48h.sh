@@ -2,7 +2,7 @@
 # make bench-48h: every reader of issue 16 on the 48-hour nightly pair (17,280 intervals a side,
 # written once into .cache/g48 by TestWrite48h), one row per command: wall seconds and maximum
 # resident set from /usr/bin/time. Prints a Markdown table; the commands' output is kept in
-# .cache/g48/bench/ (NAME.out, NAME.err). A command that fails still gets its row, marked.
+# .cache/g48/bench/ (N.out, N.err, by row number). A command that fails still gets its row, marked.
 set -u
 tg=${TAILGATE:-$PWD/bin/tailgate}
 g=${G48:-$PWD/.cache/g48}
@@ -43,11 +43,16 @@ JSON
 
 # row NAME COMMAND...: time one command (in $b, or in $b/ci for ci).
 printf '| command | wall s | max RSS MB | exit |\n|---|---:|---:|---:|\n'
+# BENCH48H_ROWS, a grep -E pattern, keeps only the rows whose command matches it.
+n=0
 row() {
 	local name=$1; shift
-	/usr/bin/time -f "%e %M" -o "$b/$name.time" "$@" > "$b/$name.out" 2> "$b/$name.err"
+	n=$((n + 1))
+	[[ -z ${BENCH48H_ROWS:-} ]] || grep -qE -- "$BENCH48H_ROWS" <<< "$name" || return 0
+	/usr/bin/time -f "%e %M" -o "$b/$n.time" "$@" > "$b/$n.out" 2> "$b/$n.err"
 	local rc=$?
-	read -r wall kb < "$b/$name.time"
+	# time writes "Command exited with non-zero status N" first when the command fails.
+	read -r wall kb < <(tail -n 1 "$b/$n.time")
 	printf '| `%s` | %s | %d | %s |\n' "$name" "$wall" $((kb / 1024)) "$rc"
 }
 cd "$b" || exit 1
