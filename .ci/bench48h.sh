@@ -18,10 +18,14 @@ rm -rf "$b" && mkdir -p "$b"
 # this job (checkpoint.json with the job $GITHUB_RUN_ID.$GITHUB_RUN_ATTEMPT), so ci reuses the
 # 48-hour candidate and does what follows a measurement: compare, history, promotion, report,
 # publish (--dry-run).
+# It runs outside this checkout: ci takes the commit from the git repository it runs in, before
+# $GITHUB_SHA.
 sha=0123456789abcdef0123456789abcdef01234567
-mkdir -p "$b/ci/work"
-cp "$b/store" -r "$b/ci/store"
-cat > "$b/ci/tailgate.yaml" <<YAML
+cidir=$(mktemp -d /tmp/tailgate-bench48h.XXXXXX)
+trap 'rm -rf "$cidir"' EXIT
+mkdir -p "$cidir/work"
+cp -r "$b/store" "$cidir/store"
+cat > "$cidir/tailgate.yaml" <<YAML
 version: 1
 suites:
   vision:
@@ -33,15 +37,15 @@ suites:
     interval: { pr: 1s, nightly: 10s }
 store: { kind: fs, path: store }
 YAML
-digest=$(sha256sum "$b/ci/tailgate.yaml" | cut -d' ' -f1)
-run=$b/ci/work/vision-nightly-${sha:0:12}
+digest=$(sha256sum "$cidir/tailgate.yaml" | cut -d' ' -f1)
+run=$cidir/work/vision-nightly-${sha:0:12}
 cp -r "$g/cand" "$run"
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 cat > "$run/checkpoint.json" <<JSON
 {"suite":"vision","profile":"nightly","commit":"$sha","config_digest":"$digest","duration_ns":172800000000000,"state":"measured","job":"4242.1","created":"$now","updated":"$now"}
 JSON
 
-# row NAME COMMAND...: time one command (in $b, or in $b/ci for ci).
+# row NAME COMMAND...: time one command (in $b, or in $cidir for ci).
 printf '| command | wall s | max RSS MB | exit |\n|---|---:|---:|---:|\n'
 # BENCH48H_ROWS, a grep -E pattern, keeps only the rows whose command matches it.
 n=0
@@ -63,7 +67,7 @@ row "report base cand --html r.html" "$tg" report "$g/base" "$g/cand" --html "$b
 row "wcet cand (gev)" "$tg" wcet "$g/cand"
 row "wcet cand --method gpd" "$tg" wcet "$g/cand" --method gpd
 row "compare base cand --threshold 'pwcet(1e-9) < 50ms'" "$tg" compare "$g/base" "$g/cand" --threshold 'pwcet(1e-9) < 50ms'
-cd "$b/ci" || exit 1
+cd "$cidir" || exit 1
 row "ci --profile nightly (post-processing, --dry-run)" env GITHUB_ACTIONS=true GITHUB_RUN_ID=4242 GITHUB_RUN_ATTEMPT=1 \
 	GITHUB_SHA=$sha GITHUB_REF=refs/heads/main GITHUB_REPOSITORY=tailgate-ci/bench GITHUB_EVENT_NAME=schedule \
 	"$tg" ci --profile nightly --config tailgate.yaml --work work --dry-run --quiet
