@@ -2,6 +2,8 @@ package progress
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +46,48 @@ func TestNs(t *testing.T) {
 	for v, want := range map[int64]string{999: "999ns", 1500: "1.5µs", 2_340_000: "2.34ms", 3_000_000_000: "3s"} {
 		if got := Ns(v); got != want {
 			t.Errorf("Ns(%d) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestFormatMatchesFmt: the append-based line renders durations and latencies exactly as
+// time.Duration.String and fmt's %.3g did.
+func TestFormatMatchesFmt(t *testing.T) {
+	for _, d := range []time.Duration{0, 1, 999, time.Microsecond, 1500 * time.Nanosecond, time.Millisecond, 100 * time.Millisecond,
+		time.Second, 1500 * time.Millisecond, 59*time.Second + 900*time.Millisecond, 61 * time.Second, 2*time.Hour + 3*time.Minute + 4*time.Second,
+		48 * time.Hour, -time.Second, -1500 * time.Microsecond} {
+		if got := string(appendDuration(nil, d)); got != d.String() {
+			t.Errorf("appendDuration(%d) = %q, want %q", d, got, d.String())
+		}
+	}
+	for _, v := range []int64{1, 999, 1000, 1234, 999_999, 1_000_000, 1_005_000, 12_345_678, 999_499_999, 1e9, 5e12} {
+		f := float64(v)
+		var want string
+		switch {
+		case f >= 1e9:
+			want = fmt.Sprintf("%.3gs", f/1e9)
+		case f >= 1e6:
+			want = fmt.Sprintf("%.3gms", f/1e6)
+		case f >= 1e3:
+			want = fmt.Sprintf("%.3gµs", f/1e3)
+		default:
+			want = fmt.Sprintf("%dns", v)
+		}
+		if got := Ns(v); got != want {
+			t.Errorf("Ns(%d) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestIntervalAllocatesNothing: a plain or live line per interval, while the GC is off.
+func TestIntervalAllocatesNothing(t *testing.T) {
+	st := harness.IntervalStats{Index: 12345, Elapsed: 2*time.Hour + 3*time.Second, Samples: 1000, Total: 20000000,
+		P50: 1_000_000, P99: 1_230_000, Max: 5_120_000, GCCycles: 1}
+	for _, mode := range []Mode{Plain, Live} {
+		p := New(io.Discard, mode, 48*time.Hour, 0)
+		p.Interval(st)
+		if n := testing.AllocsPerRun(100, func() { p.Interval(st) }); n != 0 {
+			t.Errorf("mode %d: %v allocations per interval", mode, n)
 		}
 	}
 }

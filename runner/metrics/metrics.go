@@ -11,16 +11,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness"
@@ -53,11 +53,17 @@ type Options struct {
 }
 
 // Exporter holds the run's state for scrapes.
+//
+// The GC is off while a run is timed, so everything allocated until the run ends stays
+// resident. The exporter therefore keeps plain numbers and writes the Prometheus text format
+// itself into a buffer it reuses: a scrape allocates only what net/http allocates per request
+// (about 5 KB), where the Prometheus client library's handler, with its Go and process
+// collectors, allocated ~200 KB per scrape (issue 16: a run scraped every 10 s grew linearly).
 type Exporter struct {
-	o       Options
-	reg     *prometheus.Registry
-	bounds  []int64 // bucket upper bounds in ns
-	latency *prometheus.Desc
+	o      Options
+	labels string  // the constant labels, rendered: profile="…",suite="…"
+	bounds []int64 // bucket upper bounds in ns
+	les    []string
 
 	mu sync.Mutex
 	// sparse is a copy of the last interval histogram that keeps its storage across intervals,
@@ -68,77 +74,47 @@ type Exporter struct {
 	count  uint64
 	sumNs  float64
 
-	iterations, intervals prometheus.Counter
-	progress              prometheus.Gauge
-	quantile              *prometheus.GaugeVec
-	tempC, load1, rss     prometheus.Gauge
-	freq, irqs            *prometheus.GaugeVec
-	throttled, gc         prometheus.Gauge
-	ctxsw, faults         *prometheus.GaugeVec
-	healthy               prometheus.Gauge
+	iterations, intervals    float64
+	progress                 float64
+	p50, p99, pmax           float64
+	tempC, load1, rss        float64
+	throttled, gc            float64
+	vol, invol, minor, major float64
+	healthy                  float64
+	cpus                     []cpuGauges // sorted by label value, as the client library sorts
 
-	// The labelled gauges set per interval, resolved once: WithLabelValues allocates.
-	p50, p99, pmax           prometheus.Gauge
-	vol, invol, minor, major prometheus.Gauge
-	freqByCPU, irqsByCPU     map[string]prometheus.Gauge
+	// scrape serialises scrapes: out is rendered under mu, then written under scrape alone, so
+	// a slow client never holds up the harness's writer.
+	scrape sync.Mutex
+	out    []byte
 }
 
-// New builds an exporter and its registry (the Go and process collectors included).
+// cpuGauges are a measured CPU's labelled gauges; set says which have been reported.
+type cpuGauges struct {
+	cpu             string
+	freq, irqs      float64
+	freqSet, irqSet bool
+}
+
+// New builds an exporter.
 func New(o Options) *Exporter {
 	if len(o.Buckets) == 0 {
 		o.Buckets = DefaultBuckets
 	}
-	labels := prometheus.Labels{"suite": o.Suite, "profile": o.Profile}
-	x := &Exporter{o: o, reg: prometheus.NewRegistry(), counts: make([]uint64, len(o.Buckets)),
-		sparse:    hdrhistogram.NewPacked(result.LowestNs, result.HighestNs, result.SigFigs),
-		freqByCPU: map[string]prometheus.Gauge{}, irqsByCPU: map[string]prometheus.Gauge{}}
+	x := &Exporter{o: o, counts: make([]uint64, len(o.Buckets)), healthy: 1,
+		sparse: hdrhistogram.NewPacked(result.LowestNs, result.HighestNs, result.SigFigs)}
 	x.visit = x.fold
+	x.labels = `profile="` + escape(o.Profile) + `",suite="` + escape(o.Suite) + `"`
 	for _, b := range o.Buckets {
 		x.bounds = append(x.bounds, int64(b*1e9+0.5))
+		x.les = append(x.les, string(appendFloat(nil, b)))
 	}
-	x.latency = prometheus.NewDesc(Namespace+"_latency_seconds", "End-to-end inference latency of the timed run, folded in at each interval swap.", nil, labels)
-	f := func(name, help string) prometheus.GaugeOpts {
-		return prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help, ConstLabels: labels}
-	}
-	x.iterations = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "iterations_total", Help: "Timed inferences so far.", ConstLabels: labels})
-	x.intervals = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "intervals_total", Help: "Finished interval histograms so far.", ConstLabels: labels})
-	x.progress = prometheus.NewGauge(f("progress_ratio", "Share of the run's duration (or iterations) done, 0 to 1."))
-	x.quantile = prometheus.NewGaugeVec(f("interval_latency_seconds", "Latency quantiles of the last finished interval."), []string{"quantile"})
-	x.tempC = prometheus.NewGauge(f("cpu_temperature_celsius", "CPU temperature at the last interval."))
-	x.load1 = prometheus.NewGauge(f("load1", "One-minute load average at the last interval."))
-	x.rss = prometheus.NewGauge(f("rss_bytes", "Resident set of the tailgate process."))
-	x.freq = prometheus.NewGaugeVec(f("cpu_frequency_hertz", "Current frequency of a measured CPU."), []string{"cpu"})
-	x.irqs = prometheus.NewGaugeVec(f("interval_interrupts", "Interrupts a measured CPU took in the last interval."), []string{"cpu"})
-	x.throttled = prometheus.NewGauge(f("throttled_word", "Raspberry Pi get_throttled word at the last interval."))
-	x.gc = prometheus.NewGauge(f("interval_gc_cycles", "GC cycles in the last interval (must be 0)."))
-	x.ctxsw = prometheus.NewGaugeVec(f("interval_context_switches", "Context switches of the timing thread in the last interval."), []string{"kind"})
-	x.faults = prometheus.NewGaugeVec(f("interval_page_faults", "Page faults of the timing thread in the last interval."), []string{"kind"})
-	x.healthy = prometheus.NewGauge(f("healthy", "1 while no throttling, under-voltage or frequency change has been seen."))
-	x.healthy.Set(1)
-	x.p50, x.p99, x.pmax = x.quantile.WithLabelValues("0.5"), x.quantile.WithLabelValues("0.99"), x.quantile.WithLabelValues("1")
-	x.vol, x.invol = x.ctxsw.WithLabelValues("voluntary"), x.ctxsw.WithLabelValues("involuntary")
-	x.minor, x.major = x.faults.WithLabelValues("minor"), x.faults.WithLabelValues("major")
-	x.reg.MustRegister(x, x.iterations, x.intervals, x.progress, x.quantile, x.tempC, x.load1, x.rss,
-		x.freq, x.irqs, x.throttled, x.gc, x.ctxsw, x.faults, x.healthy,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return x
 }
 
-// Describe implements prometheus.Collector for the latency histogram.
-func (x *Exporter) Describe(ch chan<- *prometheus.Desc) { ch <- x.latency }
-
-// Collect implements prometheus.Collector: a constant histogram of everything folded in so far.
-func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
-	x.mu.Lock()
-	buckets := make(map[float64]uint64, len(x.counts))
-	var cum uint64
-	for i, n := range x.counts {
-		cum += n
-		buckets[x.o.Buckets[i]] = cum
-	}
-	count, sum := x.count, x.sumNs/1e9
-	x.mu.Unlock()
-	ch <- prometheus.MustNewConstHistogram(x.latency, count, sum, buckets)
+// escape escapes a label value for the text format.
+func escape(v string) string {
+	return strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`).Replace(v)
 }
 
 // ObserveInterval folds one finished interval histogram (nanoseconds) into the latency
@@ -177,55 +153,55 @@ func (x *Exporter) fold(lowest, count int64) bool {
 
 // OnInterval records an interval's progress and quantiles (the harness's OnInterval hook).
 func (x *Exporter) OnInterval(st harness.IntervalStats) {
-	x.iterations.Add(float64(st.Samples))
-	x.intervals.Inc()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.iterations += float64(st.Samples)
+	x.intervals++
 	switch {
 	case x.o.Duration > 0:
-		x.progress.Set(min(1, st.Elapsed.Seconds()/x.o.Duration.Seconds()))
+		x.progress = min(1, st.Elapsed.Seconds()/x.o.Duration.Seconds())
 	case x.o.Iterations > 0:
-		x.progress.Set(min(1, float64(st.Total)/float64(x.o.Iterations)))
+		x.progress = min(1, float64(st.Total)/float64(x.o.Iterations))
 	}
 	if st.Samples > 0 {
-		x.p50.Set(float64(st.P50) / 1e9)
-		x.p99.Set(float64(st.P99) / 1e9)
-		x.pmax.Set(float64(st.Max) / 1e9)
+		x.p50, x.p99, x.pmax = float64(st.P50)/1e9, float64(st.P99)/1e9, float64(st.Max)/1e9
 	}
 }
 
 // OnTelemetry records a telemetry line (the sampler's OnSample hook). It keeps nothing of
 // the line, which the sampler lends, and allocates nothing once each CPU has been seen.
 func (x *Exporter) OnTelemetry(t result.Telemetry) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
 	if t.TempC != nil {
-		x.tempC.Set(*t.TempC)
+		x.tempC = *t.TempC
 	}
-	x.load1.Set(t.Load1)
-	x.rss.Set(float64(t.RSSBytes))
+	x.load1 = t.Load1
+	x.rss = float64(t.RSSBytes)
 	for c, f := range t.FreqKHz {
-		gauge(x.freqByCPU, x.freq, c).Set(float64(f) * 1e3)
+		g := x.cpu(c)
+		g.freq, g.freqSet = float64(f)*1e3, true
 	}
 	for c, n := range t.IRQs {
-		gauge(x.irqsByCPU, x.irqs, c).Set(float64(n))
+		g := x.cpu(c)
+		g.irqs, g.irqSet = float64(n), true
 	}
 	if t.Throttled != nil {
-		x.throttled.Set(float64(*t.Throttled))
+		x.throttled = float64(*t.Throttled)
 	}
-	x.gc.Set(float64(t.GCCycles))
-	x.vol.Set(float64(t.VolCtxSw))
-	x.invol.Set(float64(t.InvolCtxSw))
-	x.minor.Set(float64(t.MinorFaults))
-	x.major.Set(float64(t.MajorFaults))
+	x.gc = float64(t.GCCycles)
+	x.vol, x.invol = float64(t.VolCtxSw), float64(t.InvolCtxSw)
+	x.minor, x.major = float64(t.MinorFaults), float64(t.MajorFaults)
 }
 
-// gauge returns the cached child of vec for cpu, resolving it on first sight. The key is
-// cloned because the line it came from is lent.
-func gauge(cache map[string]prometheus.Gauge, vec *prometheus.GaugeVec, cpu string) prometheus.Gauge {
-	g, ok := cache[cpu]
+// cpu returns the gauges of a CPU label, adding them on first sight. The key is cloned because
+// the line it came from is lent. Called with mu held.
+func (x *Exporter) cpu(c string) *cpuGauges {
+	i, ok := slices.BinarySearchFunc(x.cpus, c, func(g cpuGauges, c string) int { return strings.Compare(g.cpu, c) })
 	if !ok {
-		cpu = strings.Clone(cpu)
-		g = vec.WithLabelValues(cpu)
-		cache[cpu] = g
+		x.cpus = slices.Insert(x.cpus, i, cpuGauges{cpu: strings.Clone(c)})
 	}
-	return g
+	return &x.cpus[i]
 }
 
 // SetHealthy sets the health gauge.
@@ -234,7 +210,112 @@ func (x *Exporter) SetHealthy(ok bool) {
 	if ok {
 		v = 1
 	}
-	x.healthy.Set(v)
+	x.mu.Lock()
+	x.healthy = v
+	x.mu.Unlock()
+}
+
+// AppendText appends the exposition of the current state in the Prometheus text format
+// (version 0.0.4), families sorted by name, to b.
+func (x *Exporter) AppendText(b []byte) []byte {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	gauge := func(b []byte, name, help string, v float64) []byte {
+		b = header(b, name, help, "gauge")
+		return x.sample(b, name, "", "", v)
+	}
+	// A labelled family has no samples until a CPU is seen: it is left out, as the client
+	// library leaves it out.
+	for i, g := range x.cpus {
+		if i == 0 {
+			b = header(b, Namespace+"_cpu_frequency_hertz", "Current frequency of a measured CPU.", "gauge")
+		}
+		if g.freqSet {
+			b = x.sample(b, Namespace+"_cpu_frequency_hertz", "cpu", g.cpu, g.freq)
+		}
+	}
+	b = gauge(b, Namespace+"_cpu_temperature_celsius", "CPU temperature at the last interval.", x.tempC)
+	b = gauge(b, Namespace+"_healthy", "1 while no throttling, under-voltage or frequency change has been seen.", x.healthy)
+	b = header(b, Namespace+"_interval_context_switches", "Context switches of the timing thread in the last interval.", "gauge")
+	b = x.sample(b, Namespace+"_interval_context_switches", "kind", "involuntary", x.invol)
+	b = x.sample(b, Namespace+"_interval_context_switches", "kind", "voluntary", x.vol)
+	b = gauge(b, Namespace+"_interval_gc_cycles", "GC cycles in the last interval (must be 0).", x.gc)
+	for i, g := range x.cpus {
+		if i == 0 {
+			b = header(b, Namespace+"_interval_interrupts", "Interrupts a measured CPU took in the last interval.", "gauge")
+		}
+		if g.irqSet {
+			b = x.sample(b, Namespace+"_interval_interrupts", "cpu", g.cpu, g.irqs)
+		}
+	}
+	b = header(b, Namespace+"_interval_latency_seconds", "Latency quantiles of the last finished interval.", "gauge")
+	b = x.sample(b, Namespace+"_interval_latency_seconds", "quantile", "0.5", x.p50)
+	b = x.sample(b, Namespace+"_interval_latency_seconds", "quantile", "0.99", x.p99)
+	b = x.sample(b, Namespace+"_interval_latency_seconds", "quantile", "1", x.pmax)
+	b = header(b, Namespace+"_interval_page_faults", "Page faults of the timing thread in the last interval.", "gauge")
+	b = x.sample(b, Namespace+"_interval_page_faults", "kind", "major", x.major)
+	b = x.sample(b, Namespace+"_interval_page_faults", "kind", "minor", x.minor)
+	b = header(b, Namespace+"_intervals_total", "Finished interval histograms so far.", "counter")
+	b = x.sample(b, Namespace+"_intervals_total", "", "", x.intervals)
+	b = header(b, Namespace+"_iterations_total", "Timed inferences so far.", "counter")
+	b = x.sample(b, Namespace+"_iterations_total", "", "", x.iterations)
+	b = header(b, Namespace+"_latency_seconds", "End-to-end inference latency of the timed run, folded in at each interval swap.", "histogram")
+	var cum uint64
+	for i, n := range x.counts {
+		cum += n
+		b = x.sample(b, Namespace+"_latency_seconds_bucket", "le", x.les[i], float64(cum))
+	}
+	b = x.sample(b, Namespace+"_latency_seconds_bucket", "le", "+Inf", float64(x.count))
+	b = x.sample(b, Namespace+"_latency_seconds_sum", "", "", x.sumNs/1e9)
+	b = x.sample(b, Namespace+"_latency_seconds_count", "", "", float64(x.count))
+	b = gauge(b, Namespace+"_load1", "One-minute load average at the last interval.", x.load1)
+	b = gauge(b, Namespace+"_progress_ratio", "Share of the run's duration (or iterations) done, 0 to 1.", x.progress)
+	b = gauge(b, Namespace+"_rss_bytes", "Resident set of the tailgate process.", x.rss)
+	b = gauge(b, Namespace+"_throttled_word", "Raspberry Pi get_throttled word at the last interval.", x.throttled)
+	return b
+}
+
+func header(b []byte, name, help, typ string) []byte {
+	b = append(b, "# HELP "...)
+	b = append(b, name...)
+	b = append(b, ' ')
+	b = append(b, help...)
+	b = append(b, "\n# TYPE "...)
+	b = append(b, name...)
+	b = append(b, ' ')
+	b = append(b, typ...)
+	return append(b, '\n')
+}
+
+// sample appends one sample line: the constant labels, then label=value if label is set (the
+// label values written here need no escaping: CPU numbers, kinds, quantiles and bounds).
+func (x *Exporter) sample(b []byte, name, label, value string, v float64) []byte {
+	b = append(b, name...)
+	b = append(b, '{')
+	b = append(b, x.labels...)
+	if label != "" {
+		b = append(b, ',')
+		b = append(b, label...)
+		b = append(b, `="`...)
+		b = append(b, value...)
+		b = append(b, '"')
+	}
+	b = append(b, "} "...)
+	b = appendFloat(b, v)
+	return append(b, '\n')
+}
+
+// appendFloat formats a sample value as the client library does.
+func appendFloat(b []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(b, "+Inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-Inf"...)
+	case math.IsNaN(f):
+		return append(b, "NaN"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
 // Sink wraps a harness sink so every interval also reaches the exporter, after the sink
@@ -254,9 +335,19 @@ func (s sink) WriteInterval(iv result.Interval) error {
 	return nil
 }
 
-// Handler serves the registry in the Prometheus text (or OpenMetrics) format.
-func (x *Exporter) Handler() http.Handler {
-	return promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{Registry: x.reg})
+// contentType is the text format's, as the client library serves it.
+var contentType = []string{"text/plain; version=0.0.4; charset=utf-8"}
+
+// Handler serves the metrics in the Prometheus text format. Past the first scrape it allocates
+// nothing itself (net/http allocates its request).
+func (x *Exporter) Handler() http.Handler { return http.HandlerFunc(x.serve) }
+
+func (x *Exporter) serve(w http.ResponseWriter, r *http.Request) {
+	x.scrape.Lock()
+	defer x.scrape.Unlock()
+	x.out = x.AppendText(x.out[:0])
+	w.Header()["Content-Type"] = contentType
+	_, _ = w.Write(x.out)
 }
 
 // Server is the HTTP endpoint of an exporter.
