@@ -239,8 +239,10 @@ type Ratio struct {
 //
 // For quantiles the limits are Woodruff's, which follow the skew of the log-quantile curve in
 // the tail, where a symmetric log-scale standard error from ln(u/l)/(2t) is too wide; each
-// distance is at least one histogram bucket. Each run's t has its own blocks−1 degrees of
-// freedom. σ is o.BetweenRunSD, the run-to-run log SD of one run's statistic that no within-run
+// distance is at least one histogram bucket. Each run's blocks are chosen for the statistic
+// (BlocksFor, RatioBlockLen; o.BlockLen overrides) and its t has its own blocks−1 degrees of
+// freedom; a run too short for its autocorrelation has Estimate.Choice.TooShort() and fewer
+// than MinBlocks blocks, and the interval must not be used. σ is o.BetweenRunSD, the run-to-run log SD of one run's statistic that no within-run
 // interval sees; both runs carry it, hence √2, with the normal quantile z of the same level.
 func Compare(base, cand *Sample, st Stat, conf float64, o Options) Ratio {
 	o = o.withDefaults()
