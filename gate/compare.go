@@ -37,12 +37,21 @@ type Options struct {
 	// BetweenRun is σ, the run-to-run standard deviation of one run's log statistic that no
 	// within-run interval sees (per-process offsets, thermal state, drift slower than a run),
 	// keyed by metric name ("p50", "p99.9", "mean"). Relative rules compare two separate runs,
-	// so each adds 2σ² to its log ratio's variance (stats.Options.BetweenRunSD); a missing or zero
-	// entry adds nothing. stats.BetweenRunSD estimates σ from a series of nightly log values.
+	// so each adds 2σ² to its log ratio's variance (stats.Options.BetweenRunSD). A metric without
+	// an entry gets DefaultBetweenRunSD; an entry of 0 adds nothing (runs that pairing makes
+	// comparable, such as interleaved A/B runs). stats.BetweenRunSD estimates σ from a series of
+	// nightly log values.
 	BetweenRun map[string]float64
 	// Tool identifies this tailgate in the report.
 	Tool Tool
 }
+
+// DefaultBetweenRunSD is σ for a metric that Options.BetweenRun has no entry for: separate runs
+// differ by a per-run log offset that no within-run interval sees (process placement, thermal
+// state, drift slower than a run). 1 % per run is a prior, not a measurement: in calibration a
+// per-run offset of sd 1 % without it called a true +3 % change a +5 % regression in 10–15 % of
+// pairs. History (stats.BetweenRunSD) should replace it.
+const DefaultBetweenRunSD = 0.01
 
 // Compare evaluates rules with cand as the candidate and base as the baseline (nil when there
 // is none: absolute rules are still evaluated, relative ones are skipped and the gate is

@@ -109,7 +109,7 @@ func TestCompare(t *testing.T) {
 					t.Errorf("row %+v: interval [%v, %v]", r, *r.RatioLo, *r.RatioHi)
 				}
 			}},
-		{name: "between-run SD too large to resolve +5% is inconclusive", base: base, cand: spec(2, body(1)), rules: []string{"p99 < +5%"}, opts: gate.Options{BetweenRun: map[string]float64{"p99": 0.02}}, verdict: gate.VerdictInconclusive, exit: 4,
+		{name: "between-run SD too large to resolve +5% is inconclusive", base: base, cand: spec(2, body(1)), rules: []string{"p99 < +5%"}, opts: gate.Options{BetweenRun: map[string]float64{"p99": 0.03}}, verdict: gate.VerdictInconclusive, exit: 4,
 			check: func(t *testing.T, rep *gate.Report) {
 				if r := row(t, rep, "p99"); r.Need != nil || !strings.Contains(r.Reason, "interleaved A/B") {
 					t.Errorf("need %+v, reason %q", r.Need, r.Reason)
@@ -258,5 +258,43 @@ func TestCompareDeterministic(t *testing.T) {
 		if *a.Rules[i].RatioLo != *b.Rules[i].RatioLo || *a.Rules[i].PSlower != *b.Rules[i].PSlower {
 			t.Errorf("%s differs between identical comparisons", a.Rules[i].Rule)
 		}
+	}
+}
+
+// TestBetweenRunDefault: separate runs carry DefaultBetweenRunSD unless the options say
+// otherwise; an explicit 0 (interleaved A/B runs) adds nothing.
+func TestBetweenRunDefault(t *testing.T) {
+	base := gatetest.Write(t, t.TempDir(), spec(1, body(1)))
+	cand := gatetest.Write(t, t.TempDir(), spec(2, body(1)))
+	rs := rules(t, "p99 < +5%")
+	def, err := gate.CompareResults(base, cand, rs, gate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paired, err := gate.CompareResults(base, cand, rs, gate.Options{BetweenRun: map[string]float64{"p99": 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, p := def.Rules[0], paired.Rules[0]
+	if d.BetweenRunSD != gate.DefaultBetweenRunSD || p.BetweenRunSD != 0 {
+		t.Errorf("between_run_sd: default %v, explicit 0 gives %v", d.BetweenRunSD, p.BetweenRunSD)
+	}
+	if !(*d.RatioHi > *p.RatioHi && *d.RatioLo < *p.RatioLo) {
+		t.Errorf("the default σ should widen [%v, %v] to more than [%v, %v]", *d.RatioLo, *d.RatioHi, *p.RatioLo, *p.RatioHi)
+	}
+}
+
+// TestRelativeTooShort: a candidate whose statistic's autocorrelation needs longer blocks than
+// the run can hold MinBlocks of gets no interval, and says how many intervals it needs.
+func TestRelativeTooShort(t *testing.T) {
+	base := gatetest.Write(t, t.TempDir(), gatetest.Spec{Intervals: 600, PerIv: 500, Seed: 1, Process: gatetest.Drift(gatetest.Lognormal(1e6, 0.05), 0.9999, 0.05)})
+	cand := gatetest.Write(t, t.TempDir(), gatetest.Spec{Intervals: 40, PerIv: 500, Seed: 2, Process: gatetest.Drift(gatetest.Lognormal(1e6, 0.05), 0.9999, 0.05)})
+	rep, err := gate.CompareResults(base, cand, rules(t, "p50 < +5%"), gate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Rules[0]
+	if r.Verdict != gate.RuleInconclusive || !strings.Contains(r.Reason, "too short for its autocorrelation") || r.Need == nil || r.Need.Intervals <= 40 {
+		t.Errorf("%s: %s (need %+v)", r.Verdict, r.Reason, r.Need)
 	}
 }

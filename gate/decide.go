@@ -150,8 +150,31 @@ func (c *comparison) relative(i int, row *RuleResult) bool {
 		row.Baseline = ptr(mean(c.base.run))
 		row.Candidate = ptr(mean(c.cand.run))
 	}
-	row.BetweenRunSD = max(c.opts.BetweenRun[row.Metric], 0)
+	sd, ok := c.opts.BetweenRun[row.Metric]
+	if !ok {
+		sd = DefaultBetweenRunSD
+	}
+	row.BetweenRunSD = max(sd, 0)
 	rt, err := compareRatio(c.base.run, c.cand.run, r.Metric, r.Confidence, c.opts.Seed, row.BetweenRunSD)
+	if !math.IsNaN(rt.Point) {
+		// A run too short for its statistic's autocorrelation gets no interval: say how many
+		// intervals it would need (the candidate's, or the baseline's when only it is short).
+		for _, sd := range []struct {
+			name string
+			e    stats.Estimate
+			s    *side
+		}{{"candidate", rt.Cand, c.cand}, {"baseline", rt.Base, c.base}} {
+			if sd.e.Choice.TooShort() {
+				row.Ratio, row.RatioLo, row.RatioHi = ptr(rt.Point), nil, nil
+				if sd.name == "candidate" {
+					row.Need = sd.s.needIntervals(sd.e.Choice.NeedIntervals)
+				}
+				row.Verdict = RuleInconclusive
+				row.Reason = fmt.Sprintf("%s: the %s %s: no interval at %g", row.Metric, sd.name, sd.e.Choice.Reason(sd.e.Intervals), r.Confidence)
+				return false
+			}
+		}
+	}
 	if err != nil {
 		row.Verdict, row.Reason = RuleInconclusive, err.Error()
 		return false
@@ -201,7 +224,10 @@ func decideRatio(r Rule, rt stats.Ratio, significant bool) ratioDecision {
 	L := r.Limit.Value
 	ratio, lo, hi := rt.Point, rt.Lo, rt.Hi
 	change := fmt.Sprintf("%+.1f%% [%+.1f%%, %+.1f%%]", (ratio-1)*100, (lo-1)*100, (hi-1)*100)
-	material := r.Op.violates(ratio, 1+L)
+	// Material: the point estimate is beyond the limit and the interval excludes a change of
+	// half the limit (at the rule's own confidence), so a change of at most L/2 is called a
+	// regression at most (1−c)/2 of the time, whatever the point estimate does.
+	material := r.Op.violates(ratio, 1+L) && lo > 1+L/2
 	switch {
 	case material && significant:
 		v := RuleRegression
@@ -224,7 +250,7 @@ func decideRatio(r Rule, rt stats.Ratio, significant bool) ratioDecision {
 		return ratioDecision{verdict: RulePass, reason: fmt.Sprintf("%s: %s; the interval rules out %s at %g", change, how, r.Limit.Text, r.Confidence)}
 	}
 	// The upper end reaches the limit. Widths are on the log scale, where the interval is built.
-	width, target := math.Log(hi/lo), 2*math.Log1p(L)
+	width := math.Log(hi / lo)
 	theta, reach := math.Log(ratio), math.Log1p(2*L)
 	if r.Strict {
 		// Equivalence needs hi under 1+L: an upper distance of at most ln(1+L) − θ̂, about half
@@ -236,19 +262,25 @@ func decideRatio(r Rule, rt stats.Ratio, significant bool) ratioDecision {
 		return ratioDecision{verdict: RuleInconclusive, scale: scale,
 			reason: fmt.Sprintf("%s: strict, and the interval reaches %s, so it does not show the change is under %s at %g", change, FormatRatio(hi), r.Limit.Text, r.Confidence)}
 	}
-	if hi >= 1+2*L || width > target {
+	// Too wide to resolve the limit: the interval does not rule out twice the limit, or it is
+	// wider than the span from 1/(1+2L) to 1+2L, so that it could not have ruled out 2L
+	// wherever it sat.
+	if wide := 2 * reach; hi >= 1+2*L || width > wide {
+		target := wide
 		if t := 2 * (reach - theta); theta > 0 && t > 0 && t < target {
 			target = t // the upper end, not the width, is what must come in
 		}
 		why := fmt.Sprintf("it does not rule out %s, twice the limit", FormatRatio(1+2*L))
 		if hi < 1+2*L {
-			why = fmt.Sprintf("hi/lo is %.3f, more than (1%s)² = %.3f", hi/lo, r.Limit.Text, (1+L)*(1+L))
+			why = fmt.Sprintf("hi/lo is %.3f, more than (1+2×%s)² = %.3f", hi/lo, r.Limit.Text, (1+2*L)*(1+2*L))
 		}
 		return ratioDecision{verdict: RuleInconclusive, scale: rt.CandidateScale(target),
 			reason: fmt.Sprintf("%s is too wide to resolve %s at %g (%s)", change, r.Limit.Text, r.Confidence, why)}
 	}
 	how := "no slowdown beyond " + r.Limit.Text + " detected"
 	switch {
+	case significant && r.Op.violates(ratio, 1+L):
+		how = fmt.Sprintf("slower, but not shown beyond %s, half the limit (not material)", FormatRatio(1+L/2))
 	case significant:
 		how = "slower but within " + r.Limit.Text + " (not material)"
 	case ratio > 1:

@@ -32,15 +32,21 @@
 // non-warn relative rules (warn rules at their own level). In this order:
 //
 //   - regression: H0 is rejected after Holm (significant, so lo > 1) and the change is
-//     material, R̂ beyond 1+L (R̂ ≥ 1+L for "<", R̂ > 1+L for "<=");
+//     material: R̂ beyond 1+L (R̂ ≥ 1+L for "<", R̂ > 1+L for "<=") and lo > 1+L/2, so that a
+//     change of at most half the limit is called a regression at most α of the time;
 //   - pass: hi < 1+L, the data rule out a change as large as the limit (improved when also
 //     R̂ ≤ 1−L and significantly faster);
 //   - inconclusive: the interval is too wide to resolve the limit: hi ≥ 1+2L (a change of twice
-//     the limit is not ruled out) or ln(hi/lo) > 2·ln(1+L) (wider than the limit's own scale),
-//     whatever R̂ is; the reason gives the candidate samples needed, n·(width/target)² scaled
-//     from the observed width (widths shrink as 1/√n), and the time at the observed rate;
-//   - pass otherwise, saying "slower but within" (significant, not material) or "slower, not
-//     significant" when R̂ > 1.
+//     the limit is not ruled out) or ln(hi/lo) > 2·ln(1+2L) (it could not rule out twice the
+//     limit wherever it sat), whatever R̂ is; the reason gives the candidate samples needed,
+//     n·(width/target)² scaled from the observed width (widths shrink as 1/√n), and the time at
+//     the observed rate; a run too short for its statistic's autocorrelation is inconclusive
+//     with the intervals it needs;
+//   - pass otherwise, saying "slower but within" (significant, not material), "not shown
+//     beyond +L/2" or "slower, not significant" when R̂ > 1.
+//
+// Two separate runs differ by more than their within-run intervals see; unless the options give
+// a between-run SD for the statistic, DefaultBetweenRunSD (1 % per run) is added.
 //
 // A strict rule ("p99 < +5% strict", for release gates) is an equivalence claim: it passes only
 // when hi < 1+L; a significant and material slowdown is still a regression and anything else is

@@ -350,15 +350,21 @@ func politisWhite(x []float64) int {
 		g += lam * float64(abs(k)) * r
 		d += lam * r
 	}
+	// d is the flat-top estimate of the long-run variance (2π times the spectral density at
+	// zero). When it is no larger than the lag-0 variance the series is, on balance, not
+	// positively correlated: blocks of one interval then over- rather than underestimate the
+	// variance of a mean, so they are safe. Politis and White's length for such a series is
+	// driven by noise in g and d (a white series of 60 points can get 59), never by persistence.
 	dcb := 4.0 / 3.0 * d * d
-	if dcb <= 0 || g == 0 {
+	if dcb <= 0 || g == 0 || d <= acov[0] {
 		return 1
 	}
 	b := math.Pow(2*g*g/dcb, 1.0/3) * math.Pow(float64(n), 1.0/3)
 	if math.IsNaN(b) || b < 1 {
 		return 1
 	}
-	return int(math.Ceil(b))
+	// Patton, Politis and White's cap: at most min(3√n, n/3).
+	return min(int(math.Ceil(b)), int(math.Ceil(min(3*math.Sqrt(float64(n)), float64(n)/3))))
 }
 
 func flatTop(t float64) float64 {
@@ -522,6 +528,34 @@ func (s *Sample) countsPerInterval(x float64) (below, above, total []float64) {
 // Options.BlockLen = BlocksFor(…).Len makes Interval and Compare use it; a run it calls too short
 // should not get an interval at all.
 func BlocksFor(s *Sample, st Stat, at float64) BlockChoice {
+	key := choiceKey{mean: st.Kind == Mean, at: at}
+	if key.mean {
+		key.at = 0
+	}
+	s.mu.Lock()
+	c, ok := s.choices[key]
+	s.mu.Unlock()
+	if ok {
+		return c
+	}
+	c = blocksFor(s, st, at)
+	s.mu.Lock()
+	if s.choices == nil {
+		s.choices = map[choiceKey]BlockChoice{}
+	}
+	s.choices[key] = c
+	s.mu.Unlock()
+	return c
+}
+
+// choiceKey caches BlocksFor: the choice depends on the statistic's series only, which for a
+// quantile is the share at or below at.
+type choiceKey struct {
+	mean bool
+	at   float64
+}
+
+func blocksFor(s *Sample, st Stat, at float64) BlockChoice {
 	if st.Kind == Mean {
 		n := make([]float64, len(s.count))
 		for i, c := range s.count {

@@ -16,11 +16,20 @@
 // Latency samples are not independent: thermal drift, frequency steps and bursts make
 // neighbouring intervals alike, so an order-statistic interval that assumes independence is too
 // narrow and a gate built on it cries wolf. Everything here rests on blocks of consecutive
-// interval histograms, treated as independent of each other: the block length is the larger of
-// Politis and White's automatic length (2004, corrected 2009) for the per-interval medians and
-// 99th percentiles, and ⌈n^(2/3)⌉ for n intervals (drift that hides in per-interval noise still
-// dominates a whole run's variance; see AutoBlockLen), capped so that at least MinBlocks blocks
-// remain.
+// interval histograms, treated as independent of each other, chosen per statistic (ChooseBlocks,
+// BlocksFor): Politis and White's automatic length (2004, corrected 2009) for the tested
+// statistic's own per-interval series (the share of each interval at or below the quantile, or
+// beyond the deadline; the interval's mean), 1 when that series shows no positive dependence and
+// at most min(3√n, n/3); doubled once when the block variance at twice the length exceeds 1.5
+// times the variance at the length (the stability check); and, when the run cannot hold
+// MinBlocks blocks of the result, no interval at all but BlockChoice.NeedIntervals ("run too
+// short for its autocorrelation"). Where the run allows, the length is then raised: for an
+// absolute bound to ⌈n^(2/3)⌉ (at most n/MinBlocks), because drift that hides in per-interval
+// noise still dominates a whole run's variance; for a comparison (RatioBlockLen) only as far as
+// RatioBlocks (30) blocks remain, so that a 2-minute run keeps t on 29 degrees of freedom rather
+// than 7, and drift slower than the run is left to the between-run SD. AutoBlockLen, the older
+// choice from the per-interval medians and 99th percentiles, is what Interval uses when
+// Options.BlockLen is 0.
 //
 // A quantile's interval is Woodruff's: the share of samples at or below the point estimate is
 // a ratio of block sums, its standard error se_F comes from the spread of those sums, and the
@@ -39,7 +48,8 @@
 //
 // A relative change is the ratio candidate/baseline of the statistic. The runs are treated
 // independently and their one-sided limits (Woodruff's for quantiles, each with its own t on
-// blocks−1 degrees of freedom) combine on the log scale by MOVER (Zou & Donner 2008), which keeps
+// blocks−1 degrees of freedom, its blocks chosen for the statistic by RatioBlockLen) combine on
+// the log scale by MOVER (Zou & Donner 2008), which keeps
 // the tail's skew that a symmetric standard error from ln(hi/lo)/(2t) loses; each limit is at
 // least one histogram bucket from its point. A between-run SD (Options.BetweenRunSD, estimated
 // from a history by BetweenRunSD) adds the variation no within-run interval sees. Ratio gives

@@ -81,8 +81,9 @@ func (s *Sample) bucketFloor(v float64) float64 {
 }
 
 // newOneSided prepares the limits of st for run s around point.
-func newOneSided(s *Sample, st Stat, point float64, o Options, stream uint64) (*oneSided, *blockSet) {
-	bs := s.blockSet(o.BlockLen)
+func newOneSided(s *Sample, st Stat, point float64, o Options, blockLen int, stream uint64) (*oneSided, *blockSet) {
+	o.BlockLen = blockLen
+	bs := s.blockSet(blockLen)
 	one := &oneSided{nu: float64(max(len(bs.blocks)-1, 1)), logPoint: math.Log(point)}
 	if st.Kind == Quantile && o.Method == Woodruff {
 		one.q, one.seF, one.qt = st.Q, bs.cdfSE(s, point), newQuantiler(s)

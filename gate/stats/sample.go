@@ -39,7 +39,8 @@ type Sample struct {
 	merged  []int64 // dense merged counts, built lazily
 	mu      sync.Mutex
 	blocks  map[int]*blockSet
-	fallbck int // resamples that fell outside the precomputed window (tests watch it)
+	choices map[choiceKey]BlockChoice // BlocksFor, per statistic and point
+	fallbck int                       // resamples that fell outside the precomputed window (tests watch it)
 }
 
 // NewSample returns a Sample holding the given interval histograms, in order.
@@ -348,5 +349,5 @@ func (g geometry) median(idx int32) int64 { return g.lowest(idx) + g.size(idx)>>
 func (s *Sample) dropCaches() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.merged, s.blocks = nil, nil
+	s.merged, s.blocks, s.choices = nil, nil, nil
 }

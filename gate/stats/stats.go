@@ -109,6 +109,10 @@ type Estimate struct {
 	Intervals           int   // interval histograms
 	BlockLen            int   // intervals per bootstrap block
 	Blocks              int   // bootstrap blocks; below MinBlocks the interval is unreliable
+	// Choice is how the block length was chosen for this statistic (Compare with
+	// Options.BlockLen 0); Choice.TooShort() says the run cannot hold MinBlocks blocks of the
+	// length its autocorrelation needs.
+	Choice BlockChoice
 }
 
 // Point returns the statistic of the whole sample: for a quantile the value HdrHistogram's
@@ -235,8 +239,10 @@ type Ratio struct {
 //
 // For quantiles the limits are Woodruff's, which follow the skew of the log-quantile curve in
 // the tail, where a symmetric log-scale standard error from ln(u/l)/(2t) is too wide; each
-// distance is at least one histogram bucket. Each run's t has its own blocks−1 degrees of
-// freedom. σ is o.BetweenRunSD, the run-to-run log SD of one run's statistic that no within-run
+// distance is at least one histogram bucket. Each run's blocks are chosen for the statistic
+// (BlocksFor, RatioBlockLen; o.BlockLen overrides) and its t has its own blocks−1 degrees of
+// freedom; a run too short for its autocorrelation has Estimate.Choice.TooShort() and fewer
+// than MinBlocks blocks, and the interval must not be used. σ is o.BetweenRunSD, the run-to-run log SD of one run's statistic that no within-run
 // interval sees; both runs carry it, hence √2, with the normal quantile z of the same level.
 func Compare(base, cand *Sample, st Stat, conf float64, o Options) Ratio {
 	o = o.withDefaults()
@@ -244,8 +250,8 @@ func Compare(base, cand *Sample, st Stat, conf float64, o Options) Ratio {
 	if base.total > 0 && cand.total > 0 {
 		// Building the blocks first gives Point the merged counts without a second pass.
 		done := make(chan struct{})
-		go func() { base.blockSet(o.BlockLen); close(done) }()
-		cand.blockSet(o.BlockLen)
+		go func() { base.mergedCounts(); close(done) }()
+		cand.mergedCounts()
 		<-done
 	}
 	r.Base = Estimate{Point: Point(base, st), Lo: math.NaN(), Hi: math.NaN(), Conf: conf, N: base.total, Intervals: base.Intervals()}
@@ -254,8 +260,8 @@ func Compare(base, cand *Sample, st Stat, conf float64, o Options) Ratio {
 		return r
 	}
 	r.Point = r.Cand.Point / r.Base.Point
-	ob, bsb := newOneSided(base, st, r.Base.Point, o, 1)
-	oc, bsc := newOneSided(cand, st, r.Cand.Point, o, 2)
+	ob, bsb := newOneSided(base, st, r.Base.Point, o, sideBlocks(base, st, r.Base.Point, o, &r.Base), 1)
+	oc, bsc := newOneSided(cand, st, r.Cand.Point, o, sideBlocks(cand, st, r.Cand.Point, o, &r.Cand), 2)
 	alpha0 := (1 - conf) / 2
 	fill := func(e *Estimate, one *oneSided, bs *blockSet) {
 		down, up := one.at(alpha0)
@@ -268,6 +274,38 @@ func Compare(base, cand *Sample, st Stat, conf float64, o Options) Ratio {
 	r.Lo, r.Hi = math.Exp(m.lower(alpha0)), math.Exp(m.upper(alpha0))
 	r.PSlower, r.PFaster = oneSidedPair(m, alpha0)
 	return r
+}
+
+// sideBlocks returns the block length one run of a comparison rests on: o.BlockLen when set,
+// else RatioBlockLen of the choice for the statistic's own per-interval series (BlocksFor),
+// recorded in e.Choice.
+func sideBlocks(s *Sample, st Stat, point float64, o Options, e *Estimate) int {
+	if o.BlockLen > 0 {
+		return o.BlockLen
+	}
+	e.Choice = BlocksFor(s, st, point)
+	return RatioBlockLen(e.Choice, s.Intervals())
+}
+
+// RatioBlocks is the number of blocks a run of a comparison keeps, when it can, before its
+// block length is raised towards ⌈n^(2/3)⌉: Student's t on 29 degrees of freedom is within 8 %
+// of the normal quantile at 0.995, where 7 (MinBlocks − 1) is 36 % above it.
+const RatioBlocks = 30
+
+// RatioBlockLen is the block length a relative comparison uses on a run of n intervals with
+// block choice c: the length the statistic's autocorrelation needs (c.Needed), raised towards
+// ⌈n^(2/3)⌉ only as far as the run still holds RatioBlocks blocks. Unlike an absolute bound,
+// whose blocks are raised to ⌈n^(2/3)⌉ up to n/MinBlocks, a short run keeps its degrees of
+// freedom: a 120-interval PR run whose statistic decorrelates within 4 intervals gets 30 blocks
+// (t = 2.76 at 0.995) instead of 8 (t = 3.50). Drift slower than the run, which no block length
+// of it can see, is the between-run SD's (Options.BetweenRunSD). When the run is too short
+// (c.TooShort) the result holds fewer than MinBlocks blocks: the caller must not use it.
+func RatioBlockLen(c BlockChoice, n int) int {
+	if c.TooShort() {
+		return max(c.Needed, 1)
+	}
+	floor := min(int(math.Ceil(math.Pow(float64(n), 2.0/3))), n/RatioBlocks)
+	return max(c.Needed, floor, 1)
 }
 
 // logSD returns the standard deviation of the logarithms of xs: the bootstrap standard error

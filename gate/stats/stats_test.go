@@ -344,3 +344,55 @@ func FuzzPoint(f *testing.F) {
 		}
 	})
 }
+
+// TestPolitisWhiteShortWhiteNoise: on 60 independent points Politis and White's estimate is
+// noise, and a long length would call a run of independent intervals too short for its
+// autocorrelation. A series whose long-run variance estimate is not above its variance (no
+// positive dependence) gets blocks of one; every length is capped at min(3√n, n/3).
+func TestPolitisWhiteShortWhiteNoise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	long := 0
+	const runs = 500
+	for range runs {
+		x := make([]float64, 60)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		l := politisWhite(x)
+		if l > 20 {
+			t.Fatalf("politisWhite(60 points) = %d, above the cap min(3√60, 60/3) = 20", l)
+		}
+		if l > 60/MinBlocks {
+			long++
+		}
+	}
+	if long > runs/50 {
+		t.Errorf("%d of %d white series of 60 points got blocks longer than 60/%d", long, runs, MinBlocks)
+	}
+	// Alternating signs: strongly negative dependence, blocks of one are conservative.
+	x := make([]float64, 200)
+	for i := range x {
+		x[i] = float64(1-2*(i%2)) + 0.1*rng.NormFloat64()
+	}
+	if l := politisWhite(x); l != 1 {
+		t.Errorf("politisWhite(alternating) = %d, want 1", l)
+	}
+}
+
+func TestRatioBlockLen(t *testing.T) {
+	for _, tc := range []struct {
+		c    BlockChoice
+		n    int
+		want int
+	}{
+		{BlockChoice{Needed: 2}, 120, 4},       // a 2-minute PR run keeps 30 blocks
+		{BlockChoice{Needed: 9}, 120, 9},       // its autocorrelation needs more: 14 blocks
+		{BlockChoice{Needed: 3}, 3600, 120},    // an hour: raised towards n^(2/3) = 235, 30 blocks
+		{BlockChoice{Needed: 3}, 100000, 2155}, // n^(2/3) binds
+		{BlockChoice{Needed: 20, NeedIntervals: 160}, 120, 20},
+	} {
+		if got := RatioBlockLen(tc.c, tc.n); got != tc.want {
+			t.Errorf("RatioBlockLen(%+v, %d) = %d, want %d", tc.c, tc.n, got, tc.want)
+		}
+	}
+}
