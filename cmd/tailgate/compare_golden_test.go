@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,10 @@ func TestCompareStoreGolden(t *testing.T) {
 	}
 	same := mk("same", 2, 1, 5)
 	slow := mk("slow", 3, 1.2, 6)
-	mask := func(s string) string { return strings.ReplaceAll(s, dir, "$TMP") }
+	promoted := regexp.MustCompile(`"promoted_at": "[^"]*"`)
+	mask := func(s string) string {
+		return promoted.ReplaceAllString(strings.ReplaceAll(s, dir, "$TMP"), `"promoted_at": "TIME"`)
+	}
 	cases := []struct {
 		name, cand string
 		args       []string
