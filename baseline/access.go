@@ -1,10 +1,6 @@
 package baseline
 
-import (
-	"fmt"
-
-	"github.com/tailgate-ci/tailgate/baseline/result"
-)
+import "fmt"
 
 // access is what differs between store kinds: how a read and a write get exclusive, current
 // access to the tree. msg describes a write (a git store's commit message).
@@ -48,15 +44,12 @@ func (s *store) Add(dir string) (RunInfo, error) {
 	return writeVal(s, "tailgate: add a run", func() (RunInfo, error) { return s.t.add(dir) })
 }
 
-func (s *store) Run(suite, key, id string) (*result.Result, error) {
-	return readVal(s, func() (*result.Result, error) {
-		r, _, err := s.t.readRun(suite, key, id)
-		return r, err
-	})
+func (s *store) OpenRun(suite, key, id string) (*RunReader, error) {
+	return readVal(s, func() (*RunReader, error) { return s.t.openRun(suite, key, id) })
 }
 
-func (s *store) Baseline(suite, key string) (*result.Result, error) {
-	return readVal(s, func() (*result.Result, error) { return s.t.baseline(suite, key) })
+func (s *store) OpenBaseline(suite, key string) (*RunReader, error) {
+	return readVal(s, func() (*RunReader, error) { return s.t.openBaseline(suite, key) })
 }
 
 func (s *store) Pointer(suite, key string) (*Pointer, error) {

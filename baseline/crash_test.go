@@ -126,7 +126,7 @@ func TestCrashMidWrite(t *testing.T) {
 				halfCopied += len(left)
 				st := openAfterCrash(t, kind, store)
 				key := piEnv().Key()
-				r, err := st.Baseline("v", key)
+				r, err := readBaseline(st, "v", key)
 				if err != nil {
 					t.Fatalf("round %d (killed after %v): baseline unreadable: %v", round, delay, err)
 				}

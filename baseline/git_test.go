@@ -67,7 +67,7 @@ func TestGitStore(t *testing.T) {
 	}
 	// A second board with its own clone sees the baseline.
 	b := openGitStore(t, remote, "tailgate-data")
-	r, err := b.Baseline(ri.Suite, ri.Key)
+	r, err := readBaseline(b, ri.Suite, ri.Key)
 	if err != nil || filepath.Base(r.Dir) != ri.ID {
 		t.Fatalf("second clone: %v, %v", r, err)
 	}
@@ -78,7 +78,7 @@ func TestGitStore(t *testing.T) {
 	runGit(t, work, "commit", "-qam", "tamper")
 	runGit(t, work, "push", "-q", "origin", "tailgate-data")
 	c := openGitStore(t, remote, "tailgate-data")
-	if _, err := c.Baseline(ri.Suite, ri.Key); !errors.Is(err, ErrIntegrity) {
+	if _, err := readBaseline(c, ri.Suite, ri.Key); !errors.Is(err, ErrIntegrity) {
 		t.Fatalf("tampered branch read: %v", err)
 	}
 }
@@ -173,7 +173,7 @@ func TestConcurrentPromoters(t *testing.T) {
 				if err := st.Verify(); err != nil {
 					t.Fatal(err)
 				}
-				r, err := st.Baseline("v", key)
+				r, err := readBaseline(st, "v", key)
 				if err != nil || !ids[filepath.Base(r.Dir)] {
 					t.Fatalf("baseline %v, %v", r, err)
 				}

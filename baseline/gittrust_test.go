@@ -143,7 +143,7 @@ func TestGitStorePlantedHooksAndConfig(t *testing.T) {
 	if err := st.Append(nightlyFor(ri, "pass")); err != nil {
 		t.Fatal(err)
 	}
-	r, err := open(nil).Baseline(ri.Suite, ri.Key)
+	r, err := readBaseline(open(nil), ri.Suite, ri.Key)
 	if err != nil || filepath.Base(r.Dir) != ri.ID {
 		t.Fatalf("baseline after the attack: %v, %v", r, err)
 	}
@@ -204,7 +204,7 @@ func TestGitStoreRepoDotIsOrigin(t *testing.T) {
 			t.Fatal(err)
 		}
 		if night > 0 {
-			r, err := st.Baseline(base.Suite, base.Key)
+			r, err := readBaseline(st, base.Suite, base.Key)
 			if err != nil || filepath.Base(r.Dir) != base.ID {
 				t.Fatalf("night %d (cache wiped: %v): baseline %v, %v", night+1, wipe, r, err)
 			}
@@ -311,7 +311,7 @@ func TestGitStoreTokenNeverInArgvOrFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, err := st2.Baseline(ri.Suite, ri.Key); err != nil || filepath.Base(r.Dir) != ri.ID {
+	if r, err := readBaseline(st2, ri.Suite, ri.Key); err != nil || filepath.Base(r.Dir) != ri.ID {
 		t.Fatalf("second board's baseline: %v, %v", r, err)
 	}
 	if authorized.Load() == 0 {

@@ -109,3 +109,23 @@ func rounds(quick, long int) int {
 	}
 	return quick
 }
+
+// readBaseline reads the baseline of suite and key whole, verified (Store.OpenBaseline).
+func readBaseline(st Store, suite, key string) (*result.Result, error) {
+	r, err := st.OpenBaseline(suite, key)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Result()
+}
+
+// readRun reads a stored run whole, verified (Store.OpenRun).
+func readRun(st Store, suite, key, id string) (*result.Result, error) {
+	r, err := st.OpenRun(suite, key, id)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Result()
+}

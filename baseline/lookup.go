@@ -39,26 +39,27 @@ func LatestRun(st Store, suite, key string) (string, error) {
 	return runs[len(runs)-1].ID, nil
 }
 
-// ReadRun reads run id of suite and key, "latest" being the newest run and "" the baseline,
-// with the suite and key's baseline record (nil when there is no baseline).
-func ReadRun(st Store, suite, key, id string) (*result.Result, *Pointer, error) {
+// OpenRunRef opens run id of suite and key for streaming (Store.OpenRun), "latest" being the
+// newest run and "" the baseline, with the suite and key's baseline record (nil when there is
+// no baseline). The caller closes the run.
+func OpenRunRef(st Store, suite, key, id string) (*RunReader, *Pointer, error) {
 	ptr, err := st.Pointer(suite, key)
 	if err != nil && !errors.Is(err, ErrNoBaseline) {
 		return nil, nil, err
 	}
-	var r *result.Result
+	var r *RunReader
 	switch {
 	case id == "latest":
 		if id, err = LatestRun(st, suite, key); err != nil {
 			return nil, nil, err
 		}
-		r, err = st.Run(suite, key, id)
+		r, err = st.OpenRun(suite, key, id)
 	case id != "":
-		r, err = st.Run(suite, key, id)
+		r, err = st.OpenRun(suite, key, id)
 	case ptr == nil:
 		return nil, nil, fmt.Errorf("suite %s key %s: %w (name a run to show one)", suite, key, ErrNoBaseline)
 	default:
-		r, err = st.Baseline(suite, key)
+		r, err = st.OpenBaseline(suite, key)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -85,12 +86,13 @@ func (e *NoBaselineError) Error() string {
 
 func (e *NoBaselineError) Unwrap() error { return ErrNoBaseline }
 
-// BaselineFor reads the baseline of suite for the environment fp. When there is none the error
-// is a *NoBaselineError naming the nearest baseline of the suite and the pinned fields that
-// differ, so that an incomparable run says what it could have been compared with.
-func BaselineFor(st Store, suite string, fp result.Fingerprint) (*result.Result, error) {
+// OpenBaselineFor opens the baseline of suite for the environment fp for streaming
+// (Store.OpenBaseline). When there is none the error is a *NoBaselineError naming the nearest
+// baseline of the suite and the pinned fields that differ, so that an incomparable run says what
+// it could have been compared with.
+func OpenBaselineFor(st Store, suite string, fp result.Fingerprint) (*RunReader, error) {
 	key := fp.Key()
-	r, err := st.Baseline(suite, key)
+	r, err := st.OpenBaseline(suite, key)
 	if err == nil || !errors.Is(err, ErrNoBaseline) {
 		return r, err
 	}
@@ -123,8 +125,12 @@ func CheckVerdict(v string) error {
 // RecordNight records the stored run ri in the history as a night with verdict, against the
 // suite and key's current baseline (none when there is no baseline yet).
 func RecordNight(st Store, ri RunInfo, verdict string) error {
-	r, err := st.Run(ri.Suite, ri.Key, ri.ID)
+	r, err := st.OpenRun(ri.Suite, ri.Key, ri.ID)
 	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := r.Verify(); err != nil {
 		return err
 	}
 	base := ""

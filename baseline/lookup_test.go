@@ -66,7 +66,7 @@ func TestResolveKeyAndLatestRun(t *testing.T) {
 	})
 }
 
-func TestReadRun(t *testing.T) {
+func TestOpenRunRef(t *testing.T) {
 	st, a, b := twoRuns(t)
 	for _, tc := range []struct{ name, id, want string }{
 		{"baseline", "", a.ID},
@@ -74,10 +74,11 @@ func TestReadRun(t *testing.T) {
 		{"named", a.ID, a.ID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, ptr, err := ReadRun(st, "v", a.Key, tc.id)
+			r, ptr, err := OpenRunRef(st, "v", a.Key, tc.id)
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer r.Close()
 			if got := filepath.Base(r.Dir); got != tc.want || ptr == nil || ptr.Run != a.ID {
 				t.Fatalf("run %s, pointer %+v; want run %s, pointer to %s", got, ptr, tc.want, a.ID)
 			}
@@ -86,15 +87,17 @@ func TestReadRun(t *testing.T) {
 	t.Run("no baseline", func(t *testing.T) {
 		st := mustOpen(t, t.TempDir())
 		ri := mustAdd(t, st, mkResult(t, "v", 1, 1e6, nil))
-		_, _, err := ReadRun(st, "v", ri.Key, "")
+		_, _, err := OpenRunRef(st, "v", ri.Key, "")
 		wantIs(t, err, ErrNoBaseline)
-		if r, ptr, err := ReadRun(st, "v", ri.Key, "latest"); err != nil || ptr != nil || filepath.Base(r.Dir) != ri.ID {
+		r, ptr, err := OpenRunRef(st, "v", ri.Key, "latest")
+		if err != nil || ptr != nil || filepath.Base(r.Dir) != ri.ID {
 			t.Fatalf("latest without a baseline: %v, %v, %v", r, ptr, err)
 		}
+		r.Close()
 	})
 }
 
-func TestBaselineFor(t *testing.T) {
+func TestOpenBaselineFor(t *testing.T) {
 	st, a, _ := twoRuns(t)
 	other := piEnv()
 	other.ORTVersion = "1.29.0"
@@ -111,11 +114,12 @@ func TestBaselineFor(t *testing.T) {
 			contains: []string{"no baseline for suite nosuch on any environment", "tailgate baseline promote"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := BaselineFor(st, tc.suite, tc.env)
+			r, err := OpenBaselineFor(st, tc.suite, tc.env)
 			if tc.contains == nil {
 				if err != nil || filepath.Base(r.Dir) != a.ID {
 					t.Fatalf("got %v, %v; want run %s", r, err, a.ID)
 				}
+				r.Close()
 				return
 			}
 			wantIs(t, err, ErrNoBaseline)

@@ -25,7 +25,8 @@ var (
 
 // Store keeps results per suite and per environment key, the baseline of each, and an
 // append-only history. Every method is safe against concurrent processes using the same store.
-// Results returned by reads were verified against their manifest.
+// Runs are handed out streamed (RunReader): what is read of them is verified against their
+// manifest, and nothing holds a whole log in memory.
 type Store interface {
 	// Spec says where the store is.
 	Spec() Spec
@@ -39,10 +40,12 @@ type Store interface {
 	// present, telemetry.jsonl) and records their SHA-256. Adding the same result twice is a
 	// no-op that returns the stored run.
 	Add(dir string) (RunInfo, error)
-	// Run reads one stored run, verifying every file against the run's manifest.
-	Run(suite, key, id string) (*result.Result, error)
-	// Baseline reads the baseline of suite and key; errors.Is(err, ErrNoBaseline) when none.
-	Baseline(suite, key string) (*result.Result, error)
+	// OpenRun opens one stored run for streaming: its meta.json verified against the run's
+	// manifest, its latency.hlog verified as it is read (see RunReader). The caller closes it.
+	OpenRun(suite, key, id string) (*RunReader, error)
+	// OpenBaseline opens the baseline of suite and key as OpenRun, also checking the run's
+	// manifest is the one promoted; errors.Is(err, ErrNoBaseline) when there is none.
+	OpenBaseline(suite, key string) (*RunReader, error)
 	// Pointer returns the baseline record of suite and key; errors.Is(err, ErrNoBaseline) when none.
 	Pointer(suite, key string) (*Pointer, error)
 	// Promote makes a stored run the baseline if the policy allows it (or p.Force), and records

@@ -103,7 +103,7 @@ func TestAddPromoteBaselineHistory(t *testing.T) {
 	if again.ID != a.ID {
 		t.Fatalf("adding the same result twice gave ids %s and %s", a.ID, again.ID)
 	}
-	if _, err := st.Baseline("vision-int8", a.Key); !errors.Is(err, ErrNoBaseline) {
+	if _, err := readBaseline(st, "vision-int8", a.Key); !errors.Is(err, ErrNoBaseline) {
 		t.Fatalf("baseline before any promotion: %v", err)
 	}
 	e, err := st.Promote(Promotion{Suite: a.Suite, Key: a.Key, Run: a.ID, By: "test", Time: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)})
@@ -116,7 +116,7 @@ func TestAddPromoteBaselineHistory(t *testing.T) {
 	if _, err := st.Promote(Promotion{Suite: b.Suite, Key: b.Key, Run: b.ID, Verdict: "pass", By: "ci"}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := st.Baseline(a.Suite, a.Key)
+	r, err := readBaseline(st, a.Suite, a.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +294,7 @@ func TestTamper(t *testing.T) {
 			}
 			keyDir := filepath.Join(root, "suites", "v", ri.Key)
 			tc.damage(t, filepath.Join(keyDir, "runs", ri.ID), keyDir)
-			_, err := st.Baseline("v", ri.Key)
+			_, err := readBaseline(st, "v", ri.Key)
 			wantIs(t, err, ErrIntegrity)
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %q does not contain %q", err, tc.want)

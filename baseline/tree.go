@@ -1,8 +1,8 @@
 package baseline
 
 import (
-	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -219,7 +219,8 @@ func loadManifest(dir, suite, key, id string) (*Manifest, string, error) {
 	return m, sha256Hex(b), nil
 }
 
-// verifiedFile reads name from a run folder and checks it against the manifest.
+// verifiedFile reads name from a run folder and checks it against the manifest: for small
+// files (meta.json); a log is streamed (RunReader).
 func verifiedFile(dir string, f FileEntry) ([]byte, error) {
 	p := filepath.Join(dir, f.Name)
 	b, err := readRegular(p)
@@ -242,78 +243,41 @@ func verifiedFile(dir string, f FileEntry) ([]byte, error) {
 	return b, nil
 }
 
-// loadRun reads every file of a stored run and verifies it: each listed file's size and
-// SHA-256, and no unlisted files. It returns the files' bytes and the manifest's SHA-256.
-func (t *tree) loadRun(suite, key, id string) (string, map[string][]byte, string, error) {
-	dir, err := t.runDir(suite, key, id)
-	if err != nil {
-		return "", nil, "", err
-	}
-	m, msum, err := loadManifest(dir, suite, key, id)
-	if err != nil {
-		return "", nil, "", err
-	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return "", nil, "", err
-	}
-	listed := map[string]bool{ManifestFile: true}
-	for _, f := range m.Files {
-		listed[f.Name] = true
-	}
-	var errs []error
-	for _, e := range ents {
-		if !listed[e.Name()] {
-			errs = append(errs, fmt.Errorf("%w: %s is not in the manifest", ErrIntegrity, filepath.Join(dir, e.Name())))
-		}
-	}
-	data := map[string][]byte{}
-	for _, f := range m.Files {
-		b, err := verifiedFile(dir, f)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		data[f.Name] = b
-	}
-	if len(errs) > 0 {
-		return "", nil, "", errors.Join(errs...)
-	}
-	return dir, data, msum, nil
-}
-
-// readRun reads and verifies a whole stored run (loadRun), parses the verified bytes and
-// checks the run really belongs to suite and key.
-func (t *tree) readRun(suite, key, id string) (*result.Result, string, error) {
-	dir, data, msum, err := t.loadRun(suite, key, id)
-	if err != nil {
-		return nil, "", err
-	}
-	r, err := parseResult(dir, data)
-	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrIntegrity, err)
-	}
-	if err := checkBelongs(dir, r.Meta, suite, key); err != nil {
-		return nil, "", err
-	}
-	return r, msum, nil
-}
-
-// readRunMeta is readRun without decoding the latency log: every file is still verified
-// against the manifest, and the log was parsed in full when the run was added.
+// readRunMeta verifies every file of a stored run against its manifest, the log by hashing it
+// as it streams past without decoding it (it was parsed in full when the run was added), and
+// returns the run's meta and the manifest's SHA-256.
 func (t *tree) readRunMeta(suite, key, id string) (*result.Meta, string, error) {
-	dir, data, msum, err := t.loadRun(suite, key, id)
+	r, err := t.openRun(suite, key, id)
 	if err != nil {
 		return nil, "", err
 	}
-	m, err := result.ParseMeta(filepath.Join(dir, result.MetaFile), data[result.MetaFile])
-	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrIntegrity, err)
-	}
-	if err := checkBelongs(dir, m, suite, key); err != nil {
+	defer r.Close()
+	if err := r.Verify(); err != nil {
 		return nil, "", err
 	}
-	return m, msum, nil
+	return r.Meta, r.ManifestSHA256, nil
+}
+
+// checkRun verifies a stored run as a reader would use it: every file against the manifest and
+// the log parsed, streamed, against meta.json's counts.
+func (t *tree) checkRun(suite, key, id string) error {
+	r, err := t.openRun(suite, key, id)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var c result.LogCounter
+	err = r.Scan(func(log io.Reader) error {
+		_, err := result.ScanLogBuckets(r.path, log, func(iv result.IntervalBuckets) error { c.Add(iv); return nil })
+		return err
+	})
+	if err == nil {
+		err = c.Check(r.Dir, r.Meta)
+	}
+	if err != nil && !errors.Is(err, ErrIntegrity) {
+		err = fmt.Errorf("%w: %w", ErrIntegrity, err)
+	}
+	return err
 }
 
 func checkBelongs(dir string, m *result.Meta, suite, key string) error {
@@ -321,32 +285,6 @@ func checkBelongs(dir string, m *result.Meta, suite, key string) error {
 		return fmt.Errorf("%w: run %s: meta.json says suite %s key %s but the run is stored under %s/%s", ErrIntegrity, dir, m.Suite, m.Env.Key(), suite, key)
 	}
 	return nil
-}
-
-// parseResult parses the bytes of a result's files the way result.Read parses a folder, so
-// what was verified is exactly what is parsed.
-func parseResult(dir string, data map[string][]byte) (*result.Result, error) {
-	mb, ok := data[result.MetaFile]
-	if !ok {
-		return nil, fmt.Errorf("result %s: no %s", dir, result.MetaFile)
-	}
-	lb, ok := data[result.LatencyFile]
-	if !ok {
-		return nil, fmt.Errorf("result %s: no %s", dir, result.LatencyFile)
-	}
-	m, err := result.ParseMeta(filepath.Join(dir, result.MetaFile), mb)
-	if err != nil {
-		return nil, err
-	}
-	log, err := result.ParseLog(filepath.Join(dir, result.LatencyFile), bytes.NewReader(lb))
-	if err != nil {
-		return nil, err
-	}
-	r := &result.Result{Dir: dir, Meta: m, Log: log}
-	if n := r.Merged().TotalCount(); n != m.Counts.Samples {
-		return nil, fmt.Errorf("result %s: %s holds %d samples but %s says %d", dir, result.LatencyFile, n, result.MetaFile, m.Counts.Samples)
-	}
-	return r, nil
 }
 
 // runInfo reads a run's manifest and verified meta.json (not its log: listing stays cheap).
@@ -424,25 +362,24 @@ func RunID(m *result.Meta, metaBytes []byte) string {
 }
 
 // add copies a result folder into the store. The copy is built in a hidden folder and renamed
-// into place, so a reader sees the whole run or none of it.
+// into place, so a reader sees the whole run or none of it. The log is streamed twice, never
+// held: once parsed and checked against meta.json, once copied, each time hashed (a log that
+// changes in between is refused).
 func (t *tree) add(src string) (RunInfo, error) {
-	data := map[string][]byte{}
-	for _, name := range storedFiles {
-		b, err := readResultFile(filepath.Join(src, name))
-		if errors.Is(err, fs.ErrNotExist) && name == result.TelemetryFile {
-			continue
-		}
-		if err != nil {
-			return RunInfo{}, fmt.Errorf("result %s: %w", src, err)
-		}
-		data[name] = b
+	mb, err := readResultFile(filepath.Join(src, result.MetaFile))
+	if err != nil {
+		return RunInfo{}, fmt.Errorf("result %s: %w", src, err)
 	}
-	r, err := parseResult(src, data)
+	m, err := result.ParseMeta(filepath.Join(src, result.MetaFile), mb)
 	if err != nil {
 		return RunInfo{}, err
 	}
-	suite, key := r.Meta.Suite, r.Meta.Env.Key()
-	id := RunID(r.Meta, data[result.MetaFile])
+	logSum, err := checkSourceLog(src, m)
+	if err != nil {
+		return RunInfo{}, err
+	}
+	suite, key := m.Suite, m.Env.Key()
+	id := RunID(m, mb)
 	dir, err := t.runDir(suite, key, id)
 	if err != nil {
 		return RunInfo{}, fmt.Errorf("result %s: %w", src, err)
@@ -472,18 +409,27 @@ func (t *tree) add(src string) (RunInfo, error) {
 	defer os.RemoveAll(tmp) // after a successful rename there is nothing left to remove
 	man := Manifest{Version: StoreVersion, Suite: suite, Key: key, Run: id}
 	for _, name := range storedFiles {
-		b, ok := data[name]
-		if !ok {
+		var e FileEntry
+		if name == result.MetaFile {
+			e = FileEntry{Name: name, Size: int64(len(mb)), SHA256: sha256Hex(mb)}
+			err = writeSynced(filepath.Join(tmp, name), mb)
+		} else {
+			e, err = copySynced(filepath.Join(src, name), filepath.Join(tmp, name))
+		}
+		if errors.Is(err, fs.ErrNotExist) && name == result.TelemetryFile {
 			continue
 		}
-		if err := writeSynced(filepath.Join(tmp, name), b); err != nil {
-			return RunInfo{}, err
+		if err != nil {
+			return RunInfo{}, fmt.Errorf("result %s: %w", src, err)
 		}
-		man.Files = append(man.Files, FileEntry{Name: name, Size: int64(len(b)), SHA256: sha256Hex(b)})
+		if name == result.LatencyFile && e.SHA256 != logSum {
+			return RunInfo{}, fmt.Errorf("result %s: %s changed while it was being stored", src, result.LatencyFile)
+		}
+		man.Files = append(man.Files, e)
 	}
 	sort.Slice(man.Files, func(i, j int) bool { return man.Files[i].Name < man.Files[j].Name })
-	mb, _ := encodeJSON(man)
-	if err := writeSynced(filepath.Join(tmp, ManifestFile), mb); err != nil {
+	manb, _ := encodeJSON(man)
+	if err := writeSynced(filepath.Join(tmp, ManifestFile), manb); err != nil {
 		return RunInfo{}, err
 	}
 	if err := result.SyncDir(tmp); err != nil {
@@ -496,6 +442,52 @@ func (t *tree) add(src string) (RunInfo, error) {
 		return RunInfo{}, err
 	}
 	return t.runInfo(suite, key, id, ptr)
+}
+
+// checkSourceLog streams the log of a result being added through its parser, checks it
+// against meta.json's counts as result.Read does, and returns its SHA-256.
+func checkSourceLog(src string, m *result.Meta) (string, error) {
+	p := filepath.Join(src, result.LatencyFile)
+	f, err := result.OpenRegular(p)
+	if err != nil {
+		return "", fmt.Errorf("result %s: %w", src, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	var c result.LogCounter
+	if _, err := result.ScanLogBuckets(p, io.TeeReader(f, h), func(iv result.IntervalBuckets) error { c.Add(iv); return nil }); err != nil {
+		return "", fmt.Errorf("result %s: %w", src, err)
+	}
+	if err := c.Check(src, m); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// copySynced copies the regular file src to a new file dst, fsyncs it and returns its manifest
+// entry.
+func copySynced(src, dst string) (FileEntry, error) {
+	in, err := result.OpenRegular(src)
+	if err != nil {
+		return FileEntry{}, err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return FileEntry{}, err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(out, h), in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return FileEntry{}, err
+	}
+	return FileEntry{Name: filepath.Base(src), Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 func writeSynced(p string, b []byte) error {
@@ -541,25 +533,6 @@ func (t *tree) pointer(suite, key string) (*Pointer, error) {
 		return nil, fmt.Errorf("%w: %s names %s/%s", ErrIntegrity, p, ptr.Suite, ptr.Key)
 	}
 	return ptr, nil
-}
-
-// baseline reads the baseline run and checks that its manifest is the one promoted.
-func (t *tree) baseline(suite, key string) (*result.Result, error) {
-	ptr, err := t.pointer(suite, key)
-	if err != nil {
-		return nil, err
-	}
-	r, msum, err := t.readRun(suite, key, ptr.Run)
-	if errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("%w: baseline of %s/%s is run %s, which is not in the store", ErrIntegrity, suite, key, ptr.Run)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("baseline of %s/%s: %w", suite, key, err)
-	}
-	if msum != ptr.ManifestSHA256 {
-		return nil, fmt.Errorf("%w: baseline of %s/%s: run %s's manifest changed since it was promoted (sha256 %s, promoted %s)", ErrIntegrity, suite, key, ptr.Run, msum, ptr.ManifestSHA256)
-	}
-	return r, nil
 }
 
 // promote writes the new baseline record atomically, then appends the promotion to the
@@ -785,12 +758,15 @@ func (t *tree) verify() error {
 				errs = append(errs, err)
 			}
 			for _, id := range ids {
-				if _, _, err := t.readRun(s, k, id); err != nil {
+				if err := t.checkRun(s, k, id); err != nil {
 					errs = append(errs, err)
 				}
 			}
-			_, berr := t.baseline(s, k)
-			if berr != nil && !errors.Is(berr, ErrNoBaseline) {
+			// The runs were checked in full above: opening the baseline checks its record.
+			br, berr := t.openBaseline(s, k)
+			if berr == nil {
+				br.Close()
+			} else if !errors.Is(berr, ErrNoBaseline) {
 				errs = append(errs, berr)
 			}
 			h, err := t.history(s, k)

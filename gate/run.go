@@ -3,11 +3,13 @@ package gate
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sync"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate/stats"
 )
@@ -87,7 +89,7 @@ func NewRun(r *result.Result) (*Run, error) {
 // 48-hour nightly log, gigabytes as dense histograms, fits in tens of megabytes. Each line is
 // decoded by result.ScanLogBuckets into reused sparse buckets that go straight into the
 // Sample, so no histogram is built per interval (under a second for a 48-hour log). Like
-// result.Read it checks the log against meta.json's count.
+// result.Read it checks the log against meta.json's counts.
 func LoadRun(dir string) (*Run, error) {
 	m, err := result.ReadMeta(dir)
 	if err != nil {
@@ -99,23 +101,49 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
 	}
 	defer f.Close()
+	return LoadRunFrom(dir, m, f)
+}
+
+// LoadRunFrom is LoadRun for a result whose meta.json is read already and whose latency.hlog
+// is streamed from log (a stored run, read as its bytes are hashed): dir names the result.
+func LoadRunFrom(dir string, m *result.Meta, log io.Reader) (*Run, error) {
 	run := &Run{Dir: dir, Meta: m, Sample: &stats.Sample{}}
-	// An interval writes one line per class: whole intervals are the distinct start times.
-	starts := map[time.Time]bool{}
-	add := func(iv result.IntervalBuckets) error {
-		starts[iv.Start] = true
-		return run.AddBuckets(iv)
-	}
-	if _, err := result.ScanLogBuckets(path, f, add); err != nil {
-		return nil, fmt.Errorf("result %s: %w", dir, err)
-	}
-	if n := run.Sample.Count(); n != m.Counts.Samples {
-		return nil, fmt.Errorf("result %s: %s holds %d samples but %s says %d", dir, result.LatencyFile, n, result.MetaFile, m.Counts.Samples)
-	}
-	if n := len(starts); n != m.Counts.Intervals {
-		return nil, fmt.Errorf("result %s: %s holds %d intervals but %s says %d", dir, result.LatencyFile, n, result.MetaFile, m.Counts.Intervals)
+	if err := run.AddLog(dir, m, log); err != nil {
+		return nil, err
 	}
 	return run, nil
+}
+
+// LoadStored streams a run of a store (baseline.Store.OpenRun, OpenBaseline) into a Run as
+// LoadRunFrom does, decoding its log as the store hashes it: the Run is returned only once the
+// log matched the store's manifest, and a mismatch is the error (wrapping baseline.ErrIntegrity)
+// whatever the decoder made of the bytes. The caller still closes r.
+func LoadStored(r *baseline.RunReader) (*Run, error) {
+	var run *Run
+	err := r.Scan(func(log io.Reader) (err error) {
+		run, err = LoadRunFrom(r.Dir, r.Meta, log)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// AddLog appends, after the run's intervals, those of the latency.hlog streamed from log of the
+// result in dir whose meta.json is m, and checks the log against m's counts as LoadRun does: a
+// pooled baseline is its runs' logs read one after another into one Run. On an error the run
+// may hold part of the log.
+func (r *Run) AddLog(dir string, m *result.Meta, log io.Reader) error {
+	var c result.LogCounter
+	add := func(iv result.IntervalBuckets) error {
+		c.Add(iv)
+		return r.AddBuckets(iv)
+	}
+	if _, err := result.ScanLogBuckets(filepath.Join(dir, result.LatencyFile), log, add); err != nil {
+		return fmt.Errorf("result %s: %w", dir, err)
+	}
+	return c.Check(dir, m)
 }
 
 // LoadPair loads the two sides of a comparison in parallel: decoding a log is most of the work.

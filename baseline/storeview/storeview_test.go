@@ -80,10 +80,11 @@ func TestWriteRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"", "latest"} {
-		r, ptr, err := baseline.ReadRun(st, "vision-int8", key, id)
+		r, ptr, err := baseline.OpenRunRef(st, "vision-int8", key, id)
 		if err != nil {
 			t.Fatal(err)
 		}
+		r.Close()
 		name := map[string]string{"": "baseline", "latest": "unhealthy_pr"}[id]
 		run := filepath.Base(r.Dir)
 		t.Run(name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/baseline/storeview"
+	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/changepoint"
 	"github.com/tailgate-ci/tailgate/gate/history"
 	"github.com/tailgate-ci/tailgate/runner/ci"
@@ -125,17 +126,18 @@ func gitTokenHost(e *env) string {
 	return baseline.DefaultGitTokenHost
 }
 
-// storeBaseline looks up the stored baseline for a candidate's suite and environment key, with
-// the run-to-run SD the key's nightly history shows (runner/ci.BetweenRun; none without
-// history). When there is no baseline it returns an exit-3 (incomparable) error naming the
-// nearest baseline of the suite and the pinned fields that differ.
-func storeBaseline(e *env, storeFlag string, cand *result.Meta) (*result.Result, map[string]float64, error) {
+// openStoreBaseline opens, for streaming, the stored baseline for a candidate's suite and
+// environment key, with the run-to-run SD the key's nightly history shows (runner/ci.BetweenRun;
+// none without history). When there is no baseline it returns an exit-3 (incomparable) error
+// naming the nearest baseline of the suite and the pinned fields that differ. The caller closes
+// the run.
+func openStoreBaseline(e *env, storeFlag string, cand *result.Meta) (*baseline.RunReader, map[string]float64, error) {
 	st, err := openStore(e, storeFlag)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer st.Close()
-	r, err := baseline.BaselineFor(st, cand.Suite, cand.Env)
+	defer st.Close() // the run keeps its files open
+	r, err := baseline.OpenBaselineFor(st, cand.Suite, cand.Env)
 	if errors.Is(err, baseline.ErrNoBaseline) {
 		return nil, nil, withCode(exitIncomparable, err)
 	}
@@ -147,6 +149,37 @@ func storeBaseline(e *env, storeFlag string, cand *result.Meta) (*result.Result,
 		fmt.Fprintf(e.stderr, "warning: no between-run variance from the history: %v\n", err)
 	}
 	return r, between, nil
+}
+
+// storeBaselineRun streams the stored baseline for a candidate into a gate.Run (openStoreBaseline):
+// its log is decoded as it is hashed, and the run is returned only once the hash matched.
+func storeBaselineRun(e *env, storeFlag string, cand *result.Meta) (*gate.Run, map[string]float64, error) {
+	r, between, err := openStoreBaseline(e, storeFlag, cand)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	run, err := gate.LoadStored(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("baseline: %w", err)
+	}
+	return run, between, nil
+}
+
+// storeBaseline reads the stored baseline for a candidate whole, every interval histogram in
+// memory (openStoreBaseline, then RunReader.Result): only for a reader that needs the intervals
+// themselves and cannot stream them.
+func storeBaseline(e *env, storeFlag string, cand *result.Meta) (*result.Result, map[string]float64, error) {
+	r, between, err := openStoreBaseline(e, storeFlag, cand)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	res, err := r.Result()
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, between, nil
 }
 
 // openSuite opens the store and resolves the suite's environment key.
@@ -236,11 +269,17 @@ func baselineShow(e *env, args []string) error {
 	if len(rest) == 2 {
 		id = rest[1]
 	}
-	r, ptr, err := baseline.ReadRun(st, suite, key, id)
+	// Only meta.json is decoded; the log is verified against the manifest by hashing it as it
+	// streams past.
+	r, ptr, err := baseline.OpenRunRef(st, suite, key, id)
 	if err != nil {
 		return err
 	}
-	if id = filepath.Base(r.Dir); *format == "json" {
+	defer r.Close()
+	if err := r.Verify(); err != nil {
+		return err
+	}
+	if id = r.ID; *format == "json" {
 		return storeview.WriteRunJSON(e.stdout, key, id, ptr, r.Meta)
 	}
 	return storeview.WriteRun(e.stdout, suite, key, id, ptr, r.Meta)

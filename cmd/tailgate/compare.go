@@ -112,7 +112,8 @@ func compareCmd(e *env, args []string) error {
 
 // compareDirs reads the results and gates them; without baseDir the baseline comes from
 // --store, or there is none and only absolute rules apply. Results are streamed (a 48-hour log
-// stays in tens of megabytes), pwcet rules included: the run keeps its block maxima as it reads.
+// stays in tens of megabytes), the stored baseline too (verified as it is read), pwcet rules
+// included: the run keeps its block maxima as it reads.
 func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.InconclusivePolicy) (*gate.Report, error) {
 	candMeta, err := result.ReadMeta(candDir)
 	if err != nil {
@@ -138,14 +139,9 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 	}
 	o := gateOptions(policy, isDefault, f.ignorePins)
 	if baseDir == "" && f.store != "" {
-		stored, between, err := storeBaseline(e, f.store, cand.Meta)
-		if err != nil {
+		if base, o.BetweenRun, err = storeBaselineRun(e, f.store, cand.Meta); err != nil {
 			return nil, err
 		}
-		if base, err = gate.NewRun(stored); err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
-		}
-		o.BetweenRun = between
 	}
 	return gate.Compare(base, cand, rules, o)
 }

@@ -154,7 +154,7 @@ func (p *Pipeline) Prune(keep *int) (removed []string, kept int, err error) {
 
 // confirm measures a nightly regression again before it fails the night: a one-off (a cron job,
 // a thermal event the telemetry missed) should not page anyone.
-func (p *Pipeline) confirm(ctx context.Context, name string, base *result.Result, rep *gate.Report, out *Outcome) (*gate.Report, error) {
+func (p *Pipeline) confirm(ctx context.Context, name string, base *gate.Run, rep *gate.Report, out *Outcome) (*gate.Report, error) {
 	for i := 1; i <= p.Confirm; i++ {
 		again, err := p.measure(ctx, name, RunDir(p.Work, name, p.Profile, p.Git.Commit, i))
 		if err != nil {
@@ -253,40 +253,44 @@ func (p *Pipeline) inHistory(m *result.Meta, id string) bool {
 	return false
 }
 
-// baseline reads the stored baseline of the candidate's suite and environment; none is not an
-// error (the comparison says incomparable, and a default-branch run bootstraps it).
-func (p *Pipeline) baseline(m *result.Meta) (*result.Result, string, error) {
-	key := m.Env.Key()
-	r, err := p.Store.Baseline(m.Suite, key)
+// baseline streams the stored baseline of the candidate's suite and environment into a gate.Run
+// (pooled per ci.baseline_runs), its log verified against the store's manifest as it is read;
+// none is not an error (the comparison says incomparable, and a default-branch run bootstraps
+// it).
+func (p *Pipeline) baseline(m *result.Meta) (*gate.Run, string, error) {
+	r, err := p.Store.OpenBaseline(m.Suite, m.Env.Key())
 	if errors.Is(err, baseline.ErrNoBaseline) {
 		return nil, "", nil
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	ptr, err := p.Store.Pointer(m.Suite, key)
+	defer r.Close()
+	run, err := gate.LoadStored(r)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("baseline: %w", err)
 	}
 	if n := p.Config.CI.BaselineRuns; n > 1 {
-		r = p.pool(r, ptr.Run, n)
+		if err := p.pool(run, r.ID, n); err != nil {
+			return nil, "", fmt.Errorf("pooled baseline: %w", err)
+		}
 	}
-	return r, ptr.Run, nil
+	return run, r.ID, nil
 }
 
 // pool appends to the baseline run base (stored as id) the newest nights of its suite and
-// environment before it that passed or bootstrapped, up to n runs in all, as one result whose
-// intervals follow run after run. Runs the store no longer holds (pruned) are skipped.
-func (p *Pipeline) pool(base *result.Result, id string, n int) *result.Result {
+// environment before it that passed or bootstrapped, up to n runs in all, streamed one after
+// another into base, whose meta then counts them all. Runs the store no longer holds (pruned)
+// and unhealthy ones are skipped; a pooled run that fails its integrity check fails the
+// comparison (part of it may be in base already).
+func (p *Pipeline) pool(base *gate.Run, id string, n int) error {
 	m := base.Meta
 	h, err := p.Store.History(m.Suite, m.Env.Key())
 	if err != nil {
-		return base
+		return nil
 	}
-	pooled := *base
 	meta := *m
-	pooled.Meta = &meta
-	pooled.Log = &result.Log{Start: base.Log.Start, Intervals: slices.Clone(base.Log.Intervals)}
+	base.Meta = &meta
 	runs := []string{id}
 	nights := h.Nightly()
 	for i := len(nights) - 1; i >= 0 && len(runs) < n; i-- {
@@ -294,22 +298,31 @@ func (p *Pipeline) pool(base *result.Result, id string, n int) *result.Result {
 		if e.Run == "" || slices.Contains(runs, e.Run) || (e.Verdict != string(gate.VerdictPass) && e.Verdict != "bootstrap") {
 			continue
 		}
-		r, err := p.Store.Run(m.Suite, e.Key, e.Run)
-		if err != nil || !r.Meta.Health.Healthy {
+		r, err := p.Store.OpenRun(m.Suite, e.Key, e.Run)
+		if errors.Is(err, baseline.ErrNotFound) {
 			continue
 		}
-		pooled.Log.Intervals = append(pooled.Log.Intervals, r.Log.Intervals...)
-		meta.Counts.Samples += r.Meta.Counts.Samples
-		meta.Counts.Intervals += r.Meta.Counts.Intervals
-		runs = append(runs, e.Run)
+		if err != nil {
+			return err
+		}
+		if r.Meta.Health.Healthy {
+			err = r.Scan(func(log io.Reader) error { return base.AddLog(r.Dir, r.Meta, log) })
+			meta.Counts.Samples += r.Meta.Counts.Samples
+			meta.Counts.Intervals += r.Meta.Counts.Intervals
+			runs = append(runs, e.Run)
+		}
+		r.Close()
+		if err != nil {
+			return err
+		}
 	}
 	if len(runs) > 1 {
 		p.logf(m.Suite, "baseline pooled from %d runs: %s", len(runs), strings.Join(runs, ", "))
 	}
-	return &pooled
+	return nil
 }
 
-func (p *Pipeline) compare(name string, base, cand *result.Result) (*gate.Report, error) {
+func (p *Pipeline) compare(name string, base, cand *gate.Run) (*gate.Report, error) {
 	s, err := p.Config.Suite(name)
 	if err != nil {
 		return nil, err
@@ -328,12 +341,12 @@ func (p *Pipeline) compare(name string, base, cand *result.Result) (*gate.Report
 			p.logf(name, "no between-run variance from the history: %v", err)
 		}
 	}
-	return gate.CompareResults(base, cand, rules, o)
+	return gate.Compare(base, cand, rules, o)
 }
 
 // measure measures suite name into dir, resuming a killed run of the same commit, profile and
-// configuration, or reuses a finished one.
-func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Result, error) {
+// configuration, or reuses a finished one, and streams the result into a gate.Run.
+func (p *Pipeline) measure(ctx context.Context, name, dir string) (*gate.Run, error) {
 	var rec *Recovered
 	state, err := ReadState(dir)
 	switch {
@@ -354,7 +367,7 @@ func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Resul
 		} else if state.State == StateMeasured && p.Job != "" && state.Job == p.Job {
 			p.logf(name, "%s: already measured by this job; reusing it", dir)
 			p.used = append(p.used, dir)
-			return result.Read(dir)
+			return gate.LoadRun(dir)
 		} else if state.State == StateMeasured {
 			// A later job must not compare the same measurement again (a nightly on an
 			// unchanged commit would compare the baseline with itself and pass).
@@ -407,7 +420,7 @@ func (p *Pipeline) measure(ctx context.Context, name, dir string) (*result.Resul
 	if err := WriteState(dir, state); err != nil {
 		return nil, err
 	}
-	r, err := result.Read(dir)
+	r, err := gate.LoadRun(dir)
 	if err != nil {
 		return nil, err
 	}
