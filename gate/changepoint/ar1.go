@@ -9,20 +9,24 @@ import (
 
 // The default test: nightly quantiles are autocorrelated (the board drifts, a cache warms over
 // days), so nights are not exchangeable and a permutation test of the raw series flags the
-// drift. Each segment is modelled as its level (or level and step, or level and slope) plus
-// AR(1) noise and fitted by conditional least squares, the AR(1) coefficient φ profiled for
-// every candidate: ordinary least squares for the mean model, φ from the lag-1 regression of
-// its residuals, then generalised least squares of z[t] − φ·z[t−1] on the prewhitened
-// regressors. The step is placed where the residual sum of squares (the innovations') is
-// least, which is the conditional maximum-likelihood split. Its statistic is the likelihood
-// ratio against no step, and its p-value comes from a parametric bootstrap: AR(1) series
-// under the no-step fit's φ (bias-corrected), driven by its resampled innovations, each
-// refitted from scratch, so the p-value carries the uncertainty of estimating φ from a few
-// dozen nights and any heavy tail of the innovations.
+// drift. Each segment is modelled as its level (or level and step, level and excursion, or
+// level and slope) plus AR(1) noise and fitted by conditional least squares, the AR(1)
+// coefficient φ profiled for every candidate: ordinary least squares for the mean model, φ
+// from the lag-1 regression of its residuals, then generalised least squares of
+// z[t] − φ·z[t−1] on the prewhitened regressors. The step is placed where the residual sum of
+// squares (the innovations') is least, which is the conditional maximum-likelihood split; the
+// excursion (a step and its revert, a regression that was fixed a few nights later) where the
+// least-squares fit of its two levels is best. The statistics are the likelihood ratios of the
+// step and of the excursion against no change, combined by min-p, and the p-value comes from a
+// parametric bootstrap: AR(1) series under a bias-corrected φ, driven by the better fit's
+// resampled innovations, each refitted from scratch, so the p-value carries the uncertainty
+// of estimating φ from a few dozen nights and any heavy tail of the innovations.
 //
-// A steady climb is also fitted well by a few steps: when a straight line with AR(1) noise
-// explains the whole series better than its steps (by BIC), Detect reports no steps, and
-// Trends tests for the slope, reported as creep rather than a step.
+// A steady climb is also fitted well by a few steps: after binary segmentation, a stretch of
+// consecutive segments that a line with AR(1) noise (over the stretch, or from a night part
+// way) explains better than its steps (by BIC) loses the change points inside it, and Trends
+// tests it for the slope, reported as creep rather than steps. The choice is made stretch by
+// stretch: a creep at the end of the history leaves the steps before it alone.
 
 // model is the mean of a segment: its level, a step at a night, an excursion (a step and its
 // revert), or a straight line (from a night on: a hinge).
@@ -324,46 +328,25 @@ type segmentTest struct {
 	p   float64
 }
 
-// changeScan returns the segment's best change: its best step, or its best excursion (a step
-// and its revert) when that explains the segment better by BIC (an excursion has one night more
-// to fit); its fit and its two likelihood ratios against no change. d.m is modelLevel when the
-// segment is too short to split.
+// testSegment tests the segment z[a:b] of the series z, split at cps, for a change: a step
+// first, and when the step test is not significant, an excursion (a step and its revert). A
+// single step fits an excursion badly: it leaves the return as one huge innovation or reads it
+// as persistence, and so a clear excursion of a week in a few weeks of nights went unreported.
+// The change reported for an excursion is the one of its two nights that alone fits better;
+// the next round tests the other within its piece.
 //
-// The two ratios of the chosen model are the test's statistics, not the ratios of both models:
-// with 399 replicates, a min-p over four statistics would put the least p-value it can give
-// next to DefaultAlpha.
-func changeScan(z []float64, minSize int) (d design, f arFit, lr [2]float64) {
-	tau, lr, f := stepScan(z, minSize)
-	if tau == 0 {
-		return levelOnly, f, lr
-	}
-	d = stepAt(tau)
-	if c1, c2, lrE, e := excursionScan(z, minSize); c1 > 0 && bic(len(z), e.rss, 5) < bic(len(z), f.rss, 4) {
-		return excursion(c1, c2), e, lrE
-	}
-	return d, f, lr
-}
-
-// testSegment tests the segment z[a:b] of the series z, split at cps, for a change: a step, or
-// an excursion (a step and its revert), whichever fits better. A single step fits an excursion
-// badly: it leaves the return as one huge innovation or reads it as persistence, and so a clear
-// excursion of a week in a few weeks of nights went unreported. The change reported for an
-// excursion is the one of its two nights that alone fits better; the next round tests the other
-// within its piece.
+// The two tests are made one after the other, each with its own two statistics, not as one
+// min-p over four: that cost the step test power (a +8 % step at φ = 0.8 was found in 91.5 %
+// of histories rather than 94.5 %), for the price of a segment's false alarms bounded by 2α
+// rather than α.
 func testSegment(rng *rand.Rand, z []float64, a, b int, cps []int, opt Options) segmentTest {
 	seg := z[a:b]
 	L := len(seg)
-	d, alt, lr := changeScan(seg, opt.MinSize)
-	if d.m == modelLevel {
+	tau, lr, step := stepScan(seg, opt.MinSize)
+	if tau == 0 {
 		return segmentTest{p: 1}
 	}
-	tau := d.c1
-	if d.m == modelExcursion {
-		if fitAR(seg, stepAt(d.c2)).rss < fitAR(seg, stepAt(d.c1)).rss {
-			tau = d.c2
-		}
-	}
-	// The surrogates' φ is the whole series', about all its levels with this change added: a
+	// The surrogates' φ is the whole series', about all its levels with this step added: a
 	// segment of a few dozen nights alone would understate it, and make the test of a piece
 	// after the first split anti-conservative.
 	//
@@ -374,26 +357,31 @@ func testSegment(rng *rand.Rand, z []float64, a, b int, cps []int, opt Options) 
 	if p1, p2 := bestPair(seg, opt.MinSize); p1 > 0 {
 		phi = math.Min(phi, pooledPhi(z, withSplit(withSplit(cps, a+p1), a+p2)))
 	}
-	if d.m == modelExcursion {
-		phi = math.Min(phi, pooledPhi(z, withSplit(withSplit(cps, a+d.c1), a+d.c2)))
-	}
-	_, lrS, _ := stepScan(seg, opt.MinSize)
-	observed := lrS[:]
-	hasExc := L >= 3*opt.MinSize
-	if hasExc {
-		_, _, lrE, _ := excursionScan(seg, opt.MinSize)
-		observed = append(observed, lrE[:]...)
-	}
-	p := bootstrapP(rng, L, innovations(seg, d, alt), phi, opt.Permutations, observed, func(u []float64) []float64 {
+	p := bootstrapP(rng, L, innovations(seg, stepAt(tau), step), phi, opt.Permutations, lr[:], func(u []float64) []float64 {
 		_, l, _ := stepScan(u, opt.MinSize)
-		out := l[:]
-		if hasExc {
-			_, _, le, _ := excursionScan(u, opt.MinSize)
-			out = append(out, le[:]...)
-		}
-		return out
+		return l[:]
 	})
-	return segmentTest{tau: tau, lr: lr[0], p: p}
+	st := segmentTest{tau: tau, lr: lr[0], p: p}
+	if p <= opt.Alpha {
+		return st
+	}
+	c1, c2, lrE, exc := excursionScan(seg, opt.MinSize)
+	if c1 == 0 {
+		return st
+	}
+	phi = math.Min(phi, pooledPhi(z, withSplit(withSplit(cps, a+c1), a+c2)))
+	pe := bootstrapP(rng, L, innovations(seg, excursion(c1, c2), exc), phi, opt.Permutations, lrE[:], func(u []float64) []float64 {
+		_, _, l, _ := excursionScan(u, opt.MinSize)
+		return l[:]
+	})
+	if pe > opt.Alpha {
+		return st
+	}
+	tau = c1
+	if fitAR(seg, stepAt(c2)).rss < fitAR(seg, stepAt(c1)).rss {
+		tau = c2
+	}
+	return segmentTest{tau: tau, lr: lrE[0], p: pe}
 }
 
 // detectAR is binary segmentation with the AR(1) test: split the segment with the most
