@@ -1,6 +1,7 @@
 package changepoint
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -8,10 +9,16 @@ import (
 
 // nights generates a 60-night series: a level of 10 ms with 1 % noise, shaped by f(night).
 func nights(seed uint64, n int, f func(i int) float64) []float64 {
-	rng := rand.New(rand.NewPCG(seed, 1))
+	return noisyNights(seed, 1, n, 0.01, f)
+}
+
+// noisyNights is n nights of 10 ms shaped by f(night) with sd·100 % Gaussian noise, drawn from
+// the stream (seed, stream).
+func noisyNights(seed, stream uint64, n int, sd float64, f func(i int) float64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, stream))
 	xs := make([]float64, n)
 	for i := range xs {
-		xs[i] = 10e6 * f(i) * (1 + 0.01*rng.NormFloat64())
+		xs[i] = 10e6 * f(i) * (1 + sd*rng.NormFloat64())
 	}
 	return xs
 }
@@ -94,18 +101,25 @@ func TestCreep(t *testing.T) {
 	}
 }
 
+// detectWithTrends is Detect and Trends of xs with the seed.
+func detectWithTrends(t *testing.T, xs []float64, seed uint64) ([]ChangePoint, []Trend) {
+	t.Helper()
+	cps, err := Detect(xs, Options{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trends, err := Trends(xs, cps, Options{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cps, trends
+}
+
 // TestTrendsStable: stable or stepped nights have no drift.
 func TestTrendsStable(t *testing.T) {
 	for seed := uint64(0); seed < 5; seed++ {
 		xs := nights(20+seed, 60, func(i int) float64 { return step(i, 30, 1.05) })
-		cps, err := Detect(xs, Options{Seed: seed})
-		if err != nil {
-			t.Fatal(err)
-		}
-		trends, err := Trends(xs, cps, Options{Seed: seed})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cps, trends := detectWithTrends(t, xs, seed)
 		if len(cps) != 1 || cps[0].Index != 30 || len(trends) != 0 {
 			t.Errorf("seed %d: steps %v, trends %v, want one step at 30 and no drift", seed, cps, trends)
 		}
@@ -191,6 +205,54 @@ func BenchmarkDetect365(b *testing.B) {
 	for b.Loop() {
 		if _, err := Detect(xs, Options{Seed: 1}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// excursion30 is +30 % over nights 10..15: a step up at night 10 and back at night 16.
+func excursion30(i int) float64 { return step(i, 10, 1.3) / step(i, 16, 1.3) }
+
+// TestSeasonDefects are the two defects the season test found in the default method: a creep
+// at the end of the history wiped out every change point, a clear earlier step included (the
+// whole series was judged a line), and the creep was not reported either; and a clear 6-night
+// +30 % excursion in 24 noisy nights was not found (a single step fits it badly).
+func TestSeasonDefects(t *testing.T) {
+	creepAfter40 := func(i int) float64 { return excursion30(i) * (1 + 0.01*float64(max(i-39, 0))) }
+	tests := []struct {
+		name  string
+		n     int
+		sd    float64
+		f     func(int) float64
+		creep bool // a creep from about night 40 to the end
+	}{
+		{"excursion then creep, 2% noise", 59, 0.02, creepAfter40, true},
+		{"excursion then creep, 1% noise", 59, 0.01, creepAfter40, true},
+		{"6-night excursion in 24 nights, 2% noise", 24, 0.02, excursion30, false},
+		{"6-night excursion in 24 nights, 3% noise", 24, 0.03, excursion30, false},
+		{"6-night excursion in 60 nights, 2% noise", 60, 0.02, excursion30, false},
+	}
+	for _, tc := range tests {
+		for seed := uint64(1); seed <= 4; seed++ {
+			t.Run(fmt.Sprintf("%s/seed %d", tc.name, seed), func(t *testing.T) {
+				xs := noisyNights(seed, 7, tc.n, tc.sd, tc.f)
+				cps, trends := detectWithTrends(t, xs, seed)
+				t.Logf("changes %v, trends %v", cps, trends)
+				if len(cps) != 2 || cps[0].Index < 9 || cps[0].Index > 11 || cps[1].Index < 15 || cps[1].Index > 17 {
+					t.Fatalf("changes %v, want the step up at night 10 and back at 16", cps)
+				}
+				if cps[0].Shift < 0.2 || cps[1].Shift > -0.15 {
+					t.Errorf("changes %v, want about +30%% and back", cps)
+				}
+				if !tc.creep {
+					if len(trends) != 0 {
+						t.Errorf("trends %v, want none", trends)
+					}
+					return
+				}
+				if len(trends) != 1 || trends[0].Start < 34 || trends[0].Start > 42 || trends[0].End != tc.n || trends[0].Shift < 0.12 {
+					t.Errorf("trends %v, want one creep from about night 40 to the end, about +19%%", trends)
+				}
+			})
 		}
 	}
 }

@@ -125,3 +125,46 @@ func TestStepsAndCreeps(t *testing.T) {
 		t.Errorf("shift = %v, want -0.19", got)
 	}
 }
+
+// TestSeasonExcursionThenCreep is the season test's history: +30 % over nights 10..15, then
+// +1 % a night from night 40 to the end. The creep used to wipe out the steps (the whole
+// history was judged a line) and was not reported either.
+func TestSeasonExcursionThenCreep(t *testing.T) {
+	level := func(i int) float64 {
+		v := 1.0
+		if i >= 10 && i < 16 {
+			v = 1.3
+		}
+		return v * (1 + 0.01*float64(max(i-39, 0)))
+	}
+	for seed := uint64(1); seed <= 3; seed++ {
+		nights := series(seed, 59, level)
+		opt := changepoint.Options{Seed: DefaultSeed}
+		changes, err := Changes(nights, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var at []int
+		for _, s := range Steps(changes) {
+			at = append(at, s.Night)
+			if len(s.Changes) != 3 {
+				t.Errorf("seed %d: night %d moved %+v, want every metric", seed, s.Night, s.Changes)
+			}
+		}
+		if !reflect.DeepEqual(at, []int{10, 16}) {
+			t.Errorf("seed %d: steps at nights %v, want [10 16]", seed, at)
+		}
+		creeps, err := Creeps(nights, changes, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(creeps) != 3 {
+			t.Fatalf("seed %d: creeps %+v, want one per metric", seed, creeps)
+		}
+		for _, c := range creeps {
+			if c.Moves != 0 || c.Faster || c.Start < 36 || c.Start > 42 || c.End != 58 || !(c.Shift() > 0.12 && c.Shift() < 0.26) {
+				t.Errorf("seed %d: creep %+v, want a drift from about night 40 to 58 of about +19%%", seed, c)
+			}
+		}
+	}
+}
