@@ -15,6 +15,7 @@ import (
 	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
+	"github.com/tailgate-ci/tailgate/gate/gatetest"
 	"github.com/tailgate-ci/tailgate/harness/progress"
 	"github.com/tailgate-ci/tailgate/runner/ci"
 	"github.com/tailgate-ci/tailgate/runner/config"
@@ -56,9 +57,10 @@ func (r rerunWith) Measure(ctx context.Context, suite, dir string, resume *measu
 }
 
 // TestPipelineConfirmNightly drives the nightly pipeline through the confirmation rerun of a
-// regression on the synthetic backend (1 ms baseline, 2 ms regression), a folder store and the
-// hardened Pi 5 fixture tree as telemetry root, so that health comes from fixed files and not
-// from this machine. The nights, in order, on main:
+// regression with seeded results (a 1 ms median, a 2 ms regression; `steady`): the verdicts are
+// the test's, not this shared machine's, whose load once made a 1 ms constant workload's
+// median wander by a quarter. The real measurer is exercised by the tests after it. The nights,
+// in order, on main:
 //
 //	bootstrap (1 ms) → pass (1 ms) → confirmed regression (2 ms, rerun 2 ms)
 //	→ unconfirmed regression (2 ms, rerun 1 ms) → confirm 0 → ci.confirm: 2
@@ -67,10 +69,6 @@ func (r rerunWith) Measure(ctx context.Context, suite, dir string, resume *measu
 // and after them the store's history lists every night with its verdict.
 func TestPipelineConfirmNightly(t *testing.T) {
 	tmp := t.TempDir()
-	root, err := filepath.Abs(filepath.Join("..", "..", "fixtures", "hosts", "pi5-rt"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	st, err := baseline.OpenDir(filepath.Join(tmp, "store"), baseline.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -98,17 +96,19 @@ func TestPipelineConfirmNightly(t *testing.T) {
 		}
 		return h.Nightly()
 	}
+	seed := uint64(0)
 	measurer := func(t *testing.T, yaml string, g result.Git) (*config.Config, ci.Measurer) {
 		t.Helper()
 		cfg, err := config.Parse(filepath.Join(tmp, "tailgate.yaml"), []byte(yaml))
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := ci.NewSuiteMeasurer(cfg, []string{"synth"}, measure.Request{Profile: "nightly"}, measure.Options{Root: root, Progress: progress.Quiet, Git: g})
-		if err != nil {
-			t.Fatal(err)
+		median := 1e6
+		if strings.Contains(yaml, "d=2ms") {
+			median = 2e6
 		}
-		return cfg, m
+		seed++
+		return cfg, steady{median: median, seed: seed * 1000, git: g}
 	}
 
 	cases := []struct {
@@ -160,7 +160,7 @@ func TestPipelineConfirmNightly(t *testing.T) {
 				// No between-run variance from the history: what is tested is the confirmation
 				// logic, and on this shared machine the nights' medians wander with its load.
 				Gate: gate.Options{Inconclusive: gate.InconclusiveFail, BetweenRun: map[string]float64{}},
-				Now: func() time.Time { return time.Date(2026, 12, 1+i, 3, 0, 0, 0, time.UTC) }}
+				Now:  func() time.Time { return time.Date(2026, 12, 1+i, 3, 0, 0, 0, time.UTC) }}
 			o := p.Run(context.Background(), "synth")
 			if o.Err != nil {
 				t.Fatalf("%v\n%s", o.Err, log.String())
@@ -203,6 +203,29 @@ func TestPipelineConfirmNightly(t *testing.T) {
 			t.Errorf("night %d: commit %s verdict %q, want %s %q (%s)", i+1, night.Commit, night.Verdict, commits[i], cases[i].verdict, cases[i].name)
 		}
 	}
+}
+
+// steady "measures" a seeded log-normal result around median, recorded as commit git; every
+// call is a new seed, as every run is new.
+type steady struct {
+	median float64
+	seed   uint64
+	git    result.Git
+}
+
+func (s steady) Measure(_ context.Context, suite, dir string, _ *measure.Resume) (*result.Meta, error) {
+	seed := s.seed
+	if _, n, ok := strings.Cut(filepath.Base(dir), "-confirm"); ok {
+		seed += uint64(len(n)) + uint64(n[0]) // a rerun is a new run
+	}
+	r := gatetest.Write(nopTB{}, dir, gatetest.Spec{Suite: suite, Intervals: 60, PerIv: 1000, Seed: seed,
+		Process: gatetest.Lognormal(s.median, 0.05)})
+	m := *r.Meta
+	m.Git = s.git
+	if err := result.WriteMeta(dir, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
 
 // TestSuiteMeasurerValidatesAllSuites: every suite's plan is resolved before anything runs, and
@@ -413,22 +436,18 @@ func TestPipelinePooledBaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ci.NewSuiteMeasurer(cfg, []string{"synth"}, measure.Request{Profile: "nightly"}, measure.Options{Progress: progress.Quiet, Git: g})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var last ci.Outcome
 	var log bytes.Buffer
 	for night := range 4 {
 		log.Reset()
-		p := &ci.Pipeline{Config: cfg, Profile: "nightly", Work: filepath.Join(tmp, "work"), Store: st, Measurer: m, Confirm: 0,
+		p := &ci.Pipeline{Config: cfg, Profile: "nightly", Work: filepath.Join(tmp, "work"), Store: st, Measurer: steady{median: 1e6, seed: uint64(night + 1), git: g}, Confirm: 0,
 			DefaultBranch: "main", Git: g, Job: fmt.Sprint(night), Gate: gate.Options{Inconclusive: gate.InconclusiveFail}, Log: &log}
 		if last = p.Run(context.Background(), "synth"); last.Err != nil || last.Report == nil {
 			t.Fatalf("night %d: %v\n%s", night, last.Err, log.String())
 		}
 	}
-	if b := last.Report.Baseline; b == nil || b.Samples != 3*1500 {
-		t.Errorf("baseline side %+v: want 3 runs of 1,500 samples pooled", b)
+	if b := last.Report.Baseline; b == nil || b.Samples != 3*60000 {
+		t.Errorf("baseline side %+v: want 3 runs of 60,000 samples pooled", b)
 	}
 	if !strings.Contains(log.String(), "baseline pooled from 3 runs") {
 		t.Errorf("the log does not say the baseline was pooled:\n%s", log.String())
