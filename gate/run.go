@@ -88,7 +88,12 @@ func NewRun(r *result.Result) (*Run, error) {
 // decoded by result.ScanLogBuckets into reused sparse buckets that go straight into the
 // Sample, so no histogram is built per interval (under a second for a 48-hour log). Like
 // result.Read it checks the log against meta.json's count.
-func LoadRun(dir string) (*Run, error) {
+func LoadRun(dir string) (*Run, error) { return LoadRunEach(dir, nil) }
+
+// LoadRunEach is LoadRun that also hands each log line, as it is read, to each (when not nil):
+// the place to compute per-interval figures of a long run without keeping its histograms. The
+// Buckets are reused once each returns; an error from each stops the read.
+func LoadRunEach(dir string, each func(result.IntervalBuckets) error) (*Run, error) {
 	m, err := result.ReadMeta(dir)
 	if err != nil {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
@@ -104,7 +109,10 @@ func LoadRun(dir string) (*Run, error) {
 	starts := map[time.Time]bool{}
 	add := func(iv result.IntervalBuckets) error {
 		starts[iv.Start] = true
-		return run.AddBuckets(iv)
+		if err := run.AddBuckets(iv); err != nil || each == nil {
+			return err
+		}
+		return each(iv)
 	}
 	if _, err := result.ScanLogBuckets(path, f, add); err != nil {
 		return nil, fmt.Errorf("result %s: %w", dir, err)

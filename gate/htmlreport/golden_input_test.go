@@ -6,21 +6,20 @@ import (
 	"github.com/tailgate-ci/tailgate/gate"
 )
 
-// goldenInput reads the results and compares them as `tailgate report` does.
+// goldenInput loads the results and compares them as `tailgate report` does.
 func goldenInput(t *testing.T, baseDir, candDir string, rules []gate.Rule) Input {
 	t.Helper()
-	base, cand, err := gate.ReadPair(baseDir, candDir)
+	base, cand, err := LoadPair(baseDir, candDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := gate.CompareResults(base, cand, rules, gate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := Input{Cand: cand, Report: rep, Decided: base != nil, Generator: "tailgate test"}
+	var baseRun *gate.Run
 	if base != nil {
-		in.Base = base
+		baseRun = base.Run
 	}
-	return in
+	rep, err := gate.Compare(baseRun, cand.Run, rules, gate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Input{Base: base, Cand: cand, Report: rep, Decided: base != nil, Generator: "tailgate test"}
 }
-

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,29 @@ func TestBuildGolden(t *testing.T) {
 			}
 			golden.Check(t, filepath.Join("testdata", tc.name+".golden.html"), []byte(strings.ReplaceAll(buf.String(), dir, "DIR")))
 		})
+	}
+}
+
+// TestFromResultSameAsLoad checks a result read into memory gives the timeline a streamed one
+// gives, slot for slot.
+func TestFromResultSameAsLoad(t *testing.T) {
+	dir := writeTaggedSlots(t, filepath.Join(t.TempDir(), "tagged"), 4, 50)
+	streamed, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := result.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := FromResult(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(streamed.Slots) != 50 || !slices.Equal(streamed.Slots, whole.Slots) || !slices.Equal(streamed.Temps, whole.Temps) {
+		t.Errorf("streamed %+v\nwhole %+v", streamed.Slots, whole.Slots)
+	}
+	if len(streamed.Temps) != 50 {
+		t.Errorf("%d temperatures, want 50", len(streamed.Temps))
 	}
 }

@@ -119,10 +119,7 @@ func BlocksOfRun(run *gate.Run, tag string) (Blocks, error) {
 		b.Count[i], b.MaxLow[i], b.Max[i] = s.n, s.low, s.top
 	}
 	// BlocksOf merges slots into result.NewHistogram()s, so their merge has that geometry.
-	b.Merged = result.NewHistogram()
-	for i := range run.Tags {
-		b.Merged.Merge(run.Tail(i))
-	}
+	b.Merged = run.Merged()
 	return b, nil
 }
 
