@@ -122,6 +122,8 @@ type reportInput struct {
 	notes   []string
 	// between is the run-to-run SD from the store's history, when the baseline came from it.
 	between map[string]float64
+	// wcet holds the pWCET analysis the comparison's pwcet rules made, for the page's figure.
+	wcet *wcet.Cache
 }
 
 // reportInputs validates the flags and arguments (all problems at once), reads the results and,
@@ -164,6 +166,9 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		}
 		o := gateOptions(gate.InconclusivePolicy(f.inconclusive), isDefault, f.ignorePins)
 		o.BetweenRun = in.between
+		// The pwcet rules and the page's pWCET figure share the candidate's analysis.
+		in.wcet = wcet.NewCache(wcet.Options{})
+		o.PWCET = in.wcet.GateFunc()
 		var base *gate.Run
 		if in.base != nil {
 			base = in.base.Run
@@ -247,7 +252,7 @@ func reportDirs(args []string, in *reportInput) (baseDir, candDir string, err er
 func reportPage(e *env, in *reportInput, f reportFlags) (*htmlreport.Page, []*plot.Figure, error) {
 	hin := htmlreport.Input{
 		Base: in.base, Cand: in.cand, Report: in.rep, Decided: in.decided, Notes: in.notes,
-		Title: f.title, Generator: "tailgate " + version,
+		Title: f.title, Generator: "tailgate " + version, WCET: in.wcet,
 	}
 	if !f.noWCET {
 		hin.WCETMethod = wcet.Method(f.wcetMethod)

@@ -31,6 +31,9 @@ type Input struct {
 	// WCETMethod is the tail model of the candidate's pWCET figure and tables; empty leaves the
 	// analysis out (it refits the tail a few hundred times).
 	WCETMethod wcet.Method
+	// WCET, when set and analysing with WCETMethod, gives the candidate's analysis (the one
+	// the comparison's pwcet rules used), so the tail is not fitted twice.
+	WCET *wcet.Cache
 	// Trend reads the nightly history of the candidate's suite and environment, oldest night
 	// first. Nil, or fewer than two nights, leaves the trend figure out; an error is a note.
 	Trend func() ([]history.Night, error)
@@ -130,7 +133,11 @@ func figures(in Input, page *Page) []*plot.Figure {
 		add(s.name+" timeline", fig, err)
 	}
 	if in.WCETMethod != "" {
-		fig, w, err := wcetFigure(in.Cand, in.WCETMethod)
+		cache := in.WCET
+		if cache == nil || cache.Method() != in.WCETMethod {
+			cache = wcet.NewCache(wcet.Options{Method: in.WCETMethod})
+		}
+		fig, w, err := wcetFigure(in.Cand, cache)
 		add("pWCET", fig, err)
 		if err == nil {
 			page.WCET = w
@@ -160,12 +167,8 @@ func timelineFigure(name string, r *Result) (*plot.Figure, error) {
 
 // wcetFigure analyses the candidate's tail (from the block maxima and merged tails its Run
 // kept) and draws its exceedance curve.
-func wcetFigure(r *Result, method wcet.Method) (*plot.Figure, *WCET, error) {
-	blocks, err := wcet.BlocksOfRun(r.Run, wcet.AllTags)
-	if err != nil {
-		return nil, nil, err
-	}
-	a, err := wcet.AnalyzeBlocks(blocks, wcet.Options{Method: method})
+func wcetFigure(r *Result, cache *wcet.Cache) (*plot.Figure, *WCET, error) {
+	blocks, a, err := cache.Analyze(r.Run)
 	if err != nil {
 		return nil, nil, err
 	}
