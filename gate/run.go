@@ -90,7 +90,12 @@ func NewRun(r *result.Result) (*Run, error) {
 // decoded by result.ScanLogBuckets into reused sparse buckets that go straight into the
 // Sample, so no histogram is built per interval (under a second for a 48-hour log). Like
 // result.Read it checks the log against meta.json's counts.
-func LoadRun(dir string) (*Run, error) {
+func LoadRun(dir string) (*Run, error) { return LoadRunEach(dir, nil) }
+
+// LoadRunEach is LoadRun that also hands each log line, as it is read, to each (when not nil):
+// the place to compute per-interval figures of a long run without keeping its histograms. The
+// Buckets are reused once each returns; an error from each stops the read.
+func LoadRunEach(dir string, each func(result.IntervalBuckets) error) (*Run, error) {
 	m, err := result.ReadMeta(dir)
 	if err != nil {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
@@ -101,14 +106,18 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
 	}
 	defer f.Close()
-	return LoadRunFrom(dir, m, f)
+	run := &Run{Dir: dir, Meta: m, Sample: &stats.Sample{}}
+	if err := run.addLog(dir, m, f, each); err != nil {
+		return nil, err
+	}
+	return run, nil
 }
 
 // LoadRunFrom is LoadRun for a result whose meta.json is read already and whose latency.hlog
 // is streamed from log (a stored run, read as its bytes are hashed): dir names the result.
 func LoadRunFrom(dir string, m *result.Meta, log io.Reader) (*Run, error) {
 	run := &Run{Dir: dir, Meta: m, Sample: &stats.Sample{}}
-	if err := run.AddLog(dir, m, log); err != nil {
+	if err := run.addLog(dir, m, log, nil); err != nil {
 		return nil, err
 	}
 	return run, nil
@@ -135,10 +144,18 @@ func LoadStored(r *baseline.RunReader) (*Run, error) {
 // pooled baseline is its runs' logs read one after another into one Run. On an error the run
 // may hold part of the log.
 func (r *Run) AddLog(dir string, m *result.Meta, log io.Reader) error {
+	return r.addLog(dir, m, log, nil)
+}
+
+// addLog is AddLog that also hands each line to each (when not nil), as LoadRunEach does.
+func (r *Run) addLog(dir string, m *result.Meta, log io.Reader, each func(result.IntervalBuckets) error) error {
 	var c result.LogCounter
 	add := func(iv result.IntervalBuckets) error {
 		c.Add(iv)
-		return r.AddBuckets(iv)
+		if err := r.AddBuckets(iv); err != nil || each == nil {
+			return err
+		}
+		return each(iv)
 	}
 	if _, err := result.ScanLogBuckets(filepath.Join(dir, result.LatencyFile), log, add); err != nil {
 		return fmt.Errorf("result %s: %w", dir, err)

@@ -92,13 +92,26 @@ type Telemetry struct {
 
 // ReadTelemetry reads telemetry.jsonl strictly.
 func ReadTelemetry(dir string) ([]Telemetry, error) {
-	path := filepath.Join(dir, TelemetryFile)
-	f, err := OpenRegular(path)
+	var out []Telemetry
+	err := ScanTelemetry(dir, func(t Telemetry) error {
+		out = append(out, t)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// ScanTelemetry reads telemetry.jsonl strictly, as ReadTelemetry does, handing each line to fn
+// instead of keeping them; an error from fn stops the read.
+func ScanTelemetry(dir string, fn func(Telemetry) error) error {
+	path := filepath.Join(dir, TelemetryFile)
+	f, err := OpenRegular(path)
+	if err != nil {
+		return err
+	}
 	defer f.Close()
-	var out []Telemetry
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	for n := 1; sc.Scan(); n++ {
@@ -107,12 +120,14 @@ func ReadTelemetry(dir string) ([]Telemetry, error) {
 		}
 		var t Telemetry
 		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+			return fmt.Errorf("%s:%d: %w", path, n, err)
 		}
-		out = append(out, t)
+		if err := fn(t); err != nil {
+			return err
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return out, nil
+	return nil
 }

@@ -112,7 +112,9 @@ func reportCmd(e *env, args []string) error {
 
 // reportInput is what a report is made of.
 type reportInput struct {
-	base, cand *result.Result
+	// base and cand are streamed summaries (htmlreport.Load): the report holds no interval
+	// histogram, whatever the runs' length.
+	base, cand *htmlreport.Result
 	rep        *gate.Report
 	// decided is set when the comparison came from a COMPARISON.json or was made against a
 	// baseline: only then does the page show a verdict and a rule table.
@@ -120,6 +122,8 @@ type reportInput struct {
 	notes   []string
 	// between is the run-to-run SD from the store's history, when the baseline came from it.
 	between map[string]float64
+	// wcet holds the pWCET analysis the comparison's pwcet rules made, for the page's figure.
+	wcet *wcet.Cache
 }
 
 // reportInputs validates the flags and arguments (all problems at once), reads the results and,
@@ -133,11 +137,11 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.base, in.cand, err = gate.ReadPair(baseDir, candDir); err != nil {
+	if in.base, in.cand, err = htmlreport.LoadPair(baseDir, candDir); err != nil {
 		return nil, err
 	}
 	if in.base == nil && f.store != "" && !in.decided {
-		b, between, err := storeBaseline(e, f.store, in.cand.Meta)
+		b, between, err := storeBaseline(e, f.store, in.cand.Run.Meta)
 		var ce *codeError
 		switch {
 		case errors.As(err, &ce) && ce.code == exitIncomparable:
@@ -145,11 +149,14 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		case err != nil:
 			return nil, err
 		default:
-			in.base, in.between = b, between
+			if in.base, err = htmlreport.FromResult(b); err != nil {
+				return nil, err
+			}
+			in.between = between
 		}
 	}
 	if in.rep == nil {
-		srcs, isDefault, err := compareRules(f.compareFlags, in.cand.Meta.Suite)
+		srcs, isDefault, err := compareRules(f.compareFlags, in.cand.Run.Meta.Suite)
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +166,14 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		}
 		o := gateOptions(gate.InconclusivePolicy(f.inconclusive), isDefault, f.ignorePins)
 		o.BetweenRun = in.between
-		in.rep, err = gate.CompareResults(in.base, in.cand, rules, o)
+		// The pwcet rules and the page's pWCET figure share the candidate's analysis.
+		in.wcet = wcet.NewCache(wcet.Options{})
+		o.PWCET = in.wcet.GateFunc()
+		var base *gate.Run
+		if in.base != nil {
+			base = in.base.Run
+		}
+		in.rep, err = gate.Compare(base, in.cand.Run, rules, o)
 		if err != nil {
 			return nil, err
 		}
@@ -238,13 +252,13 @@ func reportDirs(args []string, in *reportInput) (baseDir, candDir string, err er
 func reportPage(e *env, in *reportInput, f reportFlags) (*htmlreport.Page, []*plot.Figure, error) {
 	hin := htmlreport.Input{
 		Base: in.base, Cand: in.cand, Report: in.rep, Decided: in.decided, Notes: in.notes,
-		Title: f.title, Generator: "tailgate " + version,
+		Title: f.title, Generator: "tailgate " + version, WCET: in.wcet,
 	}
 	if !f.noWCET {
 		hin.WCETMethod = wcet.Method(f.wcetMethod)
 	}
 	if f.store != "" {
-		hin.Trend = func() ([]history.Night, error) { return storeNights(e, f.store, in.cand.Meta, f.nights) }
+		hin.Trend = func() ([]history.Night, error) { return storeNights(e, f.store, in.cand.Run.Meta, f.nights) }
 	}
 	return htmlreport.Build(hin)
 }

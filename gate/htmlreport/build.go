@@ -3,10 +3,7 @@ package htmlreport
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
-	"sort"
-	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
@@ -18,8 +15,8 @@ import (
 
 // Input is what Build makes a page of.
 type Input struct {
-	// Base and Cand are the results shown; Base may be nil.
-	Base, Cand *result.Result
+	// Base and Cand are the results shown (Load or FromResult); Base may be nil.
+	Base, Cand *Result
 	// Report is the comparison. The page shows its verdict and rule table only when Decided:
 	// when it came from a COMPARISON.json or was made against a baseline.
 	Report  *gate.Report
@@ -34,6 +31,9 @@ type Input struct {
 	// WCETMethod is the tail model of the candidate's pWCET figure and tables; empty leaves the
 	// analysis out (it refits the tail a few hundred times).
 	WCETMethod wcet.Method
+	// WCET, when set and analysing with WCETMethod, gives the candidate's analysis (the one
+	// the comparison's pwcet rules used), so the tail is not fitted twice.
+	WCET *wcet.Cache
 	// Trend reads the nightly history of the candidate's suite and environment, oldest night
 	// first. Nil, or fewer than two nights, leaves the trend figure out; an error is a note.
 	Trend func() ([]history.Night, error)
@@ -70,7 +70,7 @@ func Build(in Input) (*Page, []*plot.Figure, error) {
 // side is one result of the report, named.
 type side struct {
 	name string
-	r    *result.Result
+	r    *Result
 }
 
 // present returns the baseline (when there is one) and the candidate, in that order.
@@ -87,9 +87,9 @@ func present(in Input) []side {
 func sides(in Input) []Side {
 	var out []Side
 	for _, s := range present(in) {
-		m := s.r.Meta
+		m := s.r.Run.Meta
 		out = append(out, Side{
-			Name: s.name, Dir: s.r.Dir, Suite: m.Suite, Commit: m.Git.Commit, Summary: m.Summary,
+			Name: s.name, Dir: s.r.Run.Dir, Suite: m.Suite, Commit: m.Git.Commit, Summary: m.Summary,
 			Intervals: m.Counts.Intervals, Healthy: m.Health.Healthy, Reasons: m.Health.Reasons,
 		})
 	}
@@ -98,11 +98,11 @@ func sides(in Input) []Side {
 
 // title is the default title and subtitle: the suite, and what is compared.
 func title(in Input) (string, string) {
-	t := "tailgate report: " + in.Cand.Meta.Suite
+	t := "tailgate report: " + in.Cand.Run.Meta.Suite
 	if in.Base != nil {
-		return t, fmt.Sprintf("candidate %s against baseline %s", in.Cand.Dir, in.Base.Dir)
+		return t, fmt.Sprintf("candidate %s against baseline %s", in.Cand.Run.Dir, in.Base.Run.Dir)
 	}
-	return t, "result " + in.Cand.Dir
+	return t, "result " + in.Cand.Run.Dir
 }
 
 // figures draws the percentile curves, each result's timeline, the candidate's pWCET
@@ -117,14 +117,14 @@ func figures(in Input, page *Page) []*plot.Figure {
 			figs = append(figs, fig)
 		}
 	}
-	suite := in.Cand.Meta.Suite
+	suite := in.Cand.Run.Meta.Suite
 	t := suite + ": latency by percentile"
 	if in.Base != nil {
 		t = suite + ": baseline vs candidate, latency by percentile"
 	}
 	var lats []plot.Latency
 	for _, s := range present(in) {
-		lats = append(lats, plot.Latency{Name: s.name, Hist: s.r.Merged()})
+		lats = append(lats, plot.Latency{Name: s.name, Hist: s.r.Run.Merged()})
 	}
 	fig, err := plot.Percentiles(t, lats)
 	add("percentile", fig, err)
@@ -133,63 +133,31 @@ func figures(in Input, page *Page) []*plot.Figure {
 		add(s.name+" timeline", fig, err)
 	}
 	if in.WCETMethod != "" {
-		fig, w, err := wcetFigure(in.Cand, in.WCETMethod)
+		cache := in.WCET
+		if cache == nil || cache.Method() != in.WCETMethod {
+			cache = wcet.NewCache(wcet.Options{Method: in.WCETMethod})
+		}
+		fig, w, err := wcetFigure(in.Cand, cache)
 		add("pWCET", fig, err)
 		if err == nil {
 			page.WCET = w
 		}
 	}
 	if in.Trend != nil {
-		fig, err := trendFigure(in.Cand.Meta, in.Trend)
+		fig, err := trendFigure(in.Cand.Run.Meta, in.Trend)
 		add("nightly trend", fig, err)
 	}
 	return figs
 }
 
-// timelineFigure draws one result's intervals over time, with its telemetry temperature when
-// there is any. Intervals of several tags that share a start are merged: the figure shows what
-// the run saw in each time slot.
-func timelineFigure(name string, r *result.Result) (*plot.Figure, error) {
-	type slot struct {
-		start, end time.Time
-		iv         plot.Interval
-	}
-	var slots []*slot
-	byStart := map[int64]*slot{}
-	for _, iv := range r.Log.Intervals {
-		s := byStart[iv.Start.UnixNano()]
-		if s == nil {
-			s = &slot{start: iv.Start, end: iv.End, iv: plot.Interval{Hist: result.NewHistogram()}}
-			byStart[iv.Start.UnixNano()] = s
-			slots = append(slots, s)
-		}
-		s.iv.Hist.Merge(iv.Hist)
-		if iv.End.After(s.end) {
-			s.end = iv.End
-		}
-	}
-	sort.SliceStable(slots, func(i, j int) bool { return slots[i].start.Before(slots[j].start) })
-	if len(slots) == 0 {
+// timelineFigure draws one result's time slots (intervals of several tags that share a start
+// merged: what the run saw in each slot), with its telemetry temperature when there is any.
+func timelineFigure(name string, r *Result) (*plot.Figure, error) {
+	if len(r.Slots) == 0 {
 		return nil, errors.New("no intervals")
 	}
-	origin := slots[0].start
-	ivs := make([]plot.Interval, len(slots))
-	for i, s := range slots {
-		ivs[i] = plot.Interval{Start: s.start.Sub(origin), End: s.end.Sub(origin), Hist: s.iv.Hist}
-	}
-	tel, err := result.ReadTelemetry(r.Dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	// Telemetry lines are matched to intervals by index, not by clock: the log's timestamps
-	// are relative to a base time kept in whole milliseconds, the telemetry's are wall time.
-	var temps []plot.Temperature
-	for _, t := range tel {
-		if t.TempC != nil && t.Interval >= 0 && t.Interval < len(ivs) {
-			temps = append(temps, plot.Temperature{At: ivs[t.Interval].End, Celsius: *t.TempC})
-		}
-	}
-	fig, err := plot.Timeline(fmt.Sprintf("%s %s: latency per %s interval", name, filepath.Base(r.Dir), gate.FormatDuration(r.Meta.Workload.Interval)), ivs, temps)
+	m := r.Run.Meta
+	fig, err := plot.Timeline(fmt.Sprintf("%s %s: latency per %s interval", name, filepath.Base(r.Run.Dir), gate.FormatDuration(m.Workload.Interval)), r.Slots, r.Temps)
 	if err != nil {
 		return nil, err
 	}
@@ -197,17 +165,14 @@ func timelineFigure(name string, r *result.Result) (*plot.Figure, error) {
 	return fig, nil
 }
 
-// wcetFigure analyses the candidate's tail and draws its exceedance curve.
-func wcetFigure(r *result.Result, method wcet.Method) (*plot.Figure, *WCET, error) {
-	blocks, err := wcet.BlocksOf(r, wcet.AllTags)
+// wcetFigure analyses the candidate's tail (from the block maxima and merged tails its Run
+// kept) and draws its exceedance curve.
+func wcetFigure(r *Result, cache *wcet.Cache) (*plot.Figure, *WCET, error) {
+	blocks, a, err := cache.Analyze(r.Run)
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := wcet.Analyze(blocks, wcet.Options{Method: method})
-	if err != nil {
-		return nil, nil, err
-	}
-	fig, err := a.ExceedanceFigure(fmt.Sprintf("candidate %s: pWCET exceedance", filepath.Base(r.Dir)), r.Merged(), wcet.DefaultProbs)
+	fig, err := a.ExceedanceFigure(fmt.Sprintf("candidate %s: pWCET exceedance", filepath.Base(r.Run.Dir)), blocks.Merged, wcet.DefaultProbs)
 	if err != nil {
 		return nil, nil, err
 	}

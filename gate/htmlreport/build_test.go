@@ -18,8 +18,14 @@ func TestBuild(t *testing.T) {
 	spec := func(seed uint64) gatetest.Spec {
 		return gatetest.Spec{Suite: "vision", Intervals: 40, PerIv: 500, Seed: seed, Process: gatetest.Lognormal(1e6, 0.1)}
 	}
-	base := gatetest.Write(t, t.TempDir(), spec(1))
-	cand := gatetest.Write(t, t.TempDir(), spec(2))
+	base, err := FromResult(gatetest.Write(t, t.TempDir(), spec(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cand, err := Load(gatetest.Write(t, t.TempDir(), spec(2)).Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	nights := make([]history.Night, 30)
 	for i := range nights {
 		v := int64(1e6)

@@ -13,7 +13,10 @@ import (
 // TestWriteFiles writes a built page and its figures to files; a page Write refuses and a
 // folder that cannot be made are errors.
 func TestWriteFiles(t *testing.T) {
-	cand := gatetest.Write(t, t.TempDir(), gatetest.Spec{Suite: "vision", Intervals: 40, PerIv: 500, Seed: 1, Process: gatetest.Lognormal(1e6, 0.1)})
+	cand, err := Load(gatetest.Write(t, t.TempDir(), gatetest.Spec{Suite: "vision", Intervals: 40, PerIv: 500, Seed: 1, Process: gatetest.Lognormal(1e6, 0.1)}).Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	page, figs, err := Build(Input{Cand: cand})
 	if err != nil {
 		t.Fatal(err)

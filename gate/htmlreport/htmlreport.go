@@ -3,8 +3,10 @@
 // results, their figures and the pWCET tests and bounds, so a CI artifact opens anywhere and
 // reads the same offline.
 //
-// Build assembles a Page from results: it asks gate/wcet for the fit, gate/history for the
-// change points and gate/plot for the figures. Write lays out what it is given. Neither compares
+// Load streams a result into what the page draws (per-slot p50/p99/max and temperature, the
+// merged tails and block maxima of its gate.Run), so a 48-hour run is reported without holding
+// its interval histograms. Build assembles a Page from loaded results: it asks gate/wcet for
+// the fit, gate/history for the change points and gate/plot for the figures. Write lays out what it is given. Neither compares
 // (gate does) nor reads a store (the caller passes the nightly history in).
 package htmlreport
 

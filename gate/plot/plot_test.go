@@ -15,6 +15,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/tailgate-ci/tailgate/fixtures/golden"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -40,12 +41,13 @@ func lognormal(seed uint64, n int, median, sigma, spike, k float64) *hdrhistogra
 }
 
 // intervals splits a seeded run into per-second interval histograms with a slow upward drift.
-func intervals(seed uint64, n, per int, median float64) []Interval {
-	out := make([]Interval, n)
+func intervals(seed uint64, n, per int, median float64) []IntervalStats {
+	out := make([]IntervalStats, n)
 	for i := range out {
-		out[i] = Interval{
+		h := lognormal(seed+uint64(i), per, median*(1+0.004*float64(i)), 0.08, 0.002, 6)
+		out[i] = IntervalStats{
 			Start: time.Duration(i) * time.Second, End: time.Duration(i+1) * time.Second,
-			Hist: lognormal(seed+uint64(i), per, median*(1+0.004*float64(i)), 0.08, 0.002, 6),
+			Count: h.TotalCount(), P50: h.ValueAtQuantile(50), P99: h.ValueAtQuantile(99), Max: h.Max(),
 		}
 	}
 	return out
@@ -329,4 +331,61 @@ func TestDeterministic(t *testing.T) {
 func goldenSVG(t *testing.T, name string, got []byte) {
 	t.Helper()
 	golden.Check(t, filepath.Join("testdata", name+".svg"), got)
+}
+
+// TestMinMax checks the downsampling keeps every extreme of a long series, in x order, within
+// the point budget, and leaves short series alone.
+func TestMinMax(t *testing.T) {
+	xys := make(plotter.XYs, 17_280)
+	for i := range xys {
+		xys[i] = plotter.XY{X: float64(i), Y: 1 + 0.01*math.Sin(float64(i))}
+	}
+	xys[12_345].Y, xys[777].Y = 40, 0.1 // one spike up, one dip
+	got := MinMax(xys, DefaultMaxPoints)
+	if len(got) > DefaultMaxPoints || len(got) < DefaultMaxPoints/2 {
+		t.Fatalf("%d points, want at most %d", len(got), DefaultMaxPoints)
+	}
+	var top, bottom float64 = 0, 2
+	for i, p := range got {
+		if i > 0 && p.X <= got[i-1].X {
+			t.Fatalf("point %d: x %g after %g", i, p.X, got[i-1].X)
+		}
+		top, bottom = max(top, p.Y), min(bottom, p.Y)
+	}
+	if top != 40 || bottom != 0.1 {
+		t.Errorf("extremes %g and %g, want 40 and 0.1", top, bottom)
+	}
+	if short := xys[:DefaultMaxPoints]; len(MinMax(short, DefaultMaxPoints)) != DefaultMaxPoints {
+		t.Error("a short series was downsampled")
+	}
+}
+
+// TestTimelineLong draws a 48-hour run of 10-second intervals: each series is downsampled to
+// the point budget and the one-interval stall stays the figure's maximum.
+func TestTimelineLong(t *testing.T) {
+	ivs := make([]IntervalStats, 17_280)
+	temps := make([]Temperature, len(ivs))
+	for i := range ivs {
+		s := time.Duration(i) * 10 * time.Second
+		ivs[i] = IntervalStats{Start: s, End: s + 10*time.Second, Count: 1000, P50: 2e6, P99: 3e6, Max: 4e6 + int64(i%7)*1e4}
+		temps[i] = Temperature{At: s + 10*time.Second, Celsius: 55 + float64(i%11)}
+	}
+	ivs[9_001].Max = 250e6
+	f, err := Timeline("long", ivs, temps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range f.Series {
+		if s.Points > DefaultMaxPoints {
+			t.Errorf("series %s: %d points", s.Name, s.Points)
+		}
+	}
+	svg, err := f.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(svg) > 1<<20 {
+		t.Errorf("SVG of %d bytes", len(svg))
+	}
+	hasAll(t, f.Name, texts(t, svg), "time since start (h)", "latency (ms)")
 }

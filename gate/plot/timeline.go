@@ -7,17 +7,20 @@ import (
 	"math"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Interval is one interval histogram placed in time.
-type Interval struct {
+// IntervalStats is one interval (or time slot) reduced to what the timeline draws: its place in
+// the run, its sample count and its p50, p99 and maximum in ns (as hdrhistogram's
+// ValueAtQuantile and Max report them). A caller computes these while streaming a log, so a
+// 48-hour run is drawn without holding its interval histograms.
+type IntervalStats struct {
 	// Start and End are offsets from the start of the run.
-	Start, End time.Duration
-	Hist       *hdrhistogram.Histogram
+	Start, End    time.Duration
+	Count         int64
+	P50, P99, Max int64
 }
 
 // Temperature is one telemetry reading: the CPU temperature at the end of an interval.
@@ -26,14 +29,55 @@ type Temperature struct {
 	Celsius float64
 }
 
+// DefaultMaxPoints is the most points a timeline series is drawn with. Longer runs are
+// downsampled by min-max bucketing (see MinMax): a 48-hour run at 10-second intervals (17,280
+// points a series) becomes 2,000, its spikes kept.
+const DefaultMaxPoints = 2000
+
+// MinMax downsamples xys (in x order) to at most maxPoints points: the points are split into
+// maxPoints/2 runs of consecutive points of equal size (±1), and each run is drawn by its
+// smallest and its largest y, in x order (one point when they are the same point). Every
+// extreme survives, so a one-interval spike in a 48-hour run stays visible. Series of at most
+// maxPoints points are returned as they are.
+func MinMax(xys plotter.XYs, maxPoints int) plotter.XYs {
+	n := len(xys)
+	if maxPoints < 2 || n <= maxPoints {
+		return xys
+	}
+	runs := maxPoints / 2
+	out := make(plotter.XYs, 0, 2*runs)
+	for r := range runs {
+		lo, hi := r*n/runs, (r+1)*n/runs
+		mn, mx := lo, lo
+		for i := lo + 1; i < hi; i++ {
+			if xys[i].Y < xys[mn].Y {
+				mn = i
+			}
+			if xys[i].Y > xys[mx].Y {
+				mx = i
+			}
+		}
+		switch {
+		case mn == mx:
+			out = append(out, xys[mn])
+		case mn < mx:
+			out = append(out, xys[mn], xys[mx])
+		default:
+			out = append(out, xys[mx], xys[mn])
+		}
+	}
+	return out
+}
+
 // Timeline draws per-interval p50, p99 and maximum over the run, each point at the middle of
 // its interval, and below it the CPU temperature when temps is not empty. Empty intervals are
-// skipped rather than drawn as zero.
-func Timeline(title string, ivs []Interval, temps []Temperature) (*Figure, error) {
+// skipped rather than drawn as zero. A series of more than DefaultMaxPoints points is
+// downsampled by MinMax.
+func Timeline(title string, ivs []IntervalStats, temps []Temperature) (*Figure, error) {
 	var maxNs float64
 	for _, iv := range ivs {
-		if iv.Hist != nil && iv.Hist.TotalCount() > 0 {
-			maxNs = max(maxNs, float64(iv.Hist.Max()))
+		if iv.Count > 0 {
+			maxNs = max(maxNs, float64(iv.Max))
 		}
 	}
 	if maxNs == 0 {
@@ -46,25 +90,29 @@ func Timeline(title string, ivs []Interval, temps []Temperature) (*Figure, error
 	qs := []struct {
 		name string
 		c    color.Color
-		val  func(h *hdrhistogram.Histogram) int64
+		val  func(iv IntervalStats) int64
 	}{
-		{"max", colMax, func(h *hdrhistogram.Histogram) int64 { return h.Max() }},
-		{"p99", colP99, func(h *hdrhistogram.Histogram) int64 { return h.ValueAtQuantile(99) }},
-		{"p50", colP50, func(h *hdrhistogram.Histogram) int64 { return h.ValueAtQuantile(50) }},
+		{"max", colMax, func(iv IntervalStats) int64 { return iv.Max }},
+		{"p99", colP99, func(iv IntervalStats) int64 { return iv.P99 }},
+		{"p50", colP50, func(iv IntervalStats) int64 { return iv.P50 }},
 	}
 	fig := &Figure{
 		Name: "timeline", Title: title, Width: DefaultWidth, Height: DefaultHeight,
 		Caption: "Each interval's p50, p99 and maximum over the run (log latency axis). Drift, warm-up or a burst shows as a slope or a spike; with telemetry, the CPU temperature is drawn below on the same time axis.",
 	}
+	if len(ivs) > DefaultMaxPoints || len(temps) > DefaultMaxPoints {
+		fig.Caption += fmt.Sprintf(" Long runs are drawn with at most %d points a series, keeping each stretch's lowest and highest value, so every spike stays visible.", DefaultMaxPoints)
+	}
 	for _, q := range qs {
 		var xys plotter.XYs
 		for _, iv := range ivs {
-			if iv.Hist == nil || iv.Hist.TotalCount() == 0 {
+			if iv.Count == 0 {
 				continue
 			}
 			mid := (iv.Start + iv.End) / 2
-			xys = append(xys, plotter.XY{X: mid.Seconds() / xu.s, Y: float64(q.val(iv.Hist)) / u.Ns})
+			xys = append(xys, plotter.XY{X: mid.Seconds() / xu.s, Y: float64(q.val(iv)) / u.Ns})
 		}
+		xys = MinMax(xys, DefaultMaxPoints)
 		if err := fig.addLine(p, q.name, xys, q.c, false, len(xys) <= 120); err != nil {
 			return nil, err
 		}
@@ -83,6 +131,7 @@ func Timeline(title string, ivs []Interval, temps []Temperature) (*Figure, error
 	for _, t := range temps {
 		xys = append(xys, plotter.XY{X: t.At.Seconds() / xu.s, Y: t.Celsius})
 	}
+	xys = MinMax(xys, DefaultMaxPoints)
 	pts, err := line(tp, "", xys, colTemp, false, len(xys) <= 120)
 	if err != nil {
 		return nil, fmt.Errorf("plot timeline: %w", err)
@@ -108,7 +157,7 @@ type timeUnit struct {
 }
 
 // timeUnitFor picks seconds, minutes or hours for the run's length.
-func timeUnitFor(ivs []Interval) timeUnit {
+func timeUnitFor(ivs []IntervalStats) timeUnit {
 	var end time.Duration
 	for _, iv := range ivs {
 		end = max(end, iv.End)

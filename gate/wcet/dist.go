@@ -49,6 +49,32 @@ func (d gev) logPDFPow(x, w float64) float64 {
 	return math.Log(w) - math.Log(d.Sigma) - (1+1/d.Xi)*l - w*math.Exp(-l/d.Xi)
 }
 
+// negLogLikPow is −Σ logPDFPow(z[i], w[i]), with lw[i] = log w[i] given: the likelihood the fits
+// evaluate a few hundred times per refit, so the logarithms that do not depend on the
+// parameters are taken once. Each term is computed exactly as logPDFPow computes it, so the sum
+// is the same to the last bit; a point outside the support makes it +Inf.
+func (d gev) negLogLikPow(z, w, lw []float64) float64 {
+	ls := math.Log(d.Sigma)
+	var s float64
+	if math.Abs(d.Xi) < gumbelXi {
+		for i, x := range z {
+			z := (x - d.Mu) / d.Sigma
+			s -= lw[i] - ls - z - w[i]*math.Exp(-z)
+		}
+		return s
+	}
+	a := 1 + 1/d.Xi
+	for i, x := range z {
+		v := d.Xi * ((x - d.Mu) / d.Sigma)
+		if v <= -1 {
+			return math.Inf(1)
+		}
+		l := math.Log1p(v)
+		s -= lw[i] - ls - a*l - w[i]*math.Exp(-l/d.Xi)
+	}
+	return s
+}
+
 // quantileT is the x with t(x) = y, that is G(x) = exp(−y). Taking y rather than a probability
 // keeps tiny exceedance probabilities exact: y = −log(1−q) is computed by the caller as
 // −n·log1p(−p) without ever forming 1−p.

@@ -82,8 +82,10 @@ func fitGEV(x, w []float64, gumbel bool, start *gev) (gev, float64, error) {
 		return gev{}, 0, err
 	}
 	z := make([]float64, len(x))
+	lw := make([]float64, len(x))
 	for i, v := range x {
 		z[i] = (v - sc.Loc) / sc.Scale
+		lw[i] = math.Log(w[i])
 	}
 	nll := func(p []float64) float64 {
 		d := gev{Mu: p[0], Sigma: math.Exp(p[1])}
@@ -93,10 +95,7 @@ func fitGEV(x, w []float64, gumbel bool, start *gev) (gev, float64, error) {
 				return math.Inf(1)
 			}
 		}
-		var s float64
-		for i, v := range z {
-			s -= d.logPDFPow(v, w[i])
-		}
+		s := d.negLogLikPow(z, w, lw)
 		if math.IsNaN(s) {
 			return math.Inf(1)
 		}

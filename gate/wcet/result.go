@@ -1,6 +1,7 @@
 package wcet
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -119,10 +120,7 @@ func BlocksOfRun(run *gate.Run, tag string) (Blocks, error) {
 		b.Count[i], b.MaxLow[i], b.Max[i] = s.n, s.low, s.top
 	}
 	// BlocksOf merges slots into result.NewHistogram()s, so their merge has that geometry.
-	b.Merged = result.NewHistogram()
-	for i := range run.Tags {
-		b.Merged.Merge(run.Tail(i))
-	}
+	b.Merged = run.Merged()
 	return b, nil
 }
 
@@ -133,22 +131,54 @@ func BlocksOfRun(run *gate.Run, tag string) (Blocks, error) {
 // the Maxima and merged tails the run recorded while its intervals were added, so a streamed 48-hour
 // run needs no histogram per interval.
 // Wire it as gate.Options{PWCET: wcet.GateFunc(wcet.Options{})}.
-func GateFunc(opts Options) gate.PWCETFunc {
-	var mu sync.Mutex
-	cache := map[*gate.Run]*Analysis{}
+func GateFunc(opts Options) gate.PWCETFunc { return NewCache(opts).GateFunc() }
+
+// Cache analyses each run once with its options (every tag merged per time slot), for callers
+// that need the same analysis twice: the gate's pwcet rules and a report's pWCET figure. It is
+// safe for concurrent use.
+type Cache struct {
+	opts Options
+	mu   sync.Mutex
+	runs map[*gate.Run]cached
+}
+
+type cached struct {
+	blocks Blocks
+	a      *Analysis
+}
+
+// NewCache returns an empty Cache analysing with opts.
+func NewCache(opts Options) *Cache { return &Cache{opts: opts, runs: map[*gate.Run]cached{}} }
+
+// Method is the tail model the cache analyses with.
+func (c *Cache) Method() Method { return cmp.Or(c.opts.Method, DefaultMethod) }
+
+// Analyze returns run's Blocks (BlocksOfRun, AllTags) and their analysis, computed on the first
+// call for run.
+func (c *Cache) Analyze(run *gate.Run) (Blocks, *Analysis, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.runs[run]; ok {
+		return r.blocks, r.a, nil
+	}
+	b, err := BlocksOfRun(run, AllTags)
+	if err != nil {
+		return Blocks{}, nil, err
+	}
+	a, err := AnalyzeBlocks(b, c.opts)
+	if err != nil {
+		return Blocks{}, nil, err
+	}
+	c.runs[run] = cached{b, a}
+	return b, a, nil
+}
+
+// GateFunc is the gate's pwcet evaluator (see the function GateFunc) over the cache's analyses.
+func (c *Cache) GateFunc() gate.PWCETFunc {
 	return func(cand *gate.Run, prob, confidence float64) (gate.PWCETEstimate, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		a, ok := cache[cand]
-		if !ok {
-			b, err := BlocksOfRun(cand, AllTags)
-			if err != nil {
-				return gate.PWCETEstimate{}, err
-			}
-			if a, err = AnalyzeBlocks(b, opts); err != nil {
-				return gate.PWCETEstimate{}, err
-			}
-			cache[cand] = a
+		_, a, err := c.Analyze(cand)
+		if err != nil {
+			return gate.PWCETEstimate{}, err
 		}
 		v, ok, why := a.Upper(prob, confidence)
 		if !ok {

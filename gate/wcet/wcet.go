@@ -121,6 +121,9 @@ type Options struct {
 	// number needed).
 	DeepProb      float64
 	DeepMinBlocks int
+	// Workers is how many bootstrap refits run at once (0: GOMAXPROCS). The result does not
+	// depend on it: the simulated samples are drawn in refit order from the one seeded generator.
+	Workers int
 }
 
 func (o Options) withDefaults() Options {
@@ -170,6 +173,9 @@ func (o Options) Validate() error {
 	}
 	if p := cmp.Or(o.DeepProb, DefaultDeepProb); !(p > 0 && p < 1) {
 		errs = append(errs, fmt.Errorf("deep probability %g: want 0 < p < 1", o.DeepProb))
+	}
+	if o.Workers < 0 {
+		errs = append(errs, fmt.Errorf("workers %d: want 0 (GOMAXPROCS) or more", o.Workers))
 	}
 	if n := cmp.Or(o.DeepMinBlocks, DefaultDeepMinBlocks); n < 10 {
 		errs = append(errs, fmt.Errorf("deep min blocks %d: want at least 10", o.DeepMinBlocks))
@@ -533,21 +539,32 @@ func (a *Analysis) fitGEVMaxima(opts Options, maxima []float64, rng *rand.Rand) 
 		u[i] = lo + rng.Float64()*(hi-lo)
 	}
 	a2 := andersonDarling(u)
-	sim := make([]float64, len(w))
+	type outcome struct {
+		d      gev
+		err    error
+		exceed bool
+	}
+	outs := bootstrap(opts.Bootstrap, len(w), opts.Workers,
+		func(sim []float64) { d.draw(sim, w, rng) },
+		func(sim []float64) outcome {
+			bd, _, err := fitGEV(sim, w, gumbel, &d)
+			if err != nil {
+				return outcome{err: err}
+			}
+			for i, v := range sim { // the sample's transforms, in place
+				sim[i] = math.Exp(-w[i] * bd.t(v))
+			}
+			return outcome{d: bd, exceed: andersonDarling(sim) >= a2}
+		})
 	exceed := 0
 	refits := Refits{Model: opts.Method, Tried: opts.Bootstrap}
-	for range opts.Bootstrap {
-		d.draw(sim, w, rng)
-		bd, _, err := fitGEV(sim, w, gumbel, &d)
-		if err != nil {
+	for _, o := range outs {
+		if o.err != nil {
 			refits.Failed++
 			continue
 		}
-		a.bootGEV = append(a.bootGEV, bd)
-		for i, v := range sim {
-			u[i] = math.Exp(-w[i] * bd.t(v))
-		}
-		if andersonDarling(u) >= a2 {
+		a.bootGEV = append(a.bootGEV, o.d)
+		if o.exceed {
 			exceed++
 		}
 	}
@@ -555,28 +572,35 @@ func (a *Analysis) fitGEVMaxima(opts Options, maxima []float64, rng *rand.Rand) 
 	if err != nil || gumbel {
 		return ad, err
 	}
-	return ad, a.gumbelFloor(maxima, w, opts.Bootstrap, rng)
+	return ad, a.gumbelFloor(maxima, w, opts, rng)
 }
 
 // gumbelFloor fits the maxima with ξ held at 0 and bootstraps that fit (simulating from it), for
 // the floor of the gated bounds (see Analysis.Floor).
-func (a *Analysis) gumbelFloor(maxima, w []float64, boot int, rng *rand.Rand) error {
+func (a *Analysis) gumbelFloor(maxima, w []float64, opts Options, rng *rand.Rand) error {
 	d, ll, err := fitGEV(maxima, w, true, nil)
 	if err != nil {
 		return fmt.Errorf("the ξ = 0 (Gumbel) fit that floors the bounds: %w", err)
 	}
 	a.floorGEV = &d
 	a.Floor = &Fit{Mu: d.Mu, Sigma: d.Sigma, LogLik: ll}
-	refits := Refits{Model: Gumbel, Tried: boot}
-	sim := make([]float64, len(w))
-	for range boot {
-		d.draw(sim, w, rng)
-		bd, _, err := fitGEV(sim, w, true, &d)
-		if err != nil {
+	refits := Refits{Model: Gumbel, Tried: opts.Bootstrap}
+	type outcome struct {
+		d   gev
+		err error
+	}
+	outs := bootstrap(opts.Bootstrap, len(w), opts.Workers,
+		func(sim []float64) { d.draw(sim, w, rng) },
+		func(sim []float64) outcome {
+			bd, _, err := fitGEV(sim, w, true, &d)
+			return outcome{bd, err}
+		})
+	for _, o := range outs {
+		if o.err != nil {
 			refits.Failed++
 			continue
 		}
-		a.bootFloorGEV = append(a.bootFloorGEV, bd)
+		a.bootFloorGEV = append(a.bootFloorGEV, o.d)
 	}
 	a.Refits = append(a.Refits, refits)
 	return nil
@@ -643,27 +667,40 @@ func (a *Analysis) fitGPDTail(opts Options, rng *rand.Rand) (Test, error) {
 		}
 	}
 	a2 := andersonDarling(pit)
-	sim := make([]float64, len(pit))
 	ones := make([]float64, len(pit))
 	for i := range ones {
 		ones[i] = 1
 	}
+	type outcome struct {
+		d      gpd
+		err    error
+		exceed bool
+	}
+	outs := bootstrap(opts.Bootstrap, len(pit), opts.Workers,
+		func(sim []float64) {
+			for i := range sim {
+				sim[i] = d.quantileSurvival(1 - rng.Float64())
+			}
+		},
+		func(sim []float64) outcome {
+			bd, _, err := fitGPD(sim, ones, &d)
+			if err != nil {
+				return outcome{err: err}
+			}
+			for i, v := range sim { // the sample's transforms, in place
+				sim[i] = 1 - bd.Survival(v)
+			}
+			return outcome{d: bd, exceed: andersonDarling(sim) >= a2}
+		})
 	exceed := 0
 	refits := Refits{Model: GPD, Tried: opts.Bootstrap}
-	for range opts.Bootstrap {
-		for i := range sim {
-			sim[i] = d.quantileSurvival(1 - rng.Float64())
-		}
-		bd, _, err := fitGPD(sim, ones, &d)
-		if err != nil {
+	for _, o := range outs {
+		if o.err != nil {
 			refits.Failed++
 			continue
 		}
-		a.bootGPD = append(a.bootGPD, bd)
-		for i, v := range sim {
-			pit[i] = 1 - bd.Survival(v)
-		}
-		if andersonDarling(pit) >= a2 {
+		a.bootGPD = append(a.bootGPD, o.d)
+		if o.exceed {
 			exceed++
 		}
 	}
