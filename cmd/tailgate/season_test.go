@@ -75,8 +75,8 @@ suites:
     backend: synthetic
     synthetic: %q
     warmup: 50ms
-    duration: { pr: 1s, nightly: 1500ms }
-    interval: { pr: 50ms, nightly: 75ms }
+    duration: { pr: 2s, nightly: 3s }
+    interval: { pr: 5ms, nightly: 5ms }
     thresholds: ["p50 < +10%%", "p90 < +50%%"]
 store: { kind: git, repo: %s, branch: tailgate-data }
 github: { comment: true, status: true, check: false }
@@ -595,7 +595,7 @@ func TestSeason(t *testing.T) {
 	var nights []seasonNight // completed nights, in history order
 	baseLoad := seasonLoad{}
 	hasBase := false
-	promotions, falseFail, unchangedJobs := 0, 0, 0
+	promotions, falseFail, inconclusive, unchangedJobs := 0, 0, 0, 0
 	prAt := map[int][]int{} // night → pull requests opened after it
 	for j := 1; j <= plan.prs; j++ {
 		n := 1 + (j-1)*(plan.nights-1)/plan.prs
@@ -667,14 +667,17 @@ func TestSeason(t *testing.T) {
 		case expect == "bootstrap" && (code != 0 || !promoted):
 			s.failf("%s: the first night should become the baseline: exit %d\n%s%s", what, code, out, errOut)
 		case expect == "regression" && code == exitInconclusive:
-			// The machine's noise, not a miss (a miss passes): counted against the noise budget.
-			falseFail++
+			// The machine's noise, not a miss (a miss passes): reported, not a failure.
+			inconclusive++
 			t.Logf("%s: %s injected, inconclusive (noise)\n%s%s", what, l.spec(), out, errOut)
 		case expect == "regression" && code != exitRegression:
 			s.failf("%s: %s injected, exit %d, want %d\n%s%s", what, l.spec(), code, exitRegression, out, errOut)
 		case expect == "pass":
 			unchangedJobs++
-			if code != 0 {
+			if code == exitInconclusive {
+				inconclusive++
+				t.Logf("%s: unchanged, inconclusive (noise)\n%s%s", what, out, errOut)
+			} else if code != 0 {
 				falseFail++
 				t.Logf("%s: unchanged, exit %d (a false failure)\n%s%s", what, code, out, errOut)
 			}
@@ -701,7 +704,7 @@ func TestSeason(t *testing.T) {
 		}
 
 		for _, pj := range prAt[i] {
-			prResults = append(prResults, s.pullRequest(plan, pj, mainLoad, baseLoad, hasBase, &unchangedJobs, &falseFail, &catches)...)
+			prResults = append(prResults, s.pullRequest(plan, pj, mainLoad, baseLoad, hasBase, &unchangedJobs, &falseFail, &inconclusive, &catches)...)
 		}
 	}
 
@@ -799,8 +802,10 @@ func TestSeason(t *testing.T) {
 			s.failf("change point at night %d (%s %+.0f%%) where nothing was injected", ch.Night, ch.Metric, 100*ch.Shift)
 		}
 	}
-	// Noise: unchanged jobs that failed, and injected regressions the machine made inconclusive
-	// (never a pass): at most 1 in 10 unchanged jobs, and at least one allowed.
+	// False failures: unchanged jobs that failed (a regression or an error), at most 1 in 10 and
+	// at least one allowed. Inconclusive jobs (the gate saying the run cannot resolve its limit
+	// on this machine, never a pass of an injected regression) are counted and shown: how often
+	// the statistics cannot decide is make calibrate's to judge, on processes with a known truth.
 	if limit := max(1, unchangedJobs/10); falseFail > limit {
 		s.failf("%d of %d unchanged nights and pull requests failed, more than %d", falseFail, unchangedJobs, limit)
 	}
@@ -832,7 +837,8 @@ func TestSeason(t *testing.T) {
 	for _, r := range prResults {
 		fmt.Fprintf(&b, "%-30s %s\n", "", r)
 	}
-	fmt.Fprintf(&b, "%-30s %d of %d unchanged jobs\n", "false failures + noisy", falseFail, unchangedJobs)
+	fmt.Fprintf(&b, "%-30s %d of %d unchanged jobs\n", "false failures", falseFail, unchangedJobs)
+	fmt.Fprintf(&b, "%-30s %d jobs (unchanged or injected)\n", "inconclusive (noise)", inconclusive)
 	fmt.Fprintf(&b, "%-30s %d\n", "baseline promotions", promotions)
 	fmt.Fprintf(&b, "%-30s %d nightly entries, %d change points, %d creeps\n", "history lines", len(h.Nights), len(h.Changes), len(h.Creeps))
 	fmt.Fprintf(&b, "%-30s nightly %d folders %s (max %d), pr %d folders %s (max %d); ci.keep %d\n", "work folder at the end",
@@ -847,7 +853,7 @@ func TestSeason(t *testing.T) {
 
 // pullRequest runs pull request j (opened on main as it is now): its pushes, a re-run, or a
 // fork's refusal; it returns the table lines of a pull request with an injected regression.
-func (s *season) pullRequest(plan seasonPlan, j int, mainLoad, baseLoad seasonLoad, hasBase bool, unchanged, falseFail *int, catches *[]seasonCatch) []string {
+func (s *season) pullRequest(plan seasonPlan, j int, mainLoad, baseLoad seasonLoad, hasBase bool, unchanged, falseFail, inconclusive *int, catches *[]seasonCatch) []string {
 	t := s.t
 	t.Helper()
 	num := 100 + j
@@ -901,14 +907,16 @@ func (s *season) pullRequest(plan seasonPlan, j int, mainLoad, baseLoad seasonLo
 			switch expect {
 			case "regression":
 				if code == exitInconclusive {
-					*falseFail++
+					*inconclusive++
 					t.Logf("%s attempt %d: %s, inconclusive (noise)", what, a, change)
 				} else if code != exitRegression {
 					s.failf("%s attempt %d: %s (%s), exit %d, want %d\n%s%s", what, a, change, l.spec(), code, exitRegression, out, errOut)
 				}
 			case "pass":
 				*unchanged++
-				if code != 0 {
+				if code == exitInconclusive {
+					*inconclusive++
+				} else if code != 0 {
 					*falseFail++
 					t.Logf("%s attempt %d: unchanged, exit %d (a false failure)\n%s%s", what, a, code, out, errOut)
 				}

@@ -68,8 +68,11 @@ func cells(r gate.RuleResult) []string {
 	delta, interval := "–", "–"
 	switch {
 	case r.Ratio != nil:
+		// A run too short for its autocorrelation has a ratio but no interval.
 		delta = gate.FormatRatio(*r.Ratio)
-		interval = "[" + gate.FormatRatio(*r.RatioLo) + ", " + gate.FormatRatio(*r.RatioHi) + "]"
+		if r.RatioLo != nil && r.RatioHi != nil {
+			interval = "[" + gate.FormatRatio(*r.RatioLo) + ", " + gate.FormatRatio(*r.RatioHi) + "]"
+		}
 	case r.Baseline != nil && r.Candidate != nil && r.Unit == "share":
 		// A change of a share is in percentage points: a ratio of two small shares misleads.
 		delta = fmt.Sprintf("%+.3g pp", (*r.Candidate-*r.Baseline)*100)

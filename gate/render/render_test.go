@@ -173,3 +173,25 @@ func TestWriteUnknownFormat(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestRenderRatioWithoutInterval: a relative rule whose run was too short for its
+// autocorrelation has a ratio and no interval; every format renders it (it once crashed ci's
+// comment).
+func TestRenderRatioWithoutInterval(t *testing.T) {
+	one := 1.3
+	rep := &gate.Report{Suite: "s", Verdict: gate.VerdictInconclusive, Headline: "s inconclusive",
+		Rules: []gate.RuleResult{{Rule: "p50 < +5% @ 0.99", Metric: "p50", Unit: "ns", Ratio: &one, Verdict: gate.RuleInconclusive,
+			Reason: "run too short for its autocorrelation: need ≥ 112 intervals", LimitKind: "relative", Limit: "+5%"}}}
+	for _, f := range []render.Format{render.FormatTable, render.FormatMarkdown, render.FormatJSON} {
+		var b strings.Builder
+		if err := render.Write(&b, f, rep); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if f != render.FormatJSON && !strings.Contains(b.String(), "+30.0%") {
+			t.Errorf("%s does not show the ratio:\n%s", f, b.String())
+		}
+	}
+	if md := render.Markdown(rep, render.MarkdownLimit); !strings.Contains(md, "too short") {
+		t.Errorf("Markdown lacks the reason:\n%s", md)
+	}
+}
