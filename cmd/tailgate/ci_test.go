@@ -66,8 +66,8 @@ suites:
     threads: 1
     cpus: [1]
     warmup: 300ms
-    duration: { pr: 4s, nightly: 8s }
-    interval: { pr: 150ms, nightly: 150ms }
+    duration: { pr: 6s, nightly: 8s }
+    interval: { pr: 50ms, nightly: 50ms }
     thresholds: ["p10 < +8%%"]
 store: { kind: git, repo: %s, branch: tailgate-data }
 `, model, store)
