@@ -67,7 +67,7 @@ func Compare(base, cand *Run, rules []Rule, opts Options) (*Report, error) {
 	if opts.Inconclusive == "" {
 		opts.Inconclusive = DefaultInconclusive
 	}
-	c := &comparison{opts: opts, rules: rules, cand: newSide(cand), ratios: make([]stats.Ratio, len(rules))}
+	c := &comparison{opts: opts, rules: rules, cand: newSide(cand), ratios: make([]stats.Ratio, len(rules)), short: make([]string, len(rules))}
 	rep := &Report{
 		Schema: ReportSchema, Suite: cand.Meta.Suite, Policy: opts.Inconclusive,
 		DefaultRules: opts.DefaultRules, Tool: opts.Tool, Candidate: c.cand.side,

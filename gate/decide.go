@@ -17,6 +17,8 @@ type comparison struct {
 	rules      []Rule
 	base, cand *side
 	ratios     []stats.Ratio // per relative rule with a ratio: its interval and p-values
+	// short notes, per relative rule, a run shorter than its statistic's autocorrelation needs.
+	short []string
 }
 
 func newRow(r Rule) RuleResult {
@@ -81,6 +83,9 @@ func (c *comparison) evaluate() []RuleResult {
 				rows[i].Significant = *rows[i].PSlower <= oneSidedAlpha(r.Confidence)
 			}
 			c.decideRelative(i, &rows[i])
+			if c.short[i] != "" {
+				rows[i].Reason += " (" + c.short[i] + ")"
+			}
 		}
 	}
 	return rows
@@ -157,21 +162,19 @@ func (c *comparison) relative(i int, row *RuleResult) bool {
 	row.BetweenRunSD = max(sd, 0)
 	rt, err := compareRatio(c.base.run, c.cand.run, r.Metric, r.Confidence, c.opts.Seed, row.BetweenRunSD)
 	if !math.IsNaN(rt.Point) {
-		// A run too short for its statistic's autocorrelation gets no interval: say how many
-		// intervals it would need (the candidate's, or the baseline's when only it is short).
+		// A run shorter than its statistic's autocorrelation needs is measured on MinBlocks
+		// blocks of n/MinBlocks intervals: dependence longer than that is drift slower than the
+		// run can resolve, which the between-run SD covers (as it covers drift between runs).
+		// The row says so, and what a run long enough would need.
 		for _, sd := range []struct {
 			name string
 			e    stats.Estimate
 			s    *side
 		}{{"candidate", rt.Cand, c.cand}, {"baseline", rt.Base, c.base}} {
 			if sd.e.Choice.TooShort() {
-				row.Ratio, row.RatioLo, row.RatioHi = ptr(rt.Point), nil, nil
-				if sd.name == "candidate" {
-					row.Need = sd.s.needIntervals(sd.e.Choice.NeedIntervals)
-				}
-				row.Verdict = RuleInconclusive
-				row.Reason = fmt.Sprintf("%s: the %s %s: no interval at %g", row.Metric, sd.name, sd.e.Choice.Reason(sd.e.Intervals), r.Confidence)
-				return false
+				c.short[i] = fmt.Sprintf("the %s %s; its blocks are capped at a %d-th of it and the between-run SD covers slower drift",
+					sd.name, sd.e.Choice.Reason(sd.e.Intervals), stats.MinBlocks)
+				break
 			}
 		}
 	}

@@ -299,10 +299,11 @@ const RatioBlocks = 30
 // freedom: a 120-interval PR run whose statistic decorrelates within 4 intervals gets 30 blocks
 // (t = 2.76 at 0.995) instead of 8 (t = 3.50). Drift slower than the run, which no block length
 // of it can see, is the between-run SD's (Options.BetweenRunSD). When the run is too short
-// (c.TooShort) the result holds fewer than MinBlocks blocks: the caller must not use it.
+// (c.TooShort) the blocks are capped at n/MinBlocks: what is slower than that is drift the run
+// cannot resolve, the between-run SD's too; the caller says so beside the verdict.
 func RatioBlockLen(c BlockChoice, n int) int {
 	if c.TooShort() {
-		return max(c.Needed, 1)
+		return max(n/MinBlocks, 1)
 	}
 	floor := min(int(math.Ceil(math.Pow(float64(n), 2.0/3))), n/RatioBlocks)
 	return max(c.Needed, floor, 1)
