@@ -385,10 +385,10 @@ func TestRatioBlockLen(t *testing.T) {
 		n    int
 		want int
 	}{
-		{BlockChoice{Needed: 2}, 120, 4},       // a 2-minute PR run keeps 30 blocks
-		{BlockChoice{Needed: 9}, 120, 9},       // its autocorrelation needs more: 14 blocks
-		{BlockChoice{Needed: 3}, 3600, 120},    // an hour: raised towards n^(2/3) = 235, 30 blocks
-		{BlockChoice{Needed: 3}, 100000, 2155}, // n^(2/3) binds
+		{BlockChoice{Needed: 2}, 120, 4},                       // a 2-minute PR run keeps 30 blocks
+		{BlockChoice{Needed: 9}, 120, 9},                       // its autocorrelation needs more: 14 blocks
+		{BlockChoice{Needed: 3}, 3600, 120},                    // an hour: raised towards n^(2/3) = 235, 30 blocks
+		{BlockChoice{Needed: 3}, 100000, 2155},                 // n^(2/3) binds
 		{BlockChoice{Needed: 20, NeedIntervals: 160}, 120, 15}, // too short: capped at n/MinBlocks
 	} {
 		if got := RatioBlockLen(tc.c, tc.n); got != tc.want {
