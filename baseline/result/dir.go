@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -30,18 +29,14 @@ func Read(dir string) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("result %s: %w", dir, err)
 	}
-	r := &Result{Dir: dir, Meta: m, Log: log}
-	if n := r.Merged().TotalCount(); n != m.Counts.Samples {
-		return nil, fmt.Errorf("result %s: %s holds %d samples but %s says %d", dir, LatencyFile, n, MetaFile, m.Counts.Samples)
-	}
-	starts := map[time.Time]bool{}
+	var c LogCounter
 	for _, iv := range log.Intervals {
-		starts[iv.Start] = true
+		c.AddInterval(iv)
 	}
-	if n := len(starts); n != m.Counts.Intervals {
-		return nil, fmt.Errorf("result %s: %s holds %d intervals but %s says %d", dir, LatencyFile, n, MetaFile, m.Counts.Intervals)
+	if err := c.Check(dir, m); err != nil {
+		return nil, err
 	}
-	return r, nil
+	return &Result{Dir: dir, Meta: m, Log: log}, nil
 }
 
 // Merged returns all intervals (every tag) merged into one histogram.

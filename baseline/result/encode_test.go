@@ -199,7 +199,7 @@ func TestLogWriterLines(t *testing.T) {
 		{Tag: "zeros", Start: start.Add(time.Hour), End: start.Add(time.Hour + 1500*time.Microsecond), Hist: h},
 	}
 	for _, iv := range ivs {
-		if err := w.Write(iv); err != nil {
+		if err := w.WriteInterval(iv); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -261,7 +261,7 @@ func TestLogWriterRejects(t *testing.T) {
 			}
 			defer w.Close()
 			before, _ := os.ReadFile(path)
-			err = w.Write(c.iv)
+			err = w.WriteInterval(c.iv)
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
 				t.Fatalf("Write = %v, want an error naming %s and %q", err, path, c.want)
 			}
@@ -286,7 +286,7 @@ func TestLogWriteDoesNotAllocate(t *testing.T) {
 	write := func() {
 		k := i % len(hs)
 		s := start.Add(time.Duration(i) * time.Second)
-		if err := w.Write(Interval{Tag: tags[k], Start: s, End: s.Add(time.Second), Hist: hs[k]}); err != nil {
+		if err := w.WriteInterval(Interval{Tag: tags[k], Start: s, End: s.Add(time.Second), Hist: hs[k]}); err != nil {
 			t.Fatal(err)
 		}
 		i++

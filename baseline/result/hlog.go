@@ -102,10 +102,11 @@ func AppendLog(path string, start time.Time) (*LogWriter, error) {
 	return w, nil
 }
 
-// Write appends one interval, [Tag=T,]start,length,max,payload, in a single write and
+// WriteInterval appends one interval, [Tag=T,]start,length,max,payload, in a single write and
 // fsyncs. Times are taken from iv at millisecond resolution, relative to the log's start;
-// iv.Hist is only read.
-func (w *LogWriter) Write(iv Interval) error {
+// iv.Hist is only read. The name is the harness's Sink's: a LogWriter takes a run's intervals
+// straight from the harness.
+func (w *LogWriter) WriteInterval(iv Interval) error {
 	if iv.Tag != w.tag {
 		if err := CheckTag(iv.Tag); err != nil {
 			return fmt.Errorf("%s: %w", w.f.Name(), err)
@@ -133,10 +134,6 @@ func (w *LogWriter) Write(iv Interval) error {
 	}
 	return w.f.Sync()
 }
-
-// WriteInterval is Write under the name the harness's Sink interface calls, so a LogWriter
-// takes the intervals of a run straight from the harness.
-func (w *LogWriter) WriteInterval(iv Interval) error { return w.Write(iv) }
 
 // Close closes the log file.
 func (w *LogWriter) Close() error { return w.f.Close() }

@@ -26,7 +26,7 @@ func writeSample(t *testing.T, dir string, n int) (*Meta, []Interval) {
 			h.RecordValue(int64(1e6 + rng.NormFloat64()*1e4))
 		}
 		iv := Interval{Tag: []string{"", "zeros"}[i%2], Start: start.Add(time.Duration(i) * time.Second), End: start.Add(time.Duration(i+1) * time.Second), Hist: h}
-		if err := w.Write(iv); err != nil {
+		if err := w.WriteInterval(iv); err != nil {
 			t.Fatal(err)
 		}
 		all.Merge(h)
@@ -130,7 +130,7 @@ func FuzzParseLog(f *testing.F) {
 	w, _ := CreateLog(filepath.Join(dir, LatencyFile), start)
 	h := NewHistogram()
 	h.RecordValue(12345)
-	w.Write(Interval{Tag: "x", Start: start, End: start.Add(time.Second), Hist: h})
+	w.WriteInterval(Interval{Tag: "x", Start: start, End: start.Add(time.Second), Hist: h})
 	w.Close()
 	b, _ := os.ReadFile(filepath.Join(dir, LatencyFile))
 	f.Add(b)

@@ -36,7 +36,7 @@ func writeRun(t testing.TB, dir string, n int, tags ...string) {
 				_ = h.RecordValue(int64(1e6 + 1000*j))
 			}
 			s := t0.Add(time.Duration(i) * time.Second)
-			if err := lw.Write(result.Interval{Tag: tag, Start: s, End: s.Add(time.Second), Hist: h}); err != nil {
+			if err := lw.WriteInterval(result.Interval{Tag: tag, Start: s, End: s.Add(time.Second), Hist: h}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -118,7 +118,7 @@ func TestRecover(t *testing.T) {
 			}
 			h := result.NewHistogram()
 			_ = h.RecordValue(5e6)
-			if err := lw.Write(result.Interval{Tag: c.tags[0], Start: rec.End, End: rec.End.Add(time.Second), Hist: h}); err != nil {
+			if err := lw.WriteInterval(result.Interval{Tag: c.tags[0], Start: rec.End, End: rec.End.Add(time.Second), Hist: h}); err != nil {
 				t.Fatal(err)
 			}
 			lw.Close()

@@ -198,24 +198,15 @@ func (p *Pipeline) keep(dir string, m *result.Meta, hasBase bool, baseRun string
 		fail("store", err)
 		return
 	}
-	if p.Profile == "nightly" && p.inHistory(m, info.ID) {
-		out.Notes = append(out.Notes, fmt.Sprintf("run %s is in the history already; not recorded twice", info.ID))
-	} else if night := p.recorded[m.Suite]; p.Profile == "nightly" && night != "" {
-		out.Notes = append(out.Notes, fmt.Sprintf("this night was recorded by an earlier attempt of this workflow run (run %s); run %s is kept in the store but not recorded as a second night", night, info.ID))
-	} else if p.Profile == "nightly" {
+	if p.Profile == "nightly" {
+		// The first night of an environment is compared with nothing: it is the baseline to be,
+		// not an incomparable night.
 		night := string(rep.Verdict)
 		if !hasBase && promotable != "" {
-			// The first night of an environment is compared with nothing: it is the baseline
-			// to be, not an incomparable night.
 			night = "bootstrap"
 		}
-		if err := p.Store.Append(baseline.NightlyEntry(m, info.ID, baseRun, night, p.now())); err != nil {
+		if err := p.recordNight(dir, m, info.ID, baseRun, night, out); err != nil {
 			fail("history", err)
-		} else if st, err := ReadState(dir); err == nil {
-			st.Night = info.ID
-			if err := WriteState(dir, st); err != nil {
-				p.logf(m.Suite, "%s: %v (a re-run of this job would record the night again)", dir, err)
-			}
 		}
 	}
 	if promotable == "" {
@@ -237,6 +228,30 @@ func (p *Pipeline) keep(dir string, m *result.Meta, hasBase bool, baseRun string
 			}
 		}
 	}
+}
+
+// recordNight appends run id's night to the history, once: not when the history holds the run
+// already, nor when an earlier attempt of this workflow run recorded the night; the run folder's
+// checkpoint remembers the night it recorded, for a re-run of this job.
+func (p *Pipeline) recordNight(dir string, m *result.Meta, id, baseRun, verdict string, out *Outcome) error {
+	if p.inHistory(m, id) {
+		out.Notes = append(out.Notes, fmt.Sprintf("run %s is in the history already; not recorded twice", id))
+		return nil
+	}
+	if night := p.recorded[m.Suite]; night != "" {
+		out.Notes = append(out.Notes, fmt.Sprintf("this night was recorded by an earlier attempt of this workflow run (run %s); run %s is kept in the store but not recorded as a second night", night, id))
+		return nil
+	}
+	if err := p.Store.Append(baseline.NightlyEntry(m, id, baseRun, verdict, p.now())); err != nil {
+		return err
+	}
+	if st, err := ReadState(dir); err == nil {
+		st.Night = id
+		if err := WriteState(dir, st); err != nil {
+			p.logf(m.Suite, "%s: %v (a re-run of this job would record the night again)", dir, err)
+		}
+	}
+	return nil
 }
 
 // inHistory reports whether the history of m's suite and environment holds run id already.

@@ -29,20 +29,10 @@ func PublishInput(cfg *config.Config, outcomes []Outcome, act publish.ActionsEnv
 		if o.Err != nil {
 			reason = o.Err.Error()
 		}
-		in.Suites = append(in.Suites, publish.Suite{Name: o.Suite, Verdict: publish.VerdictError, ExitCode: o.Code,
-			Headline: "error: " + oneLine(reason), Reason: reason})
+		in.Suites = append(in.Suites, publish.ErrorSuite(o.Suite, o.Code, reason))
 	}
 	sort.SliceStable(in.Suites, func(i, j int) bool { return in.Suites[i].Name < in.Suites[j].Name })
 	return in, keys
-}
-
-// oneLine is s on one line of at most 120 bytes, for a headline.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 120 {
-		s = s[:120] + "…"
-	}
-	return s
 }
 
 // PublishOptions are what the config's github: section asks to publish, check overriding its

@@ -315,13 +315,13 @@ func (r *run) meta(fp result.Fingerprint, rep *harness.Report, interrupted strin
 			m.Classes[t] = result.Summarize(h)
 		}
 	}
-	reasons := append(telemetry.HarnessReasons(rep), r.smp.Reasons()...)
+	var replayed []string // the killed part's telemetry, judged by the same rules
 	if m.Tags == nil {
 		m.Tags = map[string]string{}
 	}
 	if rec := o.Resume; rec != nil {
 		m.Start = rec.Start
-		reasons = slices.Concat(telemetry.HarnessReasons(rep), telemetry.FromTelemetry(rec.Telemetry, 0), r.smp.Reasons())
+		replayed = telemetry.FromTelemetry(rec.Telemetry, 0)
 		m.Tags["resumed"] = fmt.Sprintf("after interval %d (%s measured; %s gap)", rec.Intervals, rec.Elapsed.Round(time.Millisecond),
 			rep.Start.Sub(rec.End).Round(time.Second))
 	}
@@ -331,6 +331,7 @@ func (r *run) meta(fp result.Fingerprint, rep *harness.Report, interrupted strin
 	if len(m.Tags) == 0 {
 		m.Tags = nil
 	}
+	reasons := slices.Concat(telemetry.HarnessReasons(rep), replayed, r.smp.Reasons())
 	if interrupted != "" {
 		reasons = append(reasons, fmt.Sprintf("interrupted by %s after %s", interrupted, m.End.Sub(m.Start).Round(time.Millisecond)))
 	}

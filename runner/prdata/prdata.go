@@ -20,13 +20,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/tailgate-ci/tailgate/baseline"
 )
 
 // DefaultMaxBytes caps each fetched file: far above any edge model, far below what fills a
@@ -50,8 +52,6 @@ type Options struct {
 	Dest string
 	// MaxBytes caps each file (0: DefaultMaxBytes).
 	MaxBytes int64
-	// Git is the git binary (default "git").
-	Git string
 }
 
 var (
@@ -111,9 +111,6 @@ func Fetch(ctx context.Context, o Options) (map[string]string, error) {
 	if o.MaxBytes == 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
-	if o.Git == "" {
-		o.Git = "git"
-	}
 	var errs []error
 	if err := CheckSHA(o.SHA); err != nil {
 		errs = append(errs, err)
@@ -155,7 +152,7 @@ func Fetch(ctx context.Context, o Options) (map[string]string, error) {
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return nil, err
 	}
-	g, err := newGit(ctx, o.Git, dest+".git")
+	g, err := newGit(ctx, dest+".git")
 	if err != nil {
 		return nil, err
 	}
@@ -193,40 +190,27 @@ func Fetch(ctx context.Context, o Options) (map[string]string, error) {
 	return out, nil
 }
 
-// git runs git in a private bare repository with nothing from the host's configuration.
+// git runs git in a private bare repository, hardened as the store's git is
+// (baseline.GitCommand: hooks off, allowed transports only, nothing from the host's
+// configuration, an allow-listed environment), plus what a fetch of untrusted objects needs.
 type git struct {
-	ctx  context.Context
-	bin  string
-	dir  string // the bare repository
-	home string
-	env  []string
+	ctx context.Context
+	dir string // the bare repository
 }
 
-// Environment variables a fetch may need on a board behind a proxy or with its own CA; none
-// of them is a credential GitHub honours.
-var passEnv = []string{"PATH", "LANG", "LC_ALL", "TZ", "http_proxy", "https_proxy", "no_proxy",
-	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"}
+// fetchHardening adds to baseline.GitCommand's options what fetching a stranger's objects
+// needs: objects checked as they arrive, no redirects, no submodules.
+var fetchHardening = []string{"-c", "transfer.fsckObjects=true", "-c", "http.followRedirects=false"}
 
-func newGit(ctx context.Context, bin, dir string) (*git, error) {
+// certEnv are the variables a board with its own CA needs; baseline.GitEnv adds PATH and the
+// proxies.
+var certEnv = []string{"SSL_CERT_FILE", "SSL_CERT_DIR"}
+
+func newGit(ctx context.Context, dir string) (*git, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
-	home, err := os.MkdirTemp("", "tailgate-prdata-home-")
-	if err != nil {
-		return nil, err
-	}
-	env := []string{
-		"HOME=" + home, "XDG_CONFIG_HOME=" + home,
-		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
-		"GIT_LITERAL_PATHSPECS=1", "GIT_NO_REPLACE_OBJECTS=1", "GIT_ASKPASS=/bin/false", "SSH_ASKPASS=/bin/false",
-		"GIT_SSH_COMMAND=ssh -o BatchMode=yes -o StrictHostKeyChecking=yes",
-	}
-	for _, k := range passEnv {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	g := &git{ctx: ctx, bin: bin, dir: dir, home: home, env: env}
+	g := &git{ctx: ctx, dir: dir}
 	if _, err := g.run(nil, "init", "--quiet", "--bare", dir); err != nil {
 		g.close()
 		return nil, err
@@ -234,27 +218,21 @@ func newGit(ctx context.Context, bin, dir string) (*git, error) {
 	return g, nil
 }
 
-func (g *git) close() {
-	_ = os.RemoveAll(g.home)
-	_ = os.RemoveAll(g.dir)
-}
+func (g *git) close() { _ = os.RemoveAll(g.dir) }
 
 // run runs git with the hardening options; stdout is returned unless w is given.
 func (g *git) run(w io.Writer, args ...string) ([]byte, error) {
-	base := []string{
-		"-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
-		"-c", "protocol.allow=never", "-c", "protocol.https.allow=always",
-		"-c", "protocol.ssh.allow=always", "-c", "protocol.file.allow=always",
-		"-c", "credential.helper=", "-c", "transfer.fsckObjects=true",
-		"-c", "fetch.recurseSubmodules=false", "-c", "submodule.recurse=false",
-		"-c", "http.followRedirects=false", "-c", "core.askPass=/bin/false",
-	}
+	opts := fetchHardening
 	if !(len(args) > 0 && args[0] == "init") {
-		base = append(base, "--git-dir="+g.dir)
+		opts = append(slices.Clip(opts), "--git-dir="+g.dir)
 	}
-	cmd := exec.CommandContext(g.ctx, g.bin, append(base, args...)...)
-	cmd.Env = g.env
-	cmd.Dir = g.home
+	env := []string{"GIT_LITERAL_PATHSPECS=1"}
+	for _, k := range certEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	cmd := baseline.GitCommand(g.ctx, filepath.Dir(g.dir), env, append(slices.Clip(opts), args...)...)
 	var out, stderr bytes.Buffer
 	cmd.Stdout = &out
 	if w != nil {

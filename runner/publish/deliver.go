@@ -187,9 +187,6 @@ func ResolveTarget(repo string, pr int, sha string, act ActionsEnv) (Target, err
 	if t.SHA == "" {
 		t.SHA = act.SHA
 	}
-	if t.PR < 0 {
-		return t, fmt.Errorf("pull request %d: want a positive number", t.PR)
-	}
 	// A commit from a flag, the event payload or GITHUB_SHA ends up in a REST path.
 	return t, t.Validate()
 }

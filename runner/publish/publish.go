@@ -194,3 +194,13 @@ func (in Input) Validate() error {
 	}
 	return nil
 }
+
+// ErrorSuite is a suite that has no gate report, only the error that left it without one: its
+// status says "error: …" with the reason on one line of at most 120 characters.
+func ErrorSuite(name string, code int, reason string) Suite {
+	h := oneLine(reason)
+	if r := []rune(h); len(r) > 120 {
+		h = string(r[:120]) + "…"
+	}
+	return Suite{Name: name, Verdict: VerdictError, ExitCode: code, Headline: "error: " + h, Reason: reason}
+}

@@ -44,7 +44,7 @@ func Create(dir string, start time.Time) (*Writer, error) {
 // Write appends one interval histogram to the log. Consecutive histograms with the same Start
 // (one per tag) are one interval of the run, as the harness counts them.
 func (w *Writer) Write(iv result.Interval) error {
-	if err := w.lw.Write(iv); err != nil {
+	if err := w.lw.WriteInterval(iv); err != nil {
 		return err
 	}
 	if w.intervals == 0 || !iv.Start.Equal(w.slot) {
