@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
@@ -158,6 +161,28 @@ type Report struct {
 	Baseline  *Side    `json:"baseline,omitempty"`
 	Candidate Side     `json:"candidate"`
 	Tool      Tool     `json:"tool"`
+}
+
+// GatedQuantiles returns the candidate's estimate of every quantile a rule gated, by the rule's
+// metric name, except p50, p99 and p99.9 (a result's summary holds those): what the store's
+// history records beside the summary so that its change points cover what the suite gates.
+func (r *Report) GatedQuantiles() map[string]int64 {
+	var out map[string]int64
+	for _, rr := range r.Rules {
+		switch rr.Metric {
+		case "p50", "p99", "p99.9":
+			continue
+		}
+		if _, err := strconv.ParseFloat(strings.TrimPrefix(rr.Metric, "p"), 64); err != nil || rr.Metric[0] != 'p' ||
+			rr.Unit != "ns" || rr.Candidate == nil || !(*rr.Candidate >= 1) {
+			continue
+		}
+		if out == nil {
+			out = map[string]int64{}
+		}
+		out[rr.Metric] = int64(math.Round(*rr.Candidate))
+	}
+	return out
 }
 
 // HeadlineMax is GitHub's limit on a commit status description.

@@ -158,3 +158,25 @@ func FuzzParseMeta(f *testing.F) {
 		}
 	})
 }
+
+// TestLogCounterShortInterval: an interval shorter than a millisecond shares its start's
+// millisecond with the next interval in the log; the counter still sees two intervals (and one
+// for the lines of every tag of one interval).
+func TestLogCounterShortInterval(t *testing.T) {
+	t0 := time.Unix(1e9, 200_000)
+	var c LogCounter
+	for _, l := range []struct {
+		tag string
+		at  time.Time
+	}{
+		{"a", t0}, {"b", t0}, // one interval, two tags
+		{"a", t0.Add(300 * time.Microsecond)}, {"b", t0.Add(300 * time.Microsecond)}, // cut short: same ms
+		{"a", t0.Add(5 * time.Millisecond)}, {"b", t0.Add(5 * time.Millisecond)},
+	} {
+		c.count(l.tag, l.at, 1)
+	}
+	m := &Meta{Counts: Counts{Samples: 6, Intervals: 3}}
+	if err := c.Check("r", m); err != nil {
+		t.Fatal(err)
+	}
+}
