@@ -22,6 +22,9 @@ type Buckets struct {
 	Index   []int32
 	Count   []int64
 	Total   int64 // sum of Count
+	// Ratio is the header's integer-to-double value conversion ratio: 1 for the integer
+	// histograms every log writer records latencies in, 0 for Buckets built by hand.
+	Ratio float64
 
 	geo geometry // of the fields above, when the Decoder set them
 }
@@ -46,6 +49,13 @@ func (b *Buckets) Max() int64 {
 
 // Value returns the lowest value counted in bucket i (of Index).
 func (b *Buckets) Value(i int) int64 { return b.geometry().value(b.Index[i]) }
+
+// HighestEquivalent returns the highest value counted in bucket i (of Index), the value
+// HdrHistogram reports for a quantile that falls in it.
+func (b *Buckets) HighestEquivalent(i int) int64 {
+	g := b.geometry()
+	return g.highestEquivalent(g.value(b.Index[i]))
+}
 
 // Decoder decodes HdrHistogram V2 compressed payloads (base64 text, as an interval log line
 // carries after its last comma) into Buckets. It keeps everything between payloads: the base64
@@ -158,6 +168,7 @@ func (b *Buckets) header(h []byte) (int64, error) {
 		return 0, fmt.Errorf("payload length %d exceeds %d, the most %d counts can take", payloadLen, countsLen*maxVarint, countsLen)
 	}
 	b.Lowest, b.Highest, b.SigFigs, b.geo = lowest, highest, sig, g
+	b.Ratio = math.Float64frombits(binary.BigEndian.Uint64(h[32:]))
 	return payloadLen, nil
 }
 
