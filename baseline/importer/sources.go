@@ -65,11 +65,10 @@ func newRecorder(u Unit) *recorder { return &recorder{unit: u, hist: result.NewH
 // highest equivalent value converted to nanoseconds: the value HdrHistogram reports for a
 // quantile falling in that bucket, so quantiles stay within one of tailgate's buckets of the
 // source's own. A bucket starting beyond tailgate's range is refused; one straddling its top
-// is recorded at the top.
+// is recorded at the top. The header's integer-to-double conversion ratio is ignored, as
+// HdrHistogram's integer histograms ignore it (hdr-histogram-js writes it as the integer 1); a
+// DoubleHistogram's payload has its own cookie, which the decoder refuses.
 func (r *recorder) record(b *result.Buckets) error {
-	if b.Ratio != 1 {
-		return fmt.Errorf("histogram's integer-to-double conversion ratio is %g, not 1: only integer histograms (not DoubleHistogram) can be imported", b.Ratio)
-	}
 	f := r.unit.nanos()
 	if r.geo == "" && (b.Lowest != result.LowestNs || b.Highest != result.HighestNs || b.SigFigs != result.SigFigs || f != 1) {
 		r.geo = fmt.Sprintf("lowest %d, highest %d %s, %d significant digits", b.Lowest, b.Highest, r.unit, b.SigFigs)

@@ -22,9 +22,6 @@ type Buckets struct {
 	Index   []int32
 	Count   []int64
 	Total   int64 // sum of Count
-	// Ratio is the header's integer-to-double value conversion ratio: 1 for the integer
-	// histograms every log writer records latencies in, 0 for Buckets built by hand.
-	Ratio float64
 
 	geo geometry // of the fields above, when the Decoder set them
 }
@@ -168,7 +165,6 @@ func (b *Buckets) header(h []byte) (int64, error) {
 		return 0, fmt.Errorf("payload length %d exceeds %d, the most %d counts can take", payloadLen, countsLen*maxVarint, countsLen)
 	}
 	b.Lowest, b.Highest, b.SigFigs, b.geo = lowest, highest, sig, g
-	b.Ratio = math.Float64frombits(binary.BigEndian.Uint64(h[32:]))
 	return payloadLen, nil
 }
 
