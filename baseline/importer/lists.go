@@ -233,8 +233,12 @@ func csvReader(value, at string) rowReader {
 				}
 				return nil
 			}
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return fmt.Errorf("%s:%d: %w", name, pe.Line, pe.Err)
+			}
 			if err != nil {
-				return fmt.Errorf("%s: %w", name, err) // csv.ParseError names the line
+				return fmt.Errorf("%s: %w", name, err)
 			}
 			if row == 0 {
 				if err := resolveColumns(name, rec, cols, idx); err != nil {
