@@ -265,6 +265,9 @@ func csvReader(value, at string) rowReader {
 // resolveColumns finds cols among the first row's fields: named ones in it as a header.
 func resolveColumns(name string, rec []string, cols []column, idx []int) error {
 	for i, c := range cols {
+		if c.name == "" && c.index == 0 {
+			return fmt.Errorf("%s: no column given", name)
+		}
 		if c.name == "" {
 			if c.index > len(rec) {
 				return fmt.Errorf("%s:1: column %d: the rows have %d fields", name, c.index, len(rec))
