@@ -126,6 +126,9 @@ func (o *Options) check() error {
 	if o.Out == "" {
 		errs = append(errs, errors.New("--out: required"))
 	}
+	if p := o.Meta.Profile; p != "" && p != "pr" && p != "nightly" {
+		errs = append(errs, fmt.Errorf("--profile %q: want pr or nightly", p))
+	}
 	list := o.Format == Lines || o.Format == CSV || o.Format == JSONL
 	switch {
 	case !list && (o.Column != "" || o.TimeColumn != "" || o.PerInterval != 0 || o.Interval != 0):
@@ -308,11 +311,17 @@ func (o *Options) write(dir string, src source, origin time.Time, p1 firstPass, 
 		return nil, err
 	}
 	merged := result.NewHistogram()
+	// Readers count the intervals of a log as its distinct start times (in milliseconds, as
+	// the log holds them): a log's lines that share a start are one interval to them.
+	intervals, lastMs := 0, int64(-1)
 	p2, err := o.read(src, func(iv interval) error {
 		if o.Tag != "" && iv.tag != o.Tag {
 			return nil
 		}
 		merged.Merge(iv.hist)
+		if ms := origin.Add(iv.start).UnixMilli(); ms != lastMs {
+			intervals, lastMs = intervals+1, ms
+		}
 		return w.WriteInterval(result.Interval{Start: origin.Add(iv.start), End: origin.Add(iv.end), Hist: iv.hist})
 	})
 	if cerr := w.Close(); err == nil {
@@ -327,7 +336,7 @@ func (o *Options) write(dir string, src source, origin time.Time, p1 firstPass, 
 	m := o.Meta
 	m.Schema = result.SchemaVersion
 	m.Start, m.End = start, origin.Add(s.end)
-	m.Counts = result.Counts{Samples: merged.TotalCount(), Intervals: s.intervals}
+	m.Counts = result.Counts{Samples: merged.TotalCount(), Intervals: intervals}
 	m.Summary = result.Summarize(merged)
 	m.Workload = result.Workload{
 		Backend: m.Env.Backend, Threads: m.Env.Threads, CPUs: m.Env.CPUs, Sched: m.Env.Sched,

@@ -119,6 +119,7 @@ func TestStrict(t *testing.T) {
 		{"interval too short", "in.csv", "t,lat\n1,1\n", CSV, func(o *Options) { timed("lat", "t")(o); o.Interval = time.Microsecond }, "--interval 1µs: want ≥ 1ms"},
 		{"csv without column", "in.csv", "1\n", CSV, perInterval, "csv: name the values' column"},
 		{"tag of a list", "in.txt", "1\n", Lines, func(o *Options) { unitPer(Microseconds)(o); o.Tag = "a" }, "--tag applies to hlog, not lines"},
+		{"bad profile", "in.txt", "1\n", Lines, func(o *Options) { unitPer(Microseconds)(o); o.Meta.Profile = "weekly" }, `--profile "weekly": want pr or nightly`},
 		{"bad suite", "in.txt", "1\n", Lines, func(o *Options) { unitPer(Microseconds)(o); o.Meta.Suite = "../x" }, `invalid suite name "../x"`},
 		{"back to back under 1ms", "in.txt", "10\n10\n10\n", Lines, func(o *Options) { o.Unit, o.PerInterval = Microseconds, 1 }, "in.txt: interval 1 lasts under 1ms"},
 	}
@@ -271,6 +272,15 @@ func TestGrouping(t *testing.T) {
 		m, _ := mustImport(t, o)
 		if !m.Start.Equal(mt.Add(-2*time.Millisecond)) || !m.End.Equal(mt) {
 			t.Errorf("start %s end %s, want the run to end at the file's modification time %s", m.Start, m.End, mt)
+		}
+	})
+	t.Run("lines sharing a start", func(t *testing.T) {
+		p := payload(t, 1, 3_600_000_000, 3, 5)
+		o := options(t, input(t, dir, "s.hlog", hlogText("0.000,1.000,1.0,"+p, "0.000,0.500,1.0,"+p, "1.000,1.000,1.0,"+p)), HLog)
+		o.Unit, o.Start = Microseconds, time.Time{}
+		m, r := mustImport(t, o)
+		if m.Counts.Intervals != 2 || m.Counts.Samples != 3 || len(r.Log.Intervals) != 3 {
+			t.Errorf("counts %+v, %d lines: want 2 intervals (distinct starts) of 3 lines", m.Counts, len(r.Log.Intervals))
 		}
 	})
 	t.Run("histogram", func(t *testing.T) {
