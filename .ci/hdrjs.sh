@@ -23,6 +23,7 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "hdrjs.sh: npm is not installed (Debian: apt-get install npm); tailgate import's JS interop test needs it" >&2
   exit 2
 fi
+mkdir -p "$cache"
 tmp=$(mktemp -d "$cache/.hdrjs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cp "$root/.ci/hdrjs/package.json" "$root/.ci/hdrjs/package-lock.json" "$tmp/"
