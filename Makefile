@@ -6,10 +6,11 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN := bin/tailgate
 ORT_LIB = $(CURDIR)/.cache/onnxruntime/1.30.0/$(shell uname -m | sed -e s/x86_64/x64/ -e s/aarch64/arm64/)/libonnxruntime.so.1
-# Debian packages the tests use: real git, HdrHistogram's Java log processor, stress-ng.
-TEST_DEBS := git libhdrhistogram-java default-jre-headless stress-ng
+# Debian packages the tests use: real git, HdrHistogram's Java log processor (and javac, for
+# the test that writes a log with HdrHistogram's Java writer), stress-ng.
+TEST_DEBS := git libhdrhistogram-java default-jre-headless default-jdk-headless stress-ng
 
-.PHONY: all build ort demo test test-deps vet lint-actions bench bench-gate bench-48h calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
+.PHONY: all build ort hdrjs demo test test-deps vet lint-actions bench bench-gate bench-48h calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
 
 all: build
 
@@ -20,7 +21,11 @@ build:
 ort:
 	./.ci/ort.sh
 
-test-deps: ort
+# Pinned hdr-histogram-js (npm ci against .ci/hdrjs/package-lock.json) for tailgate import's test.
+hdrjs:
+	./.ci/hdrjs.sh
+
+test-deps: ort hdrjs
 	./.ci/debs.sh $(TEST_DEBS)
 
 vet:
@@ -48,6 +53,8 @@ FUZZ_TARGETS := \
 	./baseline:FuzzParseHistoryLine ./baseline:FuzzValidateName \
 	./baseline/result:FuzzParseLog ./baseline/result:FuzzParseMeta ./baseline/result:FuzzEncode \
 	./baseline/result:FuzzDecodeCompressed ./baseline/result:FuzzScanLogBuckets \
+	./baseline/importer:FuzzImportHLog ./baseline/importer:FuzzImportHistogram ./baseline/importer:FuzzImportLines \
+	./baseline/importer:FuzzImportCSV ./baseline/importer:FuzzImportJSONL ./baseline/importer:FuzzParseDoctor \
 	./fixtures/onnxbuild:FuzzInspect ./gate:FuzzParseRule ./gate/stats:FuzzPoint \
 	./harness/inputs:FuzzParseNPY ./harness/inputs:FuzzParseSpec ./harness/sched:FuzzParse \
 	./harness/synthetic:FuzzParse ./runner/ci:FuzzRecover ./runner/config:FuzzParse ./runner/config:FuzzParseRate \

@@ -263,6 +263,8 @@ type Side struct {
 	Calibration result.Calibration `json:"calibration"`
 	Health      result.Health      `json:"health"`
 	Tool        result.Tool        `json:"tool"`
+	// Import says where an imported result's data came from (nil: tailgate measured it).
+	Import *result.Import `json:"import,omitempty"`
 }
 
 // Tool identifies the tailgate that made the comparison.
