@@ -311,18 +311,16 @@ func (o *Options) write(dir string, src source, origin time.Time, p1 firstPass, 
 		return nil, err
 	}
 	merged := result.NewHistogram()
-	// Readers count the intervals of a log as its distinct start times (in milliseconds, as
-	// the log holds them): a log's lines that share a start are one interval to them.
-	intervals, lastMs := 0, int64(-1)
+	// The intervals are counted as every reader counts them when it checks the log.
+	var counter result.LogCounter
 	p2, err := o.read(src, func(iv interval) error {
 		if o.Tag != "" && iv.tag != o.Tag {
 			return nil
 		}
 		merged.Merge(iv.hist)
-		if ms := origin.Add(iv.start).UnixMilli(); ms != lastMs {
-			intervals, lastMs = intervals+1, ms
-		}
-		return w.WriteInterval(result.Interval{Start: origin.Add(iv.start), End: origin.Add(iv.end), Hist: iv.hist})
+		out := result.Interval{Start: origin.Add(iv.start), End: origin.Add(iv.end), Hist: iv.hist}
+		counter.AddInterval(out)
+		return w.WriteInterval(out)
 	})
 	if cerr := w.Close(); err == nil {
 		err = cerr
@@ -336,7 +334,7 @@ func (o *Options) write(dir string, src source, origin time.Time, p1 firstPass, 
 	m := o.Meta
 	m.Schema = result.SchemaVersion
 	m.Start, m.End = start, origin.Add(s.end)
-	m.Counts = result.Counts{Samples: merged.TotalCount(), Intervals: intervals}
+	m.Counts = result.Counts{Samples: merged.TotalCount(), Intervals: counter.Intervals()}
 	m.Summary = result.Summarize(merged)
 	m.Workload = result.Workload{
 		Backend: m.Env.Backend, Threads: m.Env.Threads, CPUs: m.Env.CPUs, Sched: m.Env.Sched,

@@ -35,6 +35,9 @@ func (c *LogCounter) count(tag string, start time.Time, samples int64) {
 	c.tags[tag] = true
 }
 
+// Intervals is how many intervals the counted lines make.
+func (c *LogCounter) Intervals() int { return c.intervals }
+
 // Check says whether the counted log agrees with m's counts, naming the result dir as Read does.
 func (c *LogCounter) Check(dir string, m *Meta) error {
 	if c.samples != m.Counts.Samples {
