@@ -7,6 +7,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/plot"
@@ -30,6 +31,17 @@ type Result struct {
 func Load(dir string) (*Result, error) {
 	var tl timeline
 	run, err := gate.LoadRunEach(dir, tl.addBuckets)
+	if err != nil {
+		return nil, err
+	}
+	return finish(run, &tl)
+}
+
+// LoadStored is Load for a run of a store, streamed through its reader (gate.LoadStoredEach):
+// nothing is returned unless the log matched the store's manifest. The caller closes r.
+func LoadStored(r *baseline.RunReader) (*Result, error) {
+	var tl timeline
+	run, err := gate.LoadStoredEach(r, tl.addBuckets)
 	if err != nil {
 		return nil, err
 	}
