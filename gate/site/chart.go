@@ -56,6 +56,8 @@ type dot struct {
 type tick struct {
 	At    float64
 	Label string
+	// Anchor is the label's text-anchor: the outermost x labels stay inside the chart.
+	Anchor string
 }
 
 // marker is a vertical mark at X with its hover text.
@@ -85,15 +87,22 @@ func (s logScale) y(v float64) float64 {
 	return s.bottom - (math.Log(v)-s.lo)/(s.hi-s.lo)*(s.bottom-s.top)
 }
 
-// ticks are the 1-2-5 values of each decade inside the scale, thinned to at most 8.
+// ticks are round values inside the scale: 1-2-5 per decade, or finer steps when that leaves
+// fewer than three, thinned to at most 8.
 func (s logScale) ticks() []float64 {
 	var out []float64
-	for d := math.Floor(s.lo / math.Ln10); d <= math.Ceil(s.hi/math.Ln10); d++ {
-		for _, m := range []float64{1, 2, 5} {
-			v := m * math.Pow(10, d)
-			if l := math.Log(v); l >= s.lo && l <= s.hi {
-				out = append(out, v)
+	for _, ms := range [][]float64{{1, 2, 5}, {1, 1.5, 2, 3, 4, 5, 6, 8}, {1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 9}} {
+		out = out[:0]
+		for d := math.Floor(s.lo / math.Ln10); d <= math.Ceil(s.hi/math.Ln10); d++ {
+			for _, m := range ms {
+				v := m * math.Pow(10, d)
+				if l := math.Log(v); l >= s.lo && l <= s.hi {
+					out = append(out, v)
+				}
 			}
+		}
+		if len(out) >= 3 {
+			break
 		}
 	}
 	for len(out) > 8 {
@@ -131,10 +140,16 @@ func trendChart(v *keyView) *chart {
 	}
 	ys := newLogScale(lo, hi, c.Top, c.Bott)
 	for _, t := range ys.ticks() {
-		c.YTicks = append(c.YTicks, tick{ys.y(t), gate.FormatNs(t)})
+		c.YTicks = append(c.YTicks, tick{ys.y(t), gate.FormatNs(t), "end"})
 	}
-	for _, i := range labelNights(n, 6) {
-		c.XTicks = append(c.XTicks, tick{xAt(i, n, c.Left, c.Right), v.Nights[i].Date()})
+	for j, i := range labelNights(n, 6) {
+		anchor := "middle"
+		if j == 0 && n > 1 {
+			anchor = "start"
+		} else if i == n-1 && n > 1 {
+			anchor = "end"
+		}
+		c.XTicks = append(c.XTicks, tick{xAt(i, n, c.Left, c.Right), v.Nights[i].Date(), anchor})
 	}
 	lines := make([][]string, len(history.Metrics))
 	for _, m := range history.Metrics {

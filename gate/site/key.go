@@ -152,9 +152,9 @@ func (b *builder) buildKey(k suiteKey, all []string) (indexRow, error) {
 func (b *builder) changes(v *keyView, nights []history.Night) error {
 	opt := changepoint.Options{Seed: history.DefaultSeed}
 	from := max(0, len(nights)-b.o.ChangeNights)
-	v.Analysis = history.Method(opt)
+	v.Analysis = fmt.Sprintf("over all %d nights by %s", len(nights), history.Method(opt))
 	if from > 0 {
-		v.Analysis = fmt.Sprintf("newest %d of %d nights; %s", len(nights)-from, len(nights), v.Analysis)
+		v.Analysis = fmt.Sprintf("over the newest %d of %d nights by %s", len(nights)-from, len(nights), history.Method(opt))
 	}
 	if len(nights)-from < 2 {
 		return nil

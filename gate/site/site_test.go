@@ -50,3 +50,19 @@ func TestBuildSmall(t *testing.T) {
 		t.Errorf("no compare link %s in\n%s", want, kp)
 	}
 }
+
+// TestWriteBenchStore generates the benchmark's store, a year of nights of 3 suites on 2
+// boards, into $TAILGATE_SITE_STORE (make bench-site); skipped without it.
+func TestWriteBenchStore(t *testing.T) {
+	dir := os.Getenv("TAILGATE_SITE_STORE")
+	if dir == "" {
+		t.Skip("TAILGATE_SITE_STORE not set: make bench-site sets it")
+	}
+	st, err := sitetest.Generate(dir, t.TempDir(), sitetest.Store{Suites: []string{"vision-int8", "vision-fp32", "keyword"},
+		Boards: []string{"Raspberry Pi 5 Model B Rev 1.0", "Raspberry Pi 5 + AI HAT+ 2"}, Nights: 365, StepAt: 300,
+		Intervals: 60, PerInterval: 200, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+}

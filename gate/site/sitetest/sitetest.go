@@ -30,8 +30,8 @@ type Store struct {
 	StepAt int
 	// PromoteEvery promotes a passing night every so many nights after the first (30 when 0).
 	PromoteEvery int
-	// Ref is the runs' git ref ("refs/heads/main" when empty): free text the site must escape.
-	// Promotions of another ref are forced, naming it in their reason.
+	// Ref, when set, is the git ref of the last suite's last night (the others are on
+	// refs/heads/main): free text the site must escape. That night is not promoted.
 	Ref  string
 	Seed uint64
 }
@@ -59,9 +59,6 @@ func Generate(dir, tmp string, g Store) (baseline.Store, error) {
 	if g.PromoteEvery == 0 {
 		g.PromoteEvery = 30
 	}
-	if g.Ref == "" {
-		g.Ref = "refs/heads/main"
-	}
 	st, err := baseline.OpenDir(dir, baseline.Options{})
 	if err != nil {
 		return nil, err
@@ -77,9 +74,13 @@ func Generate(dir, tmp string, g Store) (baseline.Store, error) {
 					median *= 1.15
 				}
 				at := g.Start.Add(time.Duration(i) * 24 * time.Hour)
+				ref := "refs/heads/main"
+				if g.Ref != "" && si == len(g.Suites)-1 && i == g.Nights-1 {
+					ref = g.Ref
+				}
 				src := filepath.Join(tmp, fmt.Sprintf("run-%d", seed))
 				m, err := resulttest.Lognormal(src, resulttest.Synthetic{Suite: suite, Env: Env(board),
-					Git: result.Git{Repo: "example/app", Commit: Commit(i), Ref: g.Ref}, Start: at,
+					Git: result.Git{Repo: "example/app", Commit: Commit(i), Ref: ref}, Start: at,
 					Intervals: g.Intervals, PerInterval: g.PerInterval, MedianNs: median, Seed: seed})
 				if err != nil {
 					return nil, err
@@ -98,13 +99,10 @@ func Generate(dir, tmp string, g Store) (baseline.Store, error) {
 				if err := st.Append(baseline.NightlyEntry(m, ri.ID, base, verdict, at.Add(6*time.Hour))); err != nil {
 					return nil, err
 				}
-				if base == "" || i%g.PromoteEvery == 0 {
+				if base == "" || (i%g.PromoteEvery == 0 && ref == "refs/heads/main") {
 					p := baseline.Promotion{Suite: suite, Key: ri.Key, Run: ri.ID, Verdict: verdict, By: "sitetest", Time: at.Add(6 * time.Hour)}
 					if base == "" {
 						p.Verdict = ""
-					}
-					if g.Ref != "refs/heads/main" {
-						p.Force, p.Reason = true, "generated on "+g.Ref
 					}
 					if _, err := st.Promote(p); err != nil {
 						return nil, err
