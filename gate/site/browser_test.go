@@ -114,9 +114,9 @@ func TestBrowser(t *testing.T) {
 	}
 	type page struct {
 		P50, P99, P999, Lines, Changes, Marks int
-		Compare, Text                        string
-		Pwned                                bool
-		Scripts                              int
+		Compare, Text                         string
+		Pwned                                 bool
+		Scripts                               int
 	}
 	p, err := chromedp.Run(ctx, chromedp.Evaluate[page](`({
 		P50: document.querySelectorAll('#trend circle.pt[data-metric="p50"]').length,

@@ -22,8 +22,10 @@ func TestPagesEscapeStoreText(t *testing.T) {
 	v.Chart = trendChart(&v)
 	row := indexRow{Suite: evil, Key: evil, Href: evil, Env: evil, Last: &v.Nights[1], Spark: sparkline(v.Nights), Problems: 1}
 	for name, render := range map[string]func(*bytes.Buffer) error{
-		"key":   func(b *bytes.Buffer) error { return keyTmpl.Execute(b, v) },
-		"index": func(b *bytes.Buffer) error { return indexTmpl.Execute(b, indexView{page: v.page, Store: evil, Rows: []indexRow{row}, Problems: []string{evil}}) },
+		"key": func(b *bytes.Buffer) error { return keyTmpl.Execute(b, v) },
+		"index": func(b *bytes.Buffer) error {
+			return indexTmpl.Execute(b, indexView{page: v.page, Store: evil, Rows: []indexRow{row}, Problems: []string{evil}})
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var b bytes.Buffer

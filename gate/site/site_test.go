@@ -2,12 +2,12 @@ package site_test
 
 import (
 	"os"
-	"runtime"
-	"runtime/metrics"
-	"sync"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/metrics"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,7 +133,9 @@ func TestBuildMemoryBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	var res *site.Result
-	peak := heapPeak(func() { res, err = site.Build(st, site.Options{Out: filepath.Join(t.TempDir(), "site"), ReportNights: 6, Workers: 1}) })
+	peak := heapPeak(func() {
+		res, err = site.Build(st, site.Options{Out: filepath.Join(t.TempDir(), "site"), ReportNights: 6, Workers: 1})
+	})
 	if err != nil || res.Pages != 6 {
 		t.Fatalf("%+v %v", res, err)
 	}
