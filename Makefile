@@ -111,7 +111,7 @@ bench-48h: build $(G48)
 SITE_BENCH := .cache/site-bench
 $(SITE_BENCH)/store/tailgate-store.json:
 	rm -rf $(SITE_BENCH) && mkdir -p $(SITE_BENCH)
-	TAILGATE_SITE_STORE=$(CURDIR)/$(SITE_BENCH)/store $(GO) test -count=1 -timeout 60m ./gate/site -run '^TestWriteBenchStore$$'
+	TAILGATE_SITE_STORE=$(abspath $(SITE_BENCH))/store $(GO) test -count=1 -timeout 60m ./gate/site -run '^TestWriteBenchStore$$'
 bench-site: build $(SITE_BENCH)/store/tailgate-store.json
 	rm -rf $(SITE_BENCH)/site
 	@for pass in fresh incremental; do \
