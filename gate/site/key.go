@@ -78,12 +78,12 @@ type indexRow struct {
 var commitRe = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
 
 // buildKey writes the page of k and the report pages of its nights, and returns its index row.
-// Problems of the store (all of them) are matched to k and its nights; a night whose report
-// cannot be built because its run is damaged becomes one more problem.
-func (b *builder) buildKey(k suiteKey, all []string) (indexRow, error) {
+// The store's problems are matched to k and its nights; a night whose report cannot be built
+// because its run is damaged becomes one more problem.
+func (b *builder) buildKey(k suiteKey) (indexRow, error) {
 	o := b.o
-	v := keyView{page: b.page(fmt.Sprintf("%s on %s", k.suite, k.key), "../../../"), Suite: k.suite, Key: k.key, Problems: keyProblems(all, k)}
-	row := indexRow{Suite: k.suite, Key: k.key, Href: KeyPath(k.suite, k.key) + "index.html", Problems: len(v.Problems)}
+	v := keyView{page: b.page(fmt.Sprintf("%s on %s", k.suite, k.key), "../../../"), Suite: k.suite, Key: k.key}
+	row := indexRow{Suite: k.suite, Key: k.key, Href: KeyPath(k.suite, k.key) + "index.html"}
 	var h *baseline.History
 	err := b.locked(func() (err error) {
 		if v.Baseline, err = b.st.Pointer(k.suite, k.key); errors.Is(err, baseline.ErrNoBaseline) {
@@ -95,16 +95,13 @@ func (b *builder) buildKey(k suiteKey, all []string) (indexRow, error) {
 		h, err = b.st.History(k.suite, k.key)
 		return err
 	})
+	var historyErr error
 	if err != nil {
 		if !errors.Is(err, baseline.ErrIntegrity) {
 			return row, err
 		}
-		// Verify named it already; the page says so and shows what is left.
-		h = &baseline.History{}
-		if len(v.Problems) == 0 {
-			v.Problems = append(v.Problems, err.Error())
-			row.nightProblems = append(row.nightProblems, err.Error())
-		}
+		// The page says so and shows what is left.
+		h, historyErr = &baseline.History{}, err
 	}
 	row.Baseline = v.Baseline
 	for _, e := range h.Entries {
@@ -113,13 +110,7 @@ func (b *builder) buildKey(k suiteKey, all []string) (indexRow, error) {
 		}
 	}
 	for i, e := range h.Nightly() {
-		n := night{I: i, E: e}
-		for _, p := range v.Problems {
-			if e.Run != "" && strings.Contains(p, e.Run) {
-				n.Damaged = p
-			}
-		}
-		v.Nights = append(v.Nights, n)
+		v.Nights = append(v.Nights, night{I: i, E: e})
 	}
 	row.Nights = len(v.Nights)
 	hn := make([]history.Night, len(v.Nights))
@@ -128,6 +119,19 @@ func (b *builder) buildKey(k suiteKey, all []string) (indexRow, error) {
 	}
 	if err := b.changes(&v, hn); err != nil {
 		return row, fmt.Errorf("%s/%s: change points: %w", k.suite, k.key, err)
+	}
+	v.Problems = keyProblems(b.problems(), k)
+	if historyErr != nil && len(v.Problems) == 0 {
+		v.Problems = append(v.Problems, historyErr.Error())
+		row.nightProblems = append(row.nightProblems, historyErr.Error())
+	}
+	row.Problems = len(v.Problems)
+	for i := range v.Nights {
+		for _, p := range v.Problems {
+			if run := v.Nights[i].E.Run; run != "" && strings.Contains(p, run) {
+				v.Nights[i].Damaged = p
+			}
+		}
 	}
 	env, err := b.nightPages(k, &v, &row)
 	if err != nil {

@@ -213,10 +213,15 @@ func swapIn(tmp, out string, exists bool) error {
 // build writes the whole site into dir, reusing the night pages of the site in old ("" for none).
 func build(st baseline.Store, o Options, old, dir string) (*Result, error) {
 	b := &builder{st: st, o: o, old: old, dir: dir}
-	keys, problems, err := b.listKeys()
+	keys, err := b.listKeys()
 	if err != nil {
 		return nil, err
 	}
+	// Verifying decodes every stored log: it runs beside the change-point searches, which do
+	// not need its verdict, and the keys wait for it before they mark damaged nights.
+	verified := make(chan []string, 1)
+	go func() { verified <- verify(st) }()
+	b.problems = sync.OnceValue(func() []string { return <-verified })
 	rows := make([]indexRow, len(keys))
 	errs := make([]error, len(keys))
 	next := make(chan int)
@@ -224,7 +229,7 @@ func build(st baseline.Store, o Options, old, dir string) (*Result, error) {
 	for range min(o.Workers, max(len(keys), 1)) {
 		wg.Go(func() {
 			for i := range next {
-				rows[i], errs[i] = b.buildKey(keys[i], problems)
+				rows[i], errs[i] = b.buildKey(keys[i])
 			}
 		})
 	}
@@ -233,6 +238,7 @@ func build(st baseline.Store, o Options, old, dir string) (*Result, error) {
 	}
 	close(next)
 	wg.Wait()
+	problems := b.problems()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -260,6 +266,8 @@ type builder struct {
 	o        Options
 	old, dir string
 	mu       sync.Mutex
+	// problems waits for the store's verification and returns its problems, one a line.
+	problems func() []string
 }
 
 func (b *builder) locked(fn func() error) error {
@@ -271,28 +279,33 @@ func (b *builder) locked(fn func() error) error {
 // suiteKey is one suite and environment key of the store.
 type suiteKey struct{ suite, key string }
 
-// listKeys lists every suite and key, and verifies the store (each problem on its own line).
-func (b *builder) listKeys() ([]suiteKey, []string, error) {
+// listKeys lists every suite and key (the first read, which brings a git store up to date).
+func (b *builder) listKeys() ([]suiteKey, error) {
 	suites, err := b.st.Suites()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var keys []suiteKey
 	for _, s := range suites {
 		ks, err := b.st.Keys(s)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, k := range ks {
 			keys = append(keys, suiteKey{s, k})
 		}
 	}
+	return keys, nil
+}
+
+// verify checks the whole store and returns its problems, one a line, sorted.
+func verify(st baseline.Store) []string {
 	var problems []string
-	for _, e := range leafErrors(b.st.Verify()) {
+	for _, e := range leafErrors(st.Verify()) {
 		problems = append(problems, e.Error())
 	}
 	sort.Strings(problems)
-	return keys, problems, nil
+	return problems
 }
 
 // leafErrors flattens errors.Join trees into their leaves.
