@@ -23,20 +23,28 @@ var update = flag.Bool("update", false, "rewrite docs/img/site-suite.png from th
 // screenshot is where the browser test's picture of a suite page goes with -update.
 const screenshot = "../../docs/img/site-suite.png"
 
-// browser starts headless Chromium (Debian's chromium, which `make test` installs): a missing
-// browser fails the test, it is not a reason to skip it.
+// browsers are the names a Chromium is installed under: Debian's package (which `make test`
+// installs), Ubuntu's, and the Google Chrome that GitHub's Ubuntu runners carry.
+var browsers = []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"}
+
+// browser starts headless Chromium: a missing browser fails the test, it is not a reason to skip.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium not found (make test-deps installs Debian's chromium): %v", err)
+	var path string
+	for _, name := range browsers {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.DisableGPU,
+	if path == "" {
+		t.Fatalf("no Chromium on PATH (looked for %v): make test-deps installs Debian's chromium", browsers)
+	}
+	// No sandbox: Chromium refuses its sandbox as root (CI containers), and Ubuntu 24.04's
+	// AppArmor denies the user namespaces it needs to a browser without a profile. The
+	// browser loads only this test's pages, from loopback.
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.DisableGPU, chromedp.NoSandbox,
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1100, 900))
-	if os.Geteuid() == 0 {
-		// Chromium refuses to start its sandbox as root (CI containers run as root).
-		opts = append(opts, chromedp.NoSandbox)
-	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
