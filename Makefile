@@ -7,10 +7,11 @@ LDFLAGS := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN := bin/tailgate
 ORT_LIB = $(CURDIR)/.cache/onnxruntime/1.30.0/$(shell uname -m | sed -e s/x86_64/x64/ -e s/aarch64/arm64/)/libonnxruntime.so.1
 # Debian packages the tests use: real git, HdrHistogram's Java log processor (and javac, for
-# the test that writes a log with HdrHistogram's Java writer), stress-ng.
-TEST_DEBS := git libhdrhistogram-java default-jre-headless default-jdk-headless stress-ng
+# the test that writes a log with HdrHistogram's Java writer), stress-ng, and Chromium for the
+# dashboard's browser test (gate/site).
+TEST_DEBS := git libhdrhistogram-java default-jre-headless default-jdk-headless stress-ng chromium
 
-.PHONY: all build ort hdrjs demo test test-deps vet lint-actions bench bench-gate bench-48h calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
+.PHONY: all build ort hdrjs demo test test-deps vet lint-actions bench bench-gate bench-48h bench-site calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
 
 all: build
 
@@ -110,6 +111,19 @@ bench-gate: build $(G48)
 # GPD, a pWCET threshold, and ci --profile nightly's post-processing of a reused 48-hour run).
 bench-48h: build $(G48)
 	./.ci/bench48h.sh
+
+# Issue 19's figures: `tailgate site` on a generated store of 365 nights × 3 suites × 2 boards
+# (generated once into .cache/site-bench/store, which takes minutes: every run is fsynced), wall
+# time, CPU seconds and maximum RSS (/usr/bin/time) of a fresh build and of an incremental one.
+SITE_BENCH := .cache/site-bench
+$(SITE_BENCH)/store/tailgate-store.json:
+	rm -rf $(SITE_BENCH) && mkdir -p $(SITE_BENCH)
+	TAILGATE_SITE_STORE=$(abspath $(SITE_BENCH))/store $(GO) test -count=1 -timeout 60m ./gate/site -run '^TestWriteBenchStore$$'
+bench-site: build $(SITE_BENCH)/store/tailgate-store.json
+	rm -rf $(SITE_BENCH)/site
+	@for pass in fresh incremental; do \
+	  /usr/bin/time -v $(BIN) site --store $(SITE_BENCH)/store --out $(SITE_BENCH)/site --repo-url https://github.com/example/app 2> $(SITE_BENCH)/time.txt; \
+	  echo "== $$pass build"; grep -E 'Elapsed|User time|System time|Maximum resident' $(SITE_BENCH)/time.txt; done
 
 # Regenerate the fixture models (the tests require the committed ones to be byte-identical).
 fixtures:

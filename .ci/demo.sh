@@ -70,4 +70,10 @@ esac
 say "5. the picture: percentile curves, intervals over time, pWCET, as one HTML file"
 "$tg" report "$out/pr-slow" --store "$store" --html "$out/report.html" --format markdown > "$out/report.md"
 echo "wrote $out/report.html and $out/report.md"
-say "done: results, the store and the reports are under $out/"
+say "6. the nightly dashboard: the two PR runs recorded as nights, then the store as a static site"
+verdict() { case $1 in 0) echo pass ;; 1) echo fail ;; *) echo inconclusive ;; esac; }
+slow=$rc
+"$tg" baseline add "$out/pr-same" --store "$store" --nightly --verdict "$(verdict "$same")"
+"$tg" baseline add "$out/pr-slow" --store "$store" --nightly --verdict "$(verdict "$slow")"
+"$tg" site --store "$store" --out "$out/site"
+say "done: results, the store, the reports and the site are under $out/; open $out/site/index.html"

@@ -129,15 +129,11 @@ func LoadRunFrom(dir string, m *result.Meta, log io.Reader) (*Run, error) {
 // whatever the decoder made of the bytes. The caller still closes r.
 func LoadStored(r *baseline.RunReader) (*Run, error) { return LoadStoredEach(r, nil) }
 
-// LoadStoredEach is LoadStored that also hands each line of the log to each (when not nil), as
-// LoadRunEach does: what each computed is only to be used when the error is nil.
+// LoadStoredEach is LoadStored that also hands each log line to each (when not nil), as
+// LoadRunEach does; what each computed must be discarded when it returns an error.
 func LoadStoredEach(r *baseline.RunReader, each func(result.IntervalBuckets) error) (*Run, error) {
-	var run *Run
-	err := r.Scan(func(log io.Reader) error {
-		run = &Run{Dir: r.Dir, Meta: r.Meta, Sample: &stats.Sample{}}
-		return run.addLog(r.Dir, r.Meta, log, each)
-	})
-	if err != nil {
+	run := &Run{Dir: r.Dir, Meta: r.Meta, Sample: &stats.Sample{}}
+	if err := r.Scan(func(log io.Reader) error { return run.addLog(r.Dir, r.Meta, log, each) }); err != nil {
 		return nil, err
 	}
 	return run, nil

@@ -168,14 +168,14 @@ func storeBaselineRun(e *env, storeFlag string, cand *result.Meta) (*gate.Run, m
 }
 
 // storeBaselineReport streams the stored baseline for a candidate into the report's summary of
-// it (openStoreBaseline, htmlreport.FromStored): no interval histogram is kept.
+// it (openStoreBaseline, htmlreport.LoadStored): no interval histogram is kept.
 func storeBaselineReport(e *env, storeFlag string, cand *result.Meta) (*htmlreport.Result, map[string]float64, error) {
 	r, between, err := openStoreBaseline(e, storeFlag, cand)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer r.Close()
-	res, err := htmlreport.FromStored(r)
+	res, err := htmlreport.LoadStored(r)
 	if err != nil {
 		return nil, nil, fmt.Errorf("baseline: %w", err)
 	}

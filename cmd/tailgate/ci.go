@@ -348,6 +348,7 @@ func ciPublish(e *env, job *ciJob, st baseline.Store, act publish.ActionsEnv, ou
 	for _, w := range publish.AddHistory(st, &in, keys) {
 		fmt.Fprintf(e.stderr, "tailgate ci: %s\n", w)
 	}
+	publish.AddSiteLinks(&in, cfg.GitHub.SiteURL, keys)
 	target, err := resolveTarget(f.repo, f.pr, f.sha, act)
 	if err != nil {
 		return err

@@ -23,6 +23,8 @@ import (
 //   - A job on the self-hosted board has explicit permissions (job or workflow level) and
 //     none of them is contents: write (or write-all); only a job named store may write, and it
 //     must not run on the board.
+//   - pages: write and id-token: write (deploying GitHub Pages) are granted per job, never at
+//     the workflow level, and never to a job on the board.
 
 var (
 	pinnedUses = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$`)
@@ -72,19 +74,25 @@ func triggers(n yaml.Node) []string {
 }
 
 // grantsContentsWrite says whether a permissions node gives contents: write.
-func grantsContentsWrite(n yaml.Node) bool {
+func grantsContentsWrite(n yaml.Node) bool { return grantsWrite(n, "contents") }
+
+// grantsWrite says whether a permissions node gives scope: write.
+func grantsWrite(n yaml.Node, scope string) bool {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		return n.Value == "write-all"
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == "contents" && n.Content[i+1].Value == "write" {
+			if n.Content[i].Value == scope && n.Content[i+1].Value == "write" {
 				return true
 			}
 		}
 	}
 	return false
 }
+
+// pagesScopes are the permissions a GitHub Pages deployment needs.
+var pagesScopes = []string{"pages", "id-token"}
 
 func selfHosted(n yaml.Node) bool {
 	var labels []string
@@ -135,6 +143,11 @@ func checkWorkflow(b []byte) ([]string, error) {
 		}
 	}
 	var bad []string
+	for _, scope := range pagesScopes {
+		if wf.Permissions.Kind == yaml.MappingNode && grantsWrite(wf.Permissions, scope) {
+			bad = append(bad, fmt.Sprintf("workflow permissions grant %s: write to every job (grant it to the deploying job only)", scope))
+		}
+	}
 	ids := make([]string, 0, len(wf.Jobs))
 	for id := range wf.Jobs {
 		ids = append(ids, id)
@@ -153,6 +166,11 @@ func checkWorkflow(b []byte) ([]string, error) {
 				bad = append(bad, fmt.Sprintf("job %s: runs on the self-hosted board with the default token permissions (set permissions: explicitly)", id))
 			case grantsContentsWrite(perms):
 				bad = append(bad, fmt.Sprintf("job %s: runs on the self-hosted board with contents: write (only a GitHub-hosted store job may write)", id))
+			}
+			for _, scope := range pagesScopes {
+				if j.Permissions.Kind == yaml.MappingNode && grantsWrite(j.Permissions, scope) {
+					bad = append(bad, fmt.Sprintf("job %s: runs on the self-hosted board with %s: write (deploy Pages from a GitHub-hosted job)", id, scope))
+				}
 			}
 		}
 		for i, s := range j.Steps {
@@ -237,6 +255,8 @@ func TestWorkflowPolicyRejects(t *testing.T) {
 		"selfhosted-write-all.yml":   "with contents: write",
 		"selfhosted-default.yml":     "default token permissions",
 		"persist-credentials.yml":    "persist-credentials: false",
+		"selfhosted-pages.yml":       "board with pages: write",
+		"workflow-pages.yml":         "workflow permissions grant pages: write",
 	}
 	files, _ := filepath.Glob("testdata/workflows/*.yml")
 	if len(files) != len(want) {

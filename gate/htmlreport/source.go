@@ -37,22 +37,21 @@ func Load(dir string) (*Result, error) {
 	return finish(run, &tl)
 }
 
-// LoadPair loads the two sides of a report in parallel; without baseDir base is nil. Both
-// sides' errors are reported at once, each named "candidate:" or "baseline:".
-func LoadPair(baseDir, candDir string) (base, cand *Result, err error) {
-	return gate.LoadPairWith(baseDir, candDir, Load)
-}
-
-// FromStored is Load for a run of a store (baseline.Store.OpenRun, OpenBaseline), streamed as
-// the store hashes it: the figures are returned only once the log matched the manifest. The
-// caller still closes r.
-func FromStored(r *baseline.RunReader) (*Result, error) {
+// LoadStored is Load for a run of a store, streamed through its reader (gate.LoadStoredEach):
+// nothing is returned unless the log matched the store's manifest. The caller closes r.
+func LoadStored(r *baseline.RunReader) (*Result, error) {
 	var tl timeline
 	run, err := gate.LoadStoredEach(r, tl.addBuckets)
 	if err != nil {
 		return nil, err
 	}
 	return finish(run, &tl)
+}
+
+// LoadPair loads the two sides of a report in parallel; without baseDir base is nil. Both
+// sides' errors are reported at once, each named "candidate:" or "baseline:".
+func LoadPair(baseDir, candDir string) (base, cand *Result, err error) {
+	return gate.LoadPairWith(baseDir, candDir, Load)
 }
 
 // FromResult is Load for a result already in memory: the same figures from its interval

@@ -206,6 +206,9 @@ type GitHub struct {
 	Comment *bool `yaml:"comment"`
 	Status  *bool `yaml:"status"`
 	Check   *bool `yaml:"check"`
+	// SiteURL is where the nightly dashboard (`tailgate site`) is published, e.g. the
+	// repository's GitHub Pages address: the PR comment links each suite to its page there.
+	SiteURL string `yaml:"site_url"`
 }
 
 // CI holds the settings of `tailgate ci` that belong to the project rather than to one
@@ -359,6 +362,9 @@ func Parse(name string, b []byte) (*Config, error) {
 		}
 	default:
 		bad(lineOf(doc, "store", "kind"), "store.kind", "unknown kind %q (want fs or git)", c.Store.Kind)
+	}
+	if u := c.GitHub.SiteURL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		bad(lineOf(doc, "github", "site_url"), "github.site_url", "%q is not an http(s) address", u)
 	}
 	errs = append(errs, c.CI.validate(name, func(key string) int { return lineOf(doc, "ci", key) })...)
 	for suite, sum := range c.Pins.ModelSHA256 {

@@ -88,6 +88,7 @@ ci:
 			"t.yaml:6: ci.trusted_label: blank"}},
 		{"ci: unknown key", "version: 1\nsuites: {a: {model: m}}\nci:\n  confrim: 2\n", []string{"t.yaml:4: field confrim not found"}},
 		{"ci: wrong type", "version: 1\nsuites: {a: {model: m}}\nci: { confirm: twice }\n", []string{"t.yaml:3:"}},
+		{"github: site_url not an address", "version: 1\nsuites: {a: {model: m}}\ngithub:\n  site_url: javascript:alert(1)\n", []string{"t.yaml:4: github.site_url: \"javascript:alert(1)\" is not an http(s) address"}},
 		{"empty", "", []string{"empty configuration"}},
 		{"two documents", "version: 1\nsuites: {a: {model: m}}\n---\nversion: 1\n", []string{"more than one YAML document"}},
 		{"bad pin", "version: 1\nsuites: {a: {model: m}}\npins: { model_sha256: { b: xyz } }\n", []string{"t.yaml:3: pins.model_sha256.b: no suite named \"b\"", "t.yaml:3: pins.model_sha256.b: \"xyz\" is not a hex SHA-256"}},

@@ -166,6 +166,9 @@ func renderSuite(s Suite, charts bool, maxRows int) string {
 	if charts {
 		b.WriteString(renderHistory(s))
 	}
+	if s.Dashboard != "" {
+		fmt.Fprintf(&b, "[%s on the nightly dashboard](%s)\n\n", cell(s.Name), s.Dashboard)
+	}
 	return b.String()
 }
 

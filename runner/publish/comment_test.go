@@ -119,3 +119,26 @@ func TestRenderCommentUnderGitHubLimit(t *testing.T) {
 		t.Errorf("truncation left a code fence open")
 	}
 }
+
+// TestCommentLinksTheDashboard: with a site URL each suite with a known key links its page on
+// the nightly dashboard; without one, or without the suite's key, nothing is linked.
+func TestCommentLinksTheDashboard(t *testing.T) {
+	for _, tc := range []struct {
+		name, site string
+		keys       map[string]string
+		want       string
+	}{
+		{"linked", "https://o.github.io/r/", map[string]string{"vision": "0123456789abcdef"}, "[vision on the nightly dashboard](https://o.github.io/r/suites/vision/0123456789abcdef/)"},
+		{"no site", "", map[string]string{"vision": "0123456789abcdef"}, ""},
+		{"no key", "https://o.github.io/r", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := publish.Input{Config: "tailgate.yaml", Suites: []publish.Suite{{Name: "vision", Verdict: publish.VerdictPass}}}
+			publish.AddSiteLinks(&in, tc.site, tc.keys)
+			body := publish.RenderComment(in, publish.RenderOptions{})
+			if got := strings.Contains(body, "nightly dashboard"); got != (tc.want != "") || !strings.Contains(body, tc.want) {
+				t.Errorf("body:\n%s\nwant %q", body, tc.want)
+			}
+		})
+	}
+}

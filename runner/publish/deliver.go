@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline"
+	"github.com/tailgate-ci/tailgate/gate/site"
 )
 
 // DefaultTimeout bounds a whole delivery, retries and rate-limit waits included.
@@ -208,6 +209,19 @@ func AddHistory(st baseline.Store, in *Input, keys map[string]string) (warnings 
 		in.Suites[i].History = HistoryPoints(h.Nightly())
 	}
 	return warnings
+}
+
+// AddSiteLinks links each suite whose environment key keys names to its page on the nightly
+// dashboard published at siteURL (`tailgate site`, config github.site_url); none when empty.
+func AddSiteLinks(in *Input, siteURL string, keys map[string]string) {
+	if siteURL == "" {
+		return
+	}
+	for i, s := range in.Suites {
+		if key := keys[s.Name]; key != "" {
+			in.Suites[i].Dashboard = strings.TrimSuffix(siteURL, "/") + "/" + site.KeyPath(s.Name, key)
+		}
+	}
 }
 
 // Token is the first token set in TokenVars, read with getenv; it must never reach output or

@@ -77,6 +77,8 @@ type Suite struct {
 	Markdown string `json:"markdown,omitempty"`
 	// History is the nightly history, oldest first; the last 30 nights are charted.
 	History []HistoryPoint `json:"history,omitempty"`
+	// Dashboard is the suite's page on the published nightly dashboard (AddSiteLinks).
+	Dashboard string `json:"dashboard,omitempty"`
 }
 
 // RuleLine is one threshold rule's row.
