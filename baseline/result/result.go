@@ -61,10 +61,13 @@ type Meta struct {
 	Counts       Counts            `json:"counts"`
 	Summary      Summary           `json:"summary"`
 	// Classes holds a summary per interval-log tag (input class or phase) when there are several.
-	Classes     map[string]Summary `json:"classes,omitempty"`
-	Calibration Calibration        `json:"calibration"`
-	Health      Health             `json:"health"`
-	Tool        Tool               `json:"tool"`
+	Classes map[string]Summary `json:"classes,omitempty"`
+	// DeviceTime summarises the device-side durations an out-of-process worker reported
+	// (latency.hlog's device-tagged intervals), when it reported any.
+	DeviceTime  *Summary    `json:"device_time,omitempty"`
+	Calibration Calibration `json:"calibration"`
+	Health      Health      `json:"health"`
+	Tool        Tool        `json:"tool"`
 }
 
 // Fingerprint describes the host and software a result was measured on. Fields tagged
@@ -85,6 +88,11 @@ type Fingerprint struct {
 	Backend       string            `json:"backend" pinned:"true"`
 	ORTVersion    string            `json:"ort_version,omitempty" pinned:"true"`
 	ORTSHA256     string            `json:"ort_sha256,omitempty" pinned:"true"`
+	// Runtime, RuntimeVersion and Device are what an out-of-process worker named in its
+	// handshake (e.g. hailort, 4.20.0, Hailo-10H); empty for the in-process backends.
+	Runtime        string `json:"runtime,omitempty" pinned:"true"`
+	RuntimeVersion string `json:"runtime_version,omitempty" pinned:"true"`
+	Device         string `json:"device,omitempty" pinned:"true"`
 	// ModelSHA256 is recorded but not pinned: the model is what a pull request changes and the
 	// gate judges, not part of the environment it is judged in.
 	ModelSHA256 string `json:"model_sha256,omitempty"`
@@ -203,6 +211,10 @@ type Calibration struct {
 	ClockReadNs    float64 `json:"clock_read_ns"`
 	LoopRecordNs   float64 `json:"loop_record_ns"`
 	TimerResolveNs float64 `json:"timer_resolution_ns"`
+	// TransportP50Ns and TransportP99Ns are an echo worker's round trip over the exec
+	// backend's pipes, from the same pinned thread: what the transport adds to every sample.
+	TransportP50Ns int64 `json:"transport_p50_ns,omitempty"`
+	TransportP99Ns int64 `json:"transport_p99_ns,omitempty"`
 }
 
 // Health says whether the run's conditions were fit for a verdict.
@@ -253,12 +265,20 @@ var pinnedFields = func() []string {
 	return out
 }()
 
+// addedPinned are the pinned fields added after the first release: Key leaves them out while
+// they are empty, so the environment keys of results (and baselines) written before them, and of
+// every in-process run, did not change.
+var addedPinned = map[string]bool{"runtime": true, "runtime_version": true, "device": true}
+
 // Key is the environment key: a short hash of the pinned fields. Results with equal keys were
 // measured on the same pinned environment.
 func (f Fingerprint) Key() string {
 	p := f.Pinned()
 	names := make([]string, 0, len(p))
-	for n := range p {
+	for n, v := range p {
+		if addedPinned[n] && v == "" {
+			continue
+		}
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -320,6 +340,9 @@ func ParseMeta(name string, b []byte) (*Meta, error) {
 	errs = append(errs, m.Summary.validate("summary")...)
 	for tag, c := range m.Classes {
 		errs = append(errs, c.validate("classes."+tag)...)
+	}
+	if m.DeviceTime != nil {
+		errs = append(errs, m.DeviceTime.validate("device_time")...)
 	}
 	if m.Summary.Count != 0 && m.Summary.Count != m.Counts.Samples {
 		errs = append(errs, fmt.Errorf("summary.count %d disagrees with counts.samples %d", m.Summary.Count, m.Counts.Samples))
