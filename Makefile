@@ -50,7 +50,7 @@ FUZZ_TARGETS := \
 	./baseline/result:FuzzDecodeCompressed ./baseline/result:FuzzScanLogBuckets \
 	./fixtures/onnxbuild:FuzzInspect ./gate:FuzzParseRule ./gate/stats:FuzzPoint \
 	./harness/inputs:FuzzParseNPY ./harness/inputs:FuzzParseSpec ./harness/sched:FuzzParse \
-	./harness/synthetic:FuzzParse ./runner/ci:FuzzRecover ./runner/config:FuzzParse ./runner/config:FuzzParseRate \
+	./harness/synthetic:FuzzParse ./harness/execbackend:FuzzParseReady ./runner/ci:FuzzRecover ./runner/config:FuzzParse ./runner/config:FuzzParseRate \
 	./runner/host:FuzzParseCPUList ./runner/host:FuzzParseCmdline ./runner/host:FuzzParseInterrupts \
 	./runner/host:FuzzSumInterrupts ./runner/host:FuzzParseDecimal \
 	./runner/publish:FuzzParseEvent ./runner/publish:FuzzParseReport
