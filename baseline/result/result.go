@@ -113,9 +113,11 @@ type Git struct {
 
 // Workload says what was run and how.
 type Workload struct {
-	Model    string        `json:"model,omitempty"`
-	Backend  string        `json:"backend"`
-	Synth    string        `json:"synthetic,omitempty"`
+	Model   string `json:"model,omitempty"`
+	Backend string `json:"backend"`
+	Synth   string `json:"synthetic,omitempty"`
+	// Worker is the exec backend's worker command (argv).
+	Worker   []string      `json:"worker,omitempty"`
 	Inputs   []InputSpec   `json:"inputs,omitempty"`
 	Threads  int           `json:"threads"`
 	CPUs     []int         `json:"cpus,omitempty"`
