@@ -1,10 +1,6 @@
-package execbackend
+package execbackend_test
 
 import (
-	"encoding/binary"
-	"encoding/json"
-	"fmt"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -12,82 +8,24 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tailgate-ci/tailgate/harness/execbackend"
+	"github.com/tailgate-ci/tailgate/harness/execbackend/workertest"
 	"github.com/tailgate-ci/tailgate/harness/sched"
 )
 
-// The test binary is its own worker: with TAILGATE_TEST_WORKER set it plays the worker that
-// variable names instead of running the tests (the stand-ins for every fault of the protocol).
+// The test binary is its own worker (workertest.Main): the stand-ins for every fault.
 func TestMain(m *testing.M) {
-	if mode := os.Getenv("TAILGATE_TEST_WORKER"); mode != "" {
-		os.Exit(testWorker(mode))
-	}
+	workertest.Main()
 	os.Exit(m.Run())
 }
 
-func testWorker(mode string) int {
-	if mode == "echo" {
-		if err := Echo(0, 1); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		return 0
-	}
-	switch mode {
-	case "exit":
-		fmt.Fprintln(os.Stderr, "cannot open /dev/hailo0: no such device")
-		return 3
-	case "silent":
-		time.Sleep(time.Hour)
-	case "badhello", "errhello":
-		fmt.Println(map[string]string{"badhello": "hello, I am a worker", "errhello": `{"worker":1,"error":"model.hef: file not found"}`}[mode])
-		_, _ = io.Copy(io.Discard, os.Stdin) // until tailgate closes it
-		return 0
-	}
-	var line [1]byte
-	for line[0] != '\n' {
-		if readFull(0, line[:]) != nil {
-			return 1
-		}
-	}
-	ready := Ready{Worker: 1, Runtime: "fake", Version: "1.2.3", Device: "env:" + os.Getenv("GITHUB_TOKEN"), Classes: []string{"small", "large"}}
-	b, _ := json.Marshal(ready)
-	os.Stdout.Write(append(b, '\n'))
-	var req [RequestSize]byte
-	var rep [ReplySize]byte
-	for n := 1; ; n++ {
-		if readFull(0, req[:]) != nil {
-			return 0
-		}
-		rep[0] = opOK
-		copy(rep[1:8], req[1:8])
-		binary.LittleEndian.PutUint64(rep[8:], uint64(1000*n))
-		switch {
-		case mode == "garbage" && n == 3:
-			copy(rep[:], "HTTP/1.1 200 OK\r\n")
-		case mode == "die" && n == 3:
-			fmt.Fprintln(os.Stderr, "segfault in npu driver")
-			return 139
-		case mode == "hang" && n == 3:
-			fmt.Fprintln(os.Stderr, "waiting for the NPU")
-			time.Sleep(time.Hour)
-		case mode == "fail" && n == 3:
-			msg := "input tensor has the wrong shape"
-			rep[0] = opError
-			binary.LittleEndian.PutUint64(rep[8:], uint64(len(msg)))
-			os.Stdout.Write(append(rep[:], msg...))
-			continue
-		}
-		os.Stdout.Write(rep[:])
-	}
-}
-
-func worker(mode string) Options {
-	return Options{Command: []string{os.Args[0]}, Env: []string{"TAILGATE_TEST_WORKER=" + mode},
+func worker(mode string) execbackend.Options {
+	return execbackend.Options{Command: []string{os.Args[0]}, Env: []string{workertest.Env + "=" + mode},
 		HandshakeTimeout: time.Second, RequestTimeout: 300 * time.Millisecond}
 }
 
 func TestRoundTrips(t *testing.T) {
-	b, err := Open(worker("device"))
+	b, err := execbackend.Open(worker("device"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +52,7 @@ func TestRoundTrips(t *testing.T) {
 
 // TestRunDoesNotAllocate: Run is the timed call.
 func TestRunDoesNotAllocate(t *testing.T) {
-	b, err := Open(worker("echo"))
+	b, err := execbackend.Open(worker("echo"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +83,7 @@ func TestFaults(t *testing.T) {
 		{"fail", "the worker failed request 3: input tensor has the wrong shape", false},
 	} {
 		t.Run(c.mode, func(t *testing.T) {
-			b, err := Open(worker(c.mode))
+			b, err := execbackend.Open(worker(c.mode))
 			if err == nil {
 				if c.open {
 					b.Close()
@@ -169,7 +107,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestMissingCommand(t *testing.T) {
-	_, err := Open(Options{Command: []string{"/nonexistent/worker"}})
+	_, err := execbackend.Open(execbackend.Options{Command: []string{"/nonexistent/worker"}})
 	if err == nil || !strings.Contains(err.Error(), `worker "/nonexistent/worker" does not start`) {
 		t.Fatalf("error %v", err)
 	}
@@ -184,7 +122,7 @@ func TestPlacement(t *testing.T) {
 	cpu := allowed[len(allowed)-1]
 	o := worker("echo")
 	o.CPUs = []int{cpu}
-	b, err := Open(o)
+	b, err := execbackend.Open(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,20 +135,20 @@ func TestPlacement(t *testing.T) {
 		t.Fatalf("worker affinity has %d CPUs, want only CPU %d", set.Count(), cpu)
 	}
 	o.Sched = sched.Policy{Kind: sched.Deadline, Runtime: time.Millisecond, Deadline: 2 * time.Millisecond, Period: 2 * time.Millisecond}
-	if _, err := Open(o); err == nil || !strings.Contains(err.Error(), "SCHED_DEADLINE") {
+	if _, err := execbackend.Open(o); err == nil || !strings.Contains(err.Error(), "SCHED_DEADLINE") {
 		t.Fatalf("deadline: %v", err)
 	}
 }
 
 func TestCalibrateTransport(t *testing.T) {
-	tr, err := CalibrateTransport(Options{Env: []string{"TAILGATE_TEST_WORKER=echo"}}, []string{os.Args[0]}, 2000)
+	tr, err := execbackend.CalibrateTransport(execbackend.Options{Env: []string{workertest.Env + "=echo"}}, []string{os.Args[0]}, 2000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tr.Samples != 2000 || tr.P50Ns <= 0 || tr.P99Ns < tr.P50Ns {
 		t.Fatalf("transport %+v", tr)
 	}
-	if _, err := CalibrateTransport(worker("device"), []string{os.Args[0]}, 10); err == nil || !strings.Contains(err.Error(), "is not the echo worker") {
+	if _, err := execbackend.CalibrateTransport(worker("device"), []string{os.Args[0]}, 10); err == nil || !strings.Contains(err.Error(), "is not the echo worker") {
 		t.Fatalf("a non-echo worker: %v", err)
 	}
 }

@@ -285,7 +285,7 @@ func (r *run) time(stop *atomic.Bool) (*harness.Report, error) {
 			wo.Iterations = 1
 		}
 		var err error
-		if warm, err = harness.Run(r.b, wo); err != nil {
+		if warm, err = harness.Run(r.b.Backend, wo); err != nil {
 			_ = r.smp.Close()
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
@@ -296,7 +296,7 @@ func (r *run) time(stop *atomic.Bool) (*harness.Report, error) {
 		defer load.Stop()
 		opts.WarmupDuration, opts.WarmupIterations, opts.Calibration = 0, 0, -1
 	}
-	rep, runErr := harness.Run(r.b, opts)
+	rep, runErr := harness.Run(r.b.Backend, opts)
 	if load != nil {
 		if err := load.Stop(); err != nil {
 			runErr = errors.Join(runErr, fmt.Errorf("stress: %w", err))

@@ -224,14 +224,13 @@ func (p *Plan) checkWorkload(t texts) []error {
 			errs = append(errs, settingErr("model", "required with backend ort"))
 		}
 	case "exec":
-		argv, err := stress.Split(t.worker)
-		switch {
-		case err != nil:
-			errs = append(errs, &SettingError{Setting: "worker", Err: err})
-		case len(argv) == 0:
+		if strings.TrimSpace(t.worker) == "" {
 			errs = append(errs, settingErr("worker", "required with backend exec: the worker's command line"))
+		} else if argv, err := stress.Split(t.worker); err != nil {
+			errs = append(errs, &SettingError{Setting: "worker", Err: err})
+		} else {
+			p.Worker = argv
 		}
-		p.Worker = argv
 		if len(t.inputs) > 0 {
 			errs = append(errs, settingErr("input", "does not apply to backend exec: the worker prepares its own inputs"))
 		}
