@@ -6,10 +6,12 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN := bin/tailgate
 ORT_LIB = $(CURDIR)/.cache/onnxruntime/1.30.0/$(shell uname -m | sed -e s/x86_64/x64/ -e s/aarch64/arm64/)/libonnxruntime.so.1
-# Debian packages the tests use: real git, HdrHistogram's Java log processor, stress-ng.
-TEST_DEBS := git libhdrhistogram-java default-jre-headless stress-ng
+# Debian packages the tests use: real git, HdrHistogram's Java log processor, stress-ng, and
+# what the exec backend's shipped workers run on (Node.js and npm, gcc, Python).
+TEST_DEBS := git libhdrhistogram-java default-jre-headless stress-ng nodejs npm gcc python3
+NODE_PATH_WORKER = $(CURDIR)/.cache/node-worker/1.30.0/node_modules
 
-.PHONY: all build ort demo test test-deps vet lint-actions bench bench-gate bench-48h calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
+.PHONY: all build ort node-worker bench-worker demo test test-deps vet lint-actions bench bench-gate bench-48h calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
 
 all: build
 
@@ -22,6 +24,11 @@ ort:
 
 test-deps: ort
 	./.ci/debs.sh $(TEST_DEBS)
+	./.ci/node-worker.sh
+
+# onnxruntime-node 1.30.0 for the Node.js worker (harness/execbackend/workers/ort_worker.js).
+node-worker:
+	./.ci/node-worker.sh
 
 vet:
 	$(GO) vet ./...
@@ -34,7 +41,7 @@ lint-actions:
 # -p 1: one package at a time, so the tests that time real models do not share the CPUs with
 # another package's statistics tests.
 test: test-deps vet lint-actions
-	ONNXRUNTIME_LIB=$(ORT_LIB) $(GO) test -p 1 -count=1 -timeout 40m ./...
+	ONNXRUNTIME_LIB=$(ORT_LIB) TAILGATE_NODE_PATH=$(NODE_PATH_WORKER) $(GO) test -p 1 -count=1 -timeout 40m ./...
 
 demo: build ort
 	./.ci/demo.sh
