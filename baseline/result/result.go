@@ -208,6 +208,28 @@ func Summarize(h *hdrhistogram.Histogram) Summary {
 	}
 }
 
+// Jitter is p99/p50, the tail's spread relative to the typical latency (0 when there are no
+// samples): a CPU run and an NPU run of one model compare by it where their medians differ.
+func (s Summary) Jitter() float64 {
+	if s.P50 <= 0 {
+		return 0
+	}
+	return float64(s.P99) / float64(s.P50)
+}
+
+// RuntimeLabel names what ran the inference, as reports label a result: the exec worker's
+// runtime, version and device (hailort 4.20.0 on HAILO10H), else the in-process backend
+// (onnxruntime 1.30.0 on cpu, synthetic).
+func (f Fingerprint) RuntimeLabel() string {
+	switch {
+	case f.Runtime != "":
+		return f.Runtime + " " + f.RuntimeVersion + " on " + f.Device
+	case f.Backend == "ort" || f.Backend == "" && f.ORTVersion != "":
+		return "onnxruntime " + f.ORTVersion + " on cpu"
+	}
+	return f.Backend
+}
+
 // Calibration is the harness's measured cost of itself.
 type Calibration struct {
 	ClockReadNs    float64 `json:"clock_read_ns"`

@@ -229,3 +229,24 @@ func FuzzParseMeta(f *testing.F) {
 		}
 	})
 }
+
+func TestRuntimeLabelAndJitter(t *testing.T) {
+	for _, c := range []struct {
+		fp   Fingerprint
+		want string
+	}{
+		{Fingerprint{Backend: "exec", Runtime: "hailort", RuntimeVersion: "4.20.0", Device: "HAILO10H"}, "hailort 4.20.0 on HAILO10H"},
+		{Fingerprint{Backend: "ort", ORTVersion: "1.30.0"}, "onnxruntime 1.30.0 on cpu"},
+		{Fingerprint{Backend: "synthetic"}, "synthetic"},
+	} {
+		if got := c.fp.RuntimeLabel(); got != c.want {
+			t.Errorf("%+v: label %q, want %q", c.fp, got, c.want)
+		}
+	}
+	if j := (Summary{P50: 1000, P99: 2500}).Jitter(); j != 2.5 {
+		t.Errorf("jitter %v", j)
+	}
+	if j := (Summary{}).Jitter(); j != 0 {
+		t.Errorf("jitter of nothing %v", j)
+	}
+}
