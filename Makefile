@@ -49,6 +49,14 @@ demo: build ort
 bench: build ort
 	ONNXRUNTIME_LIB=$(ORT_LIB) ./.ci/bench.sh
 
+# The exec backend's costs, side by side on one pinned thread: the echo worker's round trip
+# (the transport per request) and vision-fp32 through the Node.js worker vs in process
+# (p50/p99 and their ratios), with the load average; state the load when quoting them.
+BENCH_WORKER_N ?= 2000
+bench-worker: ort node-worker
+	ONNXRUNTIME_LIB=$(ORT_LIB) TAILGATE_NODE_PATH=$(NODE_PATH_WORKER) $(GO) test -count=3 -run '^$$' \
+	  -bench WorkerSideBySide -benchtime $(BENCH_WORKER_N)x ./harness/execbackend
+
 # Every parser of outside data under the fuzzer, FUZZTIME each (go test -fuzz takes one target at a time).
 FUZZTIME ?= 30s
 FUZZ_TARGETS := \

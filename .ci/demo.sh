@@ -4,6 +4,9 @@
 #   2. the first vision-fp32 run becomes the stored baseline
 #   3. a PR run of the same model is gated against it (expect a pass)
 #   4. a PR that ships vision-slow.onnx (+16 % multiply-adds) is gated against it (expect a regression)
+#   5. the HTML and Markdown report
+#   6. vision-fp32 through the Node.js worker (exec backend, onnxruntime-node) beside the
+#      in-process run: the report labels each by runtime and device, with mean, p99 and jitter
 # The demo fails if tailgate errors, or if the slow model passes where the unchanged one passed.
 # How the gate decides (docs/comparison.md): a relative rule is a regression when the slowdown is
 # significant (its interval's lower end above 1, Holm across the rules) and beyond the limit; a
@@ -70,4 +73,13 @@ esac
 say "5. the picture: percentile curves, intervals over time, pWCET, as one HTML file"
 "$tg" report "$out/pr-slow" --store "$store" --html "$out/report.html" --format markdown > "$out/report.md"
 echo "wrote $out/report.html and $out/report.md"
+say "6. the same model through a Node.js worker (--backend exec), beside the in-process run"
+./.ci/node-worker.sh >/dev/null
+NODE_PATH=$PWD/.cache/node-worker/1.30.0/node_modules "$tg" run --suite vision-node --backend exec \
+  --worker "node harness/execbackend/workers/ort_worker.js fixtures/models/vision-fp32.onnx" \
+  --model fixtures/models/vision-fp32.onnx --duration "$dur" --warmup 1s --interval 100ms --cpus "$cpu" \
+  --quiet --out "$out/node"
+"$tg" report "$out/fp32" "$out/node" --ignore-pins --no-wcet --html "$out/node-vs-inprocess.html" --format markdown > "$out/node-vs-inprocess.md"
+grep -E 'runtime|jitter|p50 / p99' "$out/node-vs-inprocess.md" || true
+echo "wrote $out/node-vs-inprocess.html (in-process as the baseline side, the Node worker as the candidate)"
 say "done: results, the store and the reports are under $out/"

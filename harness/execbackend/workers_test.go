@@ -42,10 +42,7 @@ func drive(t *testing.T, o execbackend.Options, runtime, version string) *execba
 }
 
 func TestNodeWorker(t *testing.T) {
-	modules := os.Getenv("TAILGATE_NODE_PATH")
-	if modules == "" {
-		modules = "../../.cache/node-worker/1.30.0/node_modules"
-	}
+	modules := nodeModules()
 	if _, err := os.Stat(filepath.Join(modules, "onnxruntime-node")); err != nil {
 		t.Fatalf("onnxruntime-node is not installed (%v): run make node-worker, or set TAILGATE_NODE_PATH", err)
 	}
