@@ -257,7 +257,8 @@ type Tool struct {
 	Go      string `json:"go"`
 }
 
-// Pinned returns the pinned fingerprint fields as name → value strings.
+// Pinned returns the pinned fingerprint fields as name → value strings (the fields added
+// after the first release only when set).
 func (f Fingerprint) Pinned() map[string]string {
 	b, _ := json.Marshal(f)
 	var all map[string]any
@@ -266,7 +267,9 @@ func (f Fingerprint) Pinned() map[string]string {
 	for _, name := range pinnedFields {
 		v, ok := all[name]
 		if !ok || v == nil {
-			out[name] = ""
+			if !addedPinned[name] {
+				out[name] = ""
+			}
 			continue
 		}
 		enc, _ := json.Marshal(v)
@@ -289,9 +292,9 @@ var pinnedFields = func() []string {
 	return out
 }()
 
-// addedPinned are the pinned fields added after the first release: Key leaves them out while
-// they are empty, so the environment keys of results (and baselines) written before them, and of
-// every in-process run, did not change.
+// addedPinned are the pinned fields added after the first release: Pinned, and so Key, leave
+// them out while they are empty, so the environment keys of results (and baselines) written
+// before them, and of every in-process run, did not change.
 var addedPinned = map[string]bool{"runtime": true, "runtime_version": true, "device": true}
 
 // Key is the environment key: a short hash of the pinned fields. Results with equal keys were
@@ -299,10 +302,7 @@ var addedPinned = map[string]bool{"runtime": true, "runtime_version": true, "dev
 func (f Fingerprint) Key() string {
 	p := f.Pinned()
 	names := make([]string, 0, len(p))
-	for n, v := range p {
-		if addedPinned[n] && v == "" {
-			continue
-		}
+	for n := range p {
 		names = append(names, n)
 	}
 	sort.Strings(names)
