@@ -366,9 +366,15 @@ func (b *Backend) closeFds() {
 }
 
 // readFull fills p from fd, retrying short reads and EINTR; a closed pipe is io.EOF.
-func readFull(fd int, p []byte) error {
+func readFull(fd int, p []byte) error { return full(unix.Read, fd, p) }
+
+// writeFull writes all of p to fd, retrying short writes and EINTR.
+func writeFull(fd int, p []byte) error { return full(unix.Write, fd, p) }
+
+// full moves all of p with op (unix.Read or unix.Write); a transfer of nothing is io.EOF.
+func full(op func(int, []byte) (int, error), fd int, p []byte) error {
 	for len(p) > 0 {
-		n, err := unix.Read(fd, p)
+		n, err := op(fd, p)
 		if err == unix.EINTR {
 			continue
 		}
@@ -377,21 +383,6 @@ func readFull(fd int, p []byte) error {
 		}
 		if n == 0 {
 			return io.EOF
-		}
-		p = p[n:]
-	}
-	return nil
-}
-
-// writeFull writes all of p to fd, retrying short writes and EINTR.
-func writeFull(fd int, p []byte) error {
-	for len(p) > 0 {
-		n, err := unix.Write(fd, p)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
 		}
 		p = p[n:]
 	}
