@@ -32,7 +32,6 @@ func execPlan(t *testing.T, mode string) *Plan {
 	return p
 }
 
-
 // TestExecRun: a worker's run records its runtime, version and device, the device-side times
 // beside the end-to-end ones, the transport calibration, and the worker sees no token.
 func TestExecRun(t *testing.T) {
