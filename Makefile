@@ -6,12 +6,13 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN := bin/tailgate
 ORT_LIB = $(CURDIR)/.cache/onnxruntime/1.30.0/$(shell uname -m | sed -e s/x86_64/x64/ -e s/aarch64/arm64/)/libonnxruntime.so.1
-# Debian packages the tests use: real git, HdrHistogram's Java log processor, stress-ng, and
-# what the exec backend's shipped workers run on (Node.js and npm, gcc, Python).
-TEST_DEBS := git libhdrhistogram-java default-jre-headless stress-ng nodejs npm gcc python3
+# Debian packages the tests use: real git, HdrHistogram's Java log processor (and javac, for
+# the test that writes a log with HdrHistogram's Java writer), stress-ng, and what the exec
+# backend's shipped workers run on (Node.js and npm, gcc, Python).
+TEST_DEBS := git libhdrhistogram-java default-jre-headless default-jdk-headless stress-ng nodejs npm gcc python3
 NODE_PATH_WORKER = $(CURDIR)/.cache/node-worker/1.30.0/node_modules
 
-.PHONY: all build ort node-worker bench-worker demo test test-deps vet lint-actions bench bench-gate bench-48h calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
+.PHONY: all build ort hdrjs node-worker bench-worker demo test test-deps vet lint-actions bench bench-gate bench-48h calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
 
 all: build
 
@@ -22,7 +23,11 @@ build:
 ort:
 	./.ci/ort.sh
 
-test-deps: ort
+# Pinned hdr-histogram-js (npm ci against .ci/hdrjs/package-lock.json) for tailgate import's test.
+hdrjs:
+	./.ci/hdrjs.sh
+
+test-deps: ort hdrjs
 	./.ci/debs.sh $(TEST_DEBS)
 	./.ci/node-worker.sh
 
@@ -63,6 +68,8 @@ FUZZ_TARGETS := \
 	./baseline:FuzzParseHistoryLine ./baseline:FuzzValidateName \
 	./baseline/result:FuzzParseLog ./baseline/result:FuzzParseMeta ./baseline/result:FuzzEncode \
 	./baseline/result:FuzzDecodeCompressed ./baseline/result:FuzzScanLogBuckets \
+	./baseline/importer:FuzzImportHLog ./baseline/importer:FuzzImportHistogram ./baseline/importer:FuzzImportLines \
+	./baseline/importer:FuzzImportCSV ./baseline/importer:FuzzImportJSONL ./baseline/importer:FuzzParseDoctor \
 	./fixtures/onnxbuild:FuzzInspect ./gate:FuzzParseRule ./gate/stats:FuzzPoint \
 	./harness/inputs:FuzzParseNPY ./harness/inputs:FuzzParseSpec ./harness/sched:FuzzParse \
 	./harness/synthetic:FuzzParse ./harness/execbackend:FuzzParseReady ./runner/ci:FuzzRecover ./runner/config:FuzzParse ./runner/config:FuzzParseRate \

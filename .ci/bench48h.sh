@@ -1,8 +1,9 @@
 #!/bin/bash
 # make bench-48h: every reader of issue 16 on the 48-hour nightly pair (17,280 intervals a side,
-# written once into .cache/g48 by TestWrite48h), one row per command: wall seconds and maximum
-# resident set from /usr/bin/time. Prints a Markdown table; the commands' output is kept in
-# .cache/g48/bench/ (N.out, N.err, by row number). A command that fails still gets its row, marked.
+# written once into .cache/g48 by TestWrite48h), one row per command: wall seconds, CPU seconds
+# (user + system: the figure to read on a shared machine) and maximum resident set from
+# /usr/bin/time. Prints a Markdown table; the commands' output is kept in .cache/g48/bench/
+# (N.out, N.err, by row number). A command that fails still gets its row, marked.
 set -u
 tg=${TAILGATE:-$PWD/bin/tailgate}
 g=${G48:-$PWD/.cache/g48}
@@ -46,24 +47,25 @@ cat > "$run/checkpoint.json" <<JSON
 JSON
 
 # row NAME COMMAND...: time one command (in $b, or in $cidir for ci).
-printf '| command | wall s | max RSS MB | exit |\n|---|---:|---:|---:|\n'
+printf '| command | wall s | cpu s | max RSS MB | exit |\n|---|---:|---:|---:|---:|\n'
 # BENCH48H_ROWS, a grep -E pattern, keeps only the rows whose command matches it.
 n=0
 row() {
 	local name=$1; shift
 	n=$((n + 1))
 	[[ -z ${BENCH48H_ROWS:-} ]] || grep -qE -- "$BENCH48H_ROWS" <<< "$name" || return 0
-	/usr/bin/time -f "%e %M" -o "$b/$n.time" "$@" > "$b/$n.out" 2> "$b/$n.err"
+	/usr/bin/time -f "%e %M %U %S" -o "$b/$n.time" "$@" > "$b/$n.out" 2> "$b/$n.err"
 	local rc=$?
 	# time writes "Command exited with non-zero status N" first when the command fails.
-	read -r wall kb < <(tail -n 1 "$b/$n.time")
-	printf '| `%s` | %s | %d | %s |\n' "$name" "$wall" $((kb / 1024)) "$rc"
+	read -r wall kb usr sys < <(tail -n 1 "$b/$n.time")
+	printf '| `%s` | %s | %.2f | %d | %s |\n' "$name" "$wall" "$(awk -v u="$usr" -v s="$sys" 'BEGIN{print u + s}')" $((kb / 1024)) "$rc"
 }
 cd "$b" || exit 1
 row "compare base cand" "$tg" compare "$g/base" "$g/cand"
 row "compare cand --store S" "$tg" compare "$g/cand" --store "$b/store"
 row "baseline show vision --store S" "$tg" baseline show vision --store "$b/store"
 row "report base cand --html r.html" "$tg" report "$g/base" "$g/cand" --html "$b/r.html"
+row "report cand --store S --html rs.html" "$tg" report "$g/cand" --store "$b/store" --html "$b/rs.html"
 row "wcet cand (gev)" "$tg" wcet "$g/cand"
 row "wcet cand --method gpd" "$tg" wcet "$g/cand" --method gpd
 row "compare base cand --threshold 'pwcet(1e-9) < 50ms'" "$tg" compare "$g/base" "$g/cand" --threshold 'pwcet(1e-9) < 50ms'

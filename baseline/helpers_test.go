@@ -2,6 +2,8 @@ package baseline
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -117,7 +119,7 @@ func readBaseline(st Store, suite, key string) (*result.Result, error) {
 		return nil, err
 	}
 	defer r.Close()
-	return r.Result()
+	return readWhole(r)
 }
 
 // readRun reads a stored run whole, verified (Store.OpenRun).
@@ -127,5 +129,23 @@ func readRun(st Store, suite, key, id string) (*result.Result, error) {
 		return nil, err
 	}
 	defer r.Close()
-	return r.Result()
+	return readWhole(r)
+}
+
+// readWhole reads a stored run into memory, every interval histogram of it, and verifies it:
+// the tests compare whole runs; the product streams them.
+func readWhole(r *RunReader) (*result.Result, error) {
+	var log *result.Log
+	err := r.Scan(func(l io.Reader) (err error) {
+		log, err = result.ParseLog(r.path, l)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &result.Result{Dir: r.Dir, Meta: r.Meta, Log: log}
+	if n := res.Merged().TotalCount(); n != r.Meta.Counts.Samples {
+		return nil, fmt.Errorf("%w: result %s: %s holds %d samples but %s says %d", ErrIntegrity, r.Dir, result.LatencyFile, n, result.MetaFile, r.Meta.Counts.Samples)
+	}
+	return res, nil
 }

@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
@@ -38,6 +42,10 @@ type HistoryEntry struct {
 	P99     int64 `json:"p99_ns,omitempty"`
 	P999    int64 `json:"p99_9_ns,omitempty"`
 	Max     int64 `json:"max_ns,omitempty"`
+	// Gated holds the night's other quantiles that the suite's rules gate (p90, p99.99: every
+	// quantile rule but p50, p99 and p99.9), by their rule name, so that the history finds
+	// change points in what the suite gates.
+	Gated map[string]int64 `json:"gated_ns,omitempty"`
 	// Verdict is the comparison's verdict (nightly) or the verdict the promotion relied on.
 	Verdict string `json:"verdict,omitempty"`
 	// Baseline is the run compared against (nightly) or the baseline replaced (promotion).
@@ -57,6 +65,18 @@ func NightlyEntry(m *result.Meta, run, baselineRun, verdict string, at time.Time
 		P50: m.Summary.P50, P99: m.Summary.P99, P999: m.Summary.P999, Max: m.Summary.Max,
 		Verdict: verdict, Baseline: baselineRun,
 	}
+}
+
+// gatedName is a quantile's rule name: "p" and a percentile (strictly between 0 and 100, which
+// validGated checks).
+var gatedName = regexp.MustCompile(`^p[0-9]{1,2}(\.[0-9]{1,12})?$`)
+
+func validGated(name string, ns int64) bool {
+	if !gatedName.MatchString(name) || ns <= 0 {
+		return false
+	}
+	v, err := strconv.ParseFloat(name[1:], 64)
+	return err == nil && v > 0 && v < 100
 }
 
 // Validate reports every problem with e.
@@ -79,6 +99,11 @@ func (e HistoryEntry) Validate() error {
 	}
 	if e.Samples < 0 || e.P50 < 0 || e.P99 < 0 || e.P999 < 0 || e.Max < 0 {
 		errs = append(errs, errors.New("negative latency or count"))
+	}
+	for _, name := range slices.Sorted(maps.Keys(e.Gated)) {
+		if !validGated(name, e.Gated[name]) {
+			errs = append(errs, fmt.Errorf("gated_ns %q: %d: want a quantile name (p90, p99.99) and a positive latency", name, e.Gated[name]))
+		}
 	}
 	return errors.Join(errs...)
 }

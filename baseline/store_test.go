@@ -388,6 +388,7 @@ func FuzzParseHistoryLine(f *testing.F) {
 	f.Add(bytes.TrimSpace(good))
 	f.Add([]byte(`{"v":1,"kind":"promotion","time":"2026-01-01T00:00:00Z","suite":"../x","key":"k"}`))
 	f.Add([]byte(`{"v":2}`))
+	f.Add([]byte(`{"v":1,"kind":"nightly","time":"2026-01-01T00:00:00Z","suite":"s","key":"k","gated_ns":{"p90":5,"p100":1}}`))
 	f.Add([]byte("\x00\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := ParseHistoryLine(b)
@@ -519,5 +520,25 @@ func TestVerifyReportsLostBaseline(t *testing.T) {
 	wantIs(t, err, ErrIntegrity)
 	if !strings.Contains(err.Error(), "has no baseline.json, but its history promoted run "+ri.ID) {
 		t.Errorf("error %q does not name the lost baseline", err)
+	}
+}
+
+func TestHistoryGatedValidation(t *testing.T) {
+	for _, tc := range []struct {
+		gated map[string]int64
+		ok    bool
+	}{
+		{map[string]int64{"p90": 1000, "p99.99": 5000, "p0.1": 1}, true},
+		{map[string]int64{"p100": 1000}, false},
+		{map[string]int64{"p0": 1000}, false},
+		{map[string]int64{"mean": 1000}, false},
+		{map[string]int64{"p90": 0}, false},
+		{map[string]int64{"p90": -5}, false},
+		{map[string]int64{"p9x": 5}, false},
+	} {
+		e := HistoryEntry{V: 1, Kind: KindNightly, Time: time.Unix(1e9, 0).UTC(), Suite: "s", Key: "0123456789abcdef", P50: 1, Gated: tc.gated}
+		if err := e.Validate(); (err == nil) != tc.ok {
+			t.Errorf("gated %v: Validate() = %v, want ok %v", tc.gated, err, tc.ok)
+		}
 	}
 }

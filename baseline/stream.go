@@ -122,24 +122,6 @@ func (r *RunReader) Scan(read func(log io.Reader) error) error {
 	return err
 }
 
-// Result reads the whole run into memory, every interval histogram of it, and verifies it:
-// for the few readers that need the intervals themselves. Everything else streams.
-func (r *RunReader) Result() (*result.Result, error) {
-	var log *result.Log
-	err := r.Scan(func(l io.Reader) (err error) {
-		log, err = result.ParseLog(r.path, l)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	res := &result.Result{Dir: r.Dir, Meta: r.Meta, Log: log}
-	if n := res.Merged().TotalCount(); n != r.Meta.Counts.Samples {
-		return nil, fmt.Errorf("%w: result %s: %s holds %d samples but %s says %d", ErrIntegrity, r.Dir, result.LatencyFile, n, result.MetaFile, r.Meta.Counts.Samples)
-	}
-	return res, nil
-}
-
 // openRun opens a stored run for streaming: the manifest names this run and every file in the
 // folder, meta.json and telemetry.jsonl match it (the telemetry hashed as it is read, not
 // kept), and latency.hlog is open for RunReader to hash as the caller reads it.

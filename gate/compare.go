@@ -189,6 +189,7 @@ func newSide(r *Run) *side {
 		Dir: r.Dir, Suite: m.Suite, Git: m.Git, Env: m.Env, Start: m.Start, End: m.End,
 		Samples: r.Sample.Count(), Intervals: r.Sample.Intervals(), RatePerSec: rate,
 		Summary: summarize(r.Sample, m.Summary.StdDev), Calibration: m.Calibration, Health: m.Health, Tool: m.Tool,
+		Import: m.Import,
 	}
 	return s
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
@@ -160,6 +163,28 @@ type Report struct {
 	Tool      Tool     `json:"tool"`
 }
 
+// GatedQuantiles returns the candidate's estimate of every quantile a rule gated, by the rule's
+// metric name, except p50, p99 and p99.9 (a result's summary holds those): what the store's
+// history records beside the summary so that its change points cover what the suite gates.
+func (r *Report) GatedQuantiles() map[string]int64 {
+	var out map[string]int64
+	for _, rr := range r.Rules {
+		switch rr.Metric {
+		case "p50", "p99", "p99.9":
+			continue
+		}
+		if _, err := strconv.ParseFloat(strings.TrimPrefix(rr.Metric, "p"), 64); err != nil || rr.Metric[0] != 'p' ||
+			rr.Unit != "ns" || rr.Candidate == nil || !(*rr.Candidate >= 1) {
+			continue
+		}
+		if out == nil {
+			out = map[string]int64{}
+		}
+		out[rr.Metric] = int64(math.Round(*rr.Candidate))
+	}
+	return out
+}
+
 // HeadlineMax is GitHub's limit on a commit status description.
 const HeadlineMax = 140
 
@@ -238,6 +263,8 @@ type Side struct {
 	Calibration result.Calibration `json:"calibration"`
 	Health      result.Health      `json:"health"`
 	Tool        result.Tool        `json:"tool"`
+	// Import says where an imported result's data came from (nil: tailgate measured it).
+	Import *result.Import `json:"import,omitempty"`
 }
 
 // Tool identifies the tailgate that made the comparison.

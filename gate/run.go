@@ -127,11 +127,15 @@ func LoadRunFrom(dir string, m *result.Meta, log io.Reader) (*Run, error) {
 // LoadRunFrom does, decoding its log as the store hashes it: the Run is returned only once the
 // log matched the store's manifest, and a mismatch is the error (wrapping baseline.ErrIntegrity)
 // whatever the decoder made of the bytes. The caller still closes r.
-func LoadStored(r *baseline.RunReader) (*Run, error) {
+func LoadStored(r *baseline.RunReader) (*Run, error) { return LoadStoredEach(r, nil) }
+
+// LoadStoredEach is LoadStored that also hands each line of the log to each (when not nil), as
+// LoadRunEach does: what each computed is only to be used when the error is nil.
+func LoadStoredEach(r *baseline.RunReader, each func(result.IntervalBuckets) error) (*Run, error) {
 	var run *Run
-	err := r.Scan(func(log io.Reader) (err error) {
-		run, err = LoadRunFrom(r.Dir, r.Meta, log)
-		return err
+	err := r.Scan(func(log io.Reader) error {
+		run = &Run{Dir: r.Dir, Meta: r.Meta, Sample: &stats.Sample{}}
+		return run.addLog(r.Dir, r.Meta, log, each)
 	})
 	if err != nil {
 		return nil, err

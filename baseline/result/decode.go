@@ -47,6 +47,13 @@ func (b *Buckets) Max() int64 {
 // Value returns the lowest value counted in bucket i (of Index).
 func (b *Buckets) Value(i int) int64 { return b.geometry().value(b.Index[i]) }
 
+// HighestEquivalent returns the highest value counted in bucket i (of Index), the value
+// HdrHistogram reports for a quantile that falls in it.
+func (b *Buckets) HighestEquivalent(i int) int64 {
+	g := b.geometry()
+	return g.highestEquivalent(g.value(b.Index[i]))
+}
+
 // Decoder decodes HdrHistogram V2 compressed payloads (base64 text, as an interval log line
 // carries after its last comma) into Buckets. It keeps everything between payloads: the base64
 // buffer, one zlib reader (reset, not rebuilt), a fixed read buffer the counts are decoded from

@@ -68,6 +68,27 @@ type Meta struct {
 	Calibration Calibration `json:"calibration"`
 	Health      Health      `json:"health"`
 	Tool        Tool        `json:"tool"`
+	// Import is set when `tailgate import` made the result from another tool's data rather
+	// than tailgate measuring it.
+	Import *Import `json:"import,omitempty"`
+}
+
+// Import records where an imported result's latencies came from and how they were read.
+type Import struct {
+	Format string `json:"format"` // hlog, histogram, lines, csv or jsonl
+	File   string `json:"file"`   // the input's base name
+	SHA256 string `json:"sha256"` // of the input's bytes
+	Unit   string `json:"unit"`   // unit of the input's values: ns, us, ms or s
+	// Tag is the interval-log tag that was imported, when the log had tags.
+	Tag string `json:"tag,omitempty"`
+	// Column is the CSV column or JSON-lines field the values came from.
+	Column string `json:"column,omitempty"`
+	// Grouping says how a list's values were cut into intervals: "per N values" or
+	// "by COLUMN every DURATION".
+	Grouping string `json:"grouping,omitempty"`
+	// Source is the histogram geometry of an interval log or histogram that differs from
+	// tailgate's, re-recorded bucket by bucket at each bucket's highest equivalent value.
+	Source string `json:"source_geometry,omitempty"`
 }
 
 // Fingerprint describes the host and software a result was measured on. Fields tagged

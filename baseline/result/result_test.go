@@ -124,6 +124,63 @@ func TestPinnedDiffAndKey(t *testing.T) {
 	}
 }
 
+func FuzzParseLog(f *testing.F) {
+	dir := f.TempDir()
+	start := time.Unix(1700000000, 0)
+	w, _ := CreateLog(filepath.Join(dir, LatencyFile), start)
+	h := NewHistogram()
+	h.RecordValue(12345)
+	w.WriteInterval(Interval{Tag: "x", Start: start, End: start.Add(time.Second), Hist: h})
+	w.Close()
+	b, _ := os.ReadFile(filepath.Join(dir, LatencyFile))
+	f.Add(b)
+	f.Add([]byte("0.0,1.0,2.0,HISTFAAAA\n"))
+	f.Add([]byte("Tag=a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		log, err := ParseLog("fuzz", bytes.NewReader(data))
+		if err == nil {
+			for _, iv := range log.Intervals {
+				if iv.Hist == nil {
+					t.Fatal("nil histogram without error")
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseMeta(f *testing.F) {
+	f.Add([]byte(`{"schema":1,"suite":"a"}`))
+	f.Add([]byte(`{"schema":1,"suite":"a","counts":{"samples":-1}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseMeta("fuzz", data)
+		if err == nil && (m.Suite == "" || m.Schema != 1) {
+			t.Fatalf("accepted invalid meta %+v", m)
+		}
+	})
+}
+
+// TestLogCounterShortInterval: an interval shorter than a millisecond shares its start's
+// millisecond with the next interval in the log; the counter still sees two intervals (and one
+// for the lines of every tag of one interval).
+func TestLogCounterShortInterval(t *testing.T) {
+	t0 := time.Unix(1e9, 200_000)
+	var c LogCounter
+	for _, l := range []struct {
+		tag string
+		at  time.Time
+	}{
+		{"a", t0}, {"b", t0}, // one interval, two tags
+		{"a", t0.Add(300 * time.Microsecond)}, {"b", t0.Add(300 * time.Microsecond)}, // cut short: same ms
+		{"a", t0.Add(5 * time.Millisecond)}, {"b", t0.Add(5 * time.Millisecond)},
+	} {
+		c.count(l.tag, l.at, 1)
+	}
+	m := &Meta{Counts: Counts{Samples: 6, Intervals: 3}}
+	if err := c.Check("r", m); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestRuntimeFieldsKeepOldKeys: the worker's runtime, version and device enter the environment
 // key only when set, so every key written before they existed (this one is from then) holds.
 func TestRuntimeFieldsKeepOldKeys(t *testing.T) {
@@ -193,41 +250,6 @@ func TestDeviceTagsAreSkipped(t *testing.T) {
 	if _, err := ScanLogBuckets(path, f, func(IntervalBuckets) error { buckets++; return nil }); err != nil || buckets != 2 {
 		t.Fatalf("ScanLogBuckets: %v, %d intervals (want 2)", err, buckets)
 	}
-}
-
-func FuzzParseLog(f *testing.F) {
-	dir := f.TempDir()
-	start := time.Unix(1700000000, 0)
-	w, _ := CreateLog(filepath.Join(dir, LatencyFile), start)
-	h := NewHistogram()
-	h.RecordValue(12345)
-	w.WriteInterval(Interval{Tag: "x", Start: start, End: start.Add(time.Second), Hist: h})
-	w.Close()
-	b, _ := os.ReadFile(filepath.Join(dir, LatencyFile))
-	f.Add(b)
-	f.Add([]byte("0.0,1.0,2.0,HISTFAAAA\n"))
-	f.Add([]byte("Tag=a\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		log, err := ParseLog("fuzz", bytes.NewReader(data))
-		if err == nil {
-			for _, iv := range log.Intervals {
-				if iv.Hist == nil {
-					t.Fatal("nil histogram without error")
-				}
-			}
-		}
-	})
-}
-
-func FuzzParseMeta(f *testing.F) {
-	f.Add([]byte(`{"schema":1,"suite":"a"}`))
-	f.Add([]byte(`{"schema":1,"suite":"a","counts":{"samples":-1}}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ParseMeta("fuzz", data)
-		if err == nil && (m.Suite == "" || m.Schema != 1) {
-			t.Fatalf("accepted invalid meta %+v", m)
-		}
-	})
 }
 
 func TestRuntimeLabelAndJitter(t *testing.T) {

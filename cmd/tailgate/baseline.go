@@ -16,6 +16,7 @@ import (
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/changepoint"
 	"github.com/tailgate-ci/tailgate/gate/history"
+	"github.com/tailgate-ci/tailgate/gate/htmlreport"
 	"github.com/tailgate-ci/tailgate/runner/ci"
 	"github.com/tailgate-ci/tailgate/runner/publish"
 )
@@ -166,18 +167,17 @@ func storeBaselineRun(e *env, storeFlag string, cand *result.Meta) (*gate.Run, m
 	return run, between, nil
 }
 
-// storeBaseline reads the stored baseline for a candidate whole, every interval histogram in
-// memory (openStoreBaseline, then RunReader.Result): only for a reader that needs the intervals
-// themselves and cannot stream them.
-func storeBaseline(e *env, storeFlag string, cand *result.Meta) (*result.Result, map[string]float64, error) {
+// storeBaselineReport streams the stored baseline for a candidate into the report's summary of
+// it (openStoreBaseline, htmlreport.FromStored): no interval histogram is kept.
+func storeBaselineReport(e *env, storeFlag string, cand *result.Meta) (*htmlreport.Result, map[string]float64, error) {
 	r, between, err := openStoreBaseline(e, storeFlag, cand)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer r.Close()
-	res, err := r.Result()
+	res, err := htmlreport.FromStored(r)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("baseline: %w", err)
 	}
 	return res, between, nil
 }

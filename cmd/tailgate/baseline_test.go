@@ -185,12 +185,12 @@ func TestStoreBaselineIncomparable(t *testing.T) {
 	}
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: func(string) string { return "" }}
 	same, _ := result.ReadMeta(base)
-	if r, _, err := storeBaseline(e, store, same); err != nil || r.Meta.Suite != "vision-int8" {
+	if r, _, err := storeBaselineReport(e, store, same); err != nil || r.Run.Meta.Suite != "vision-int8" {
 		t.Fatalf("same environment: %v, %v", r, err)
 	}
 	other := *same
 	other.Env.ORTVersion = "1.29.0"
-	_, _, err := storeBaseline(e, store, &other)
+	_, _, err := storeBaselineReport(e, store, &other)
 	ce, ok := err.(*codeError)
 	if !ok || ce.code != exitIncomparable {
 		t.Fatalf("other environment: %v, want exit %d", err, exitIncomparable)
@@ -201,7 +201,7 @@ func TestStoreBaselineIncomparable(t *testing.T) {
 		}
 	}
 	other.Suite = "nosuch"
-	if _, _, err := storeBaseline(e, store, &other); err == nil || !strings.Contains(err.Error(), "no baseline for suite nosuch") {
+	if _, _, err := storeBaselineReport(e, store, &other); err == nil || !strings.Contains(err.Error(), "no baseline for suite nosuch") {
 		t.Fatalf("unknown suite: %v", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 //
 //	0  harness, fixtures and baseline/result, the result format: the vocabulary every layer
 //	   speaks (harness emits result.Interval and records with result's histogram geometry)
-//	1  baseline (stores, history), the rest of it
+//	1  baseline (stores, history), the rest of it, baseline/importer (other tools' data into results) included
 //	2  gate
 //	3  runner, all of it (runner/measure and runner/ci included)
 //	4  cmd
@@ -21,7 +21,7 @@ import (
 // above it.
 func TestLayers(t *testing.T) {
 	const mod = "github.com/tailgate-ci/tailgate/"
-	rank := map[string]int{"fixtures": 0, "harness": 0, "baseline/result": 0, "baseline": 1, "gate": 2, "runner": 3, "cmd": 4}
+	rank := map[string]int{"fixtures": 0, "harness": 0, "baseline/result": 0, "baseline": 1, "baseline/importer": 1, "gate": 2, "runner": 3, "cmd": 4}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, mod+"...").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)

@@ -182,6 +182,7 @@ func TestMemoryBudget(t *testing.T) {
 		{"compare --store", dir, nil, []string{"compare", cand, "--store", store}, []int{exitPass, exitRegression, exitIncomparable, exitInconclusive}, budgetCompareStoreMB},
 		{"baseline show", dir, nil, []string{"baseline", "show", "vision", "--store", store}, []int{exitPass}, budgetShowMB},
 		{"report", dir, nil, []string{"report", base, cand, "--html", filepath.Join(dir, "r.html")}, []int{exitPass, exitRegression, exitIncomparable, exitInconclusive}, budgetReportMB},
+		{"report --store", dir, nil, []string{"report", cand, "--store", store, "--html", filepath.Join(dir, "rs.html")}, []int{exitPass, exitRegression, exitIncomparable, exitInconclusive}, budgetReportMB},
 		{"wcet", dir, nil, []string{"wcet", cand, "--bootstrap", "99"}, []int{exitPass, exitRegression, exitIncomparable, exitInconclusive}, budgetWCETMB},
 		{"wcet --method gpd", dir, nil, []string{"wcet", cand, "--method", "gpd", "--bootstrap", "99"}, []int{exitPass, exitRegression, exitIncomparable, exitInconclusive}, budgetWCETMB},
 		{"ci --profile nightly post-processing", ciDir, ciEnv, []string{"ci", "--profile", "nightly", "--config", "tailgate.yaml", "--work", "work", "--dry-run", "--quiet"},

@@ -141,7 +141,7 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		return nil, err
 	}
 	if in.base == nil && f.store != "" && !in.decided {
-		b, between, err := storeBaseline(e, f.store, in.cand.Run.Meta)
+		b, between, err := storeBaselineReport(e, f.store, in.cand.Run.Meta)
 		var ce *codeError
 		switch {
 		case errors.As(err, &ce) && ce.code == exitIncomparable:
@@ -149,10 +149,7 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		case err != nil:
 			return nil, err
 		default:
-			if in.base, err = htmlreport.FromResult(b); err != nil {
-				return nil, err
-			}
-			in.between = between
+			in.base, in.between = b, between
 		}
 	}
 	if in.rep == nil {

@@ -3,14 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -240,59 +238,13 @@ func TestRunSignalEndsCleanly(t *testing.T) {
 // HistogramLogProcessor (Debian libhdrhistogram-java): same p50/p99/p99.9/max as meta.json
 // within one histogram bucket.
 func TestRunLogInteropWithJava(t *testing.T) {
-	jar := "/usr/share/java/hdrhistogram.jar"
-	if _, err := os.Stat(jar); err != nil {
-		t.Fatalf("this test needs libhdrhistogram-java (make test-deps installs it): %v", err)
-	}
 	out := filepath.Join(t.TempDir(), "r")
 	r := runAndRead(t, out, nil, "--backend", "synthetic",
 		"--synthetic", "lognormal:median=30us,sigma=0.5;spike:p=0.01,x=20;ring:n=65536",
 		"--iterations", "20000", "--warmup", "0", "--interval", "50ms", "--out", out, "--quiet")
-	prefix := filepath.Join(t.TempDir(), "java")
-	java := exec.Command("java", "-cp", jar, "org.HdrHistogram.HistogramLogProcessor",
-		"-i", filepath.Join(out, result.LatencyFile), "-o", prefix, "-csv", "-outputValueUnitRatio", "1")
-	if b, err := java.CombinedOutput(); err != nil {
-		t.Fatalf("HistogramLogProcessor: %v\n%s", err, b)
-	}
-	f, err := os.ReadFile(prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows [][]string
-	var header []string
-	for _, line := range strings.Split(string(f), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		rec, err := csv.NewReader(strings.NewReader(line)).Read()
-		if err != nil {
-			t.Fatalf("java csv %q: %v", line, err)
-		}
-		if header == nil {
-			header = rec
-			continue
-		}
-		rows = append(rows, rec)
-	}
-	if len(rows) != r.Meta.Counts.Intervals {
-		t.Fatalf("java read %d intervals, meta says %d", len(rows), r.Meta.Counts.Intervals)
-	}
-	last := rows[len(rows)-1]
-	col := func(name string) int64 {
-		for i, h := range header {
-			if h == name {
-				v, err := strconv.ParseFloat(last[i], 64)
-				if err != nil {
-					t.Fatalf("column %s: %v", name, err)
-				}
-				return int64(math.Round(v))
-			}
-		}
-		t.Fatalf("no column %q in %v", name, header)
-		return 0
-	}
+	java := hlpTotals(t, filepath.Join(out, result.LatencyFile), "")
 	s := r.Meta.Summary
-	if n := col("Total_Count"); n != s.Count {
+	if n := int64(java["Total_Count"]); n != s.Count {
 		t.Fatalf("java counts %d samples, meta %d", n, s.Count)
 	}
 	merged := r.Merged()
@@ -300,7 +252,7 @@ func TestRunLogInteropWithJava(t *testing.T) {
 		name string
 		meta int64
 	}{{"Total_50%", s.P50}, {"Total_99%", s.P99}, {"Total_99.9%", s.P999}, {"Total_Max", s.Max}} {
-		j := col(c.name)
+		j := int64(math.Round(java[c.name]))
 		// One bucket at 3 significant digits is at most 1/1024 of the value; adjacent buckets
 		// (a quantile falling on a bucket edge) differ by at most twice that.
 		if d := math.Abs(float64(j - c.meta)); d > float64(max(j, c.meta))/512+1 && !merged.ValuesAreEquivalent(j, c.meta) {

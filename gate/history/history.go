@@ -8,7 +8,12 @@
 package history
 
 import (
+	"cmp"
+	"maps"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/gate/changepoint"
@@ -24,6 +29,8 @@ type Night struct {
 	Commit string
 	// P50, P99 and P999 are the night's quantiles in nanoseconds.
 	P50, P99, P999 int64
+	// Gated holds the other quantiles the suite's rules gate, by rule name (p90), in ns.
+	Gated map[string]int64
 	// Verdict is the night's comparison against its baseline ("" when none); the analysis
 	// ignores it, WriteText shows it.
 	Verdict string
@@ -36,11 +43,46 @@ type Metric struct {
 	Get  func(Night) int64
 }
 
-// Metrics are the per-night quantiles analysed, in the order a night's changes are listed.
+// Metrics are the per-night quantiles every night holds, in the order a night's changes are listed.
 var Metrics = []Metric{
 	{"p50", func(n Night) int64 { return n.P50 }},
 	{"p99", func(n Night) int64 { return n.P99 }},
 	{"p99.9", func(n Night) int64 { return n.P999 }},
+}
+
+// MetricsOf returns the quantiles analysed over nights: Metrics, then each quantile the newest
+// night's rules gated (Night.Gated) in ascending order. A gated quantile is analysed over the
+// nights since it was first recorded without a gap (metricSeries), as a rule may be added to a suite
+// at any night.
+func MetricsOf(nights []Night) []Metric {
+	out := slices.Clone(Metrics)
+	if len(nights) == 0 {
+		return out
+	}
+	names := slices.Collect(maps.Keys(nights[len(nights)-1].Gated))
+	pct := func(name string) float64 { v, _ := strconv.ParseFloat(strings.TrimPrefix(name, "p"), 64); return v }
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(pct(a), pct(b)) })
+	for _, name := range names {
+		out = append(out, Metric{name, func(n Night) int64 { return n.Gated[name] }})
+	}
+	return out
+}
+
+// metricSeries is metric m over the newest nights that all hold it: its values and the index of the
+// first of those nights.
+func metricSeries(nights []Night, m Metric) (xs []float64, from int) {
+	from = len(nights)
+	for from > 0 && m.Get(nights[from-1]) > 0 {
+		from--
+	}
+	if slices.ContainsFunc(Metrics, func(f Metric) bool { return f.Name == m.Name }) || from == len(nights) {
+		from = 0 // every night holds the summary's quantiles (an old zero is the data's problem)
+	}
+	xs = make([]float64, len(nights)-from)
+	for i, n := range nights[from:] {
+		xs[i] = float64(m.Get(n))
+	}
+	return xs, from
 }
 
 // Change is one change point of one metric, placed on the nights.
@@ -53,21 +95,19 @@ type Change struct {
 	After  float64 `json:"after_ns"`
 }
 
-// Changes finds the change points of each metric (p50, p99, p99.9) over nights, metric by
-// metric, and returns them in night order; a night's changes keep the metrics' order.
+// Changes finds the change points of each metric (MetricsOf: p50, p99, p99.9 and the gated
+// quantiles) over nights, metric by metric, and returns them in night order; a night's changes
+// keep the metrics' order.
 func Changes(nights []Night, opt changepoint.Options) ([]Change, error) {
 	var changes []Change
-	for _, m := range Metrics {
-		xs := make([]float64, len(nights))
-		for i, n := range nights {
-			xs[i] = float64(m.Get(n))
-		}
+	for _, m := range MetricsOf(nights) {
+		xs, from := metricSeries(nights, m)
 		cps, err := changepoint.Detect(xs, opt)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range cps {
-			changes = append(changes, Change{Metric: m.Name, Night: c.Index, Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
+			changes = append(changes, Change{Metric: m.Name, Night: from + c.Index, Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
 		}
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Night < changes[j].Night })
@@ -127,25 +167,22 @@ func (c Creep) Shift() float64 { return (c.To - c.From) / c.From }
 // metric's moves when there are several and all go the same way.
 func Creeps(nights []Night, changes []Change, opt changepoint.Options) ([]Creep, error) {
 	var out []Creep
-	for _, m := range Metrics {
+	for _, m := range MetricsOf(nights) {
+		xs, from := metricSeries(nights, m)
 		var cs []Change
 		var cps []changepoint.ChangePoint
 		for _, c := range changes {
 			if c.Metric == m.Name {
 				cs = append(cs, c)
-				cps = append(cps, changepoint.ChangePoint{Index: c.Night})
+				cps = append(cps, changepoint.ChangePoint{Index: c.Night - from})
 			}
-		}
-		xs := make([]float64, len(nights))
-		for i, n := range nights {
-			xs[i] = float64(m.Get(n))
 		}
 		trends, err := changepoint.Trends(xs, cps, opt)
 		if err != nil {
 			return nil, err
 		}
 		for _, t := range trends {
-			out = append(out, Creep{Metric: m.Name, Start: t.Start, End: t.End - 1, PValue: t.PValue, Faster: t.To < t.From, From: t.From, To: t.To})
+			out = append(out, Creep{Metric: m.Name, Start: from + t.Start, End: from + t.End - 1, PValue: t.PValue, Faster: t.To < t.From, From: t.From, To: t.To})
 		}
 		if len(trends) > 0 {
 			continue

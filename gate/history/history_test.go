@@ -168,3 +168,39 @@ func TestSeasonExcursionThenCreep(t *testing.T) {
 		}
 	}
 }
+
+// TestGatedQuantileChanges: a quantile only a rule gates (p90, recorded from night 5 on, when
+// the rule was added) is analysed over the nights that hold it: a tail-only change that moves
+// p90 threefold and leaves p50, p99 and p99.9 alone is found at its night.
+func TestGatedQuantileChanges(t *testing.T) {
+	nights := series(3, 60, func(int) float64 { return 1 })
+	rng := rand.New(rand.NewPCG(4, 4))
+	for i := 5; i < len(nights); i++ {
+		v := 1.02e6
+		if i >= 25 && i < 31 {
+			v *= 3
+		}
+		nights[i].Gated = map[string]int64{"p90": int64(v * (1 + 0.005*rng.NormFloat64()))}
+	}
+	if got := MetricsOf(nights); len(got) != 4 || got[3].Name != "p90" {
+		t.Fatalf("MetricsOf: %v metrics, want p50, p99, p99.9, p90", len(got))
+	}
+	changes, err := Changes(nights, changepoint.Options{Seed: DefaultSeed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []int
+	for _, c := range changes {
+		if c.Metric != "p90" {
+			t.Errorf("change in %s at night %d: only p90 moved", c.Metric, c.Night)
+			continue
+		}
+		at = append(at, c.Night)
+	}
+	if !reflect.DeepEqual(at, []int{25, 31}) {
+		t.Errorf("p90 changes at nights %v, want [25 31]", at)
+	}
+	if _, err := Creeps(nights, changes, changepoint.Options{Seed: DefaultSeed}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/plot"
@@ -42,8 +43,20 @@ func LoadPair(baseDir, candDir string) (base, cand *Result, err error) {
 	return gate.LoadPairWith(baseDir, candDir, Load)
 }
 
-// FromResult is Load for a result already read into memory (a baseline a store handed over
-// whole): the same figures from its interval histograms.
+// FromStored is Load for a run of a store (baseline.Store.OpenRun, OpenBaseline), streamed as
+// the store hashes it: the figures are returned only once the log matched the manifest. The
+// caller still closes r.
+func FromStored(r *baseline.RunReader) (*Result, error) {
+	var tl timeline
+	run, err := gate.LoadStoredEach(r, tl.addBuckets)
+	if err != nil {
+		return nil, err
+	}
+	return finish(run, &tl)
+}
+
+// FromResult is Load for a result already in memory: the same figures from its interval
+// histograms.
 func FromResult(r *result.Result) (*Result, error) {
 	run, err := gate.NewRun(r)
 	if err != nil {

@@ -129,6 +129,9 @@ func mdSides(rep *gate.Report) string {
 	b.WriteString("| | baseline | candidate |\n|---|---|---|\n")
 	line(&b, "result", func(s *gate.Side) string { return s.Dir })
 	line(&b, "suite", func(s *gate.Side) string { return s.Suite })
+	if (rep.Baseline != nil && rep.Baseline.Import != nil) || rep.Candidate.Import != nil {
+		line(&b, "source", imported)
+	}
 	line(&b, "commit", func(s *gate.Side) string { return short(s.Git.Commit) + " " + s.Git.Ref })
 	line(&b, "samples", func(s *gate.Side) string { return fmt.Sprint(s.Samples) })
 	line(&b, "intervals", func(s *gate.Side) string { return fmt.Sprint(s.Intervals) })
@@ -171,6 +174,15 @@ func mdSides(rep *gate.Report) string {
 	line(&b, "tool", func(s *gate.Side) string { return s.Tool.Version })
 	b.WriteString("\n</details>\n")
 	return b.String()
+}
+
+// imported labels a side's data: measured by tailgate, or imported from which file.
+func imported(s *gate.Side) string {
+	i := s.Import
+	if i == nil {
+		return "measured by tailgate"
+	}
+	return fmt.Sprintf("imported from %s %s (%s, sha256 %s)", i.Format, i.File, i.Unit, short(i.SHA256))
 }
 
 func mdFooter(rep *gate.Report) string {

@@ -27,7 +27,7 @@ func Nights(st baseline.Store, suite, key string, last int) ([]baseline.HistoryE
 	}
 	nights := make([]history.Night, len(entries))
 	for i, n := range entries {
-		nights[i] = history.Night{Time: n.Time, Commit: n.Commit, P50: n.P50, P99: n.P99, P999: n.P999, Verdict: n.Verdict}
+		nights[i] = history.Night{Time: n.Time, Commit: n.Commit, P50: n.P50, P99: n.P99, P999: n.P999, Gated: n.Gated, Verdict: n.Verdict}
 	}
 	return entries, nights, h.Warnings, nil
 }
@@ -56,7 +56,7 @@ func BetweenRun(st baseline.Store, suite, key string) (map[string]float64, error
 		return nil, err
 	}
 	out := map[string]float64{}
-	for _, m := range history.Metrics {
+	for _, m := range history.MetricsOf(nights) {
 		from := 0
 		for _, c := range changes {
 			if c.Metric == m.Name {

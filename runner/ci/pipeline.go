@@ -205,7 +205,9 @@ func (p *Pipeline) keep(dir string, m *result.Meta, hasBase bool, baseRun string
 		if !hasBase && promotable != "" {
 			night = "bootstrap"
 		}
-		if err := p.recordNight(dir, m, info.ID, baseRun, night, out); err != nil {
+		entry := baseline.NightlyEntry(m, info.ID, baseRun, night, p.now())
+		entry.Gated = rep.GatedQuantiles()
+		if err := p.recordNight(dir, entry, out); err != nil {
 			fail("history", err)
 		}
 	}
@@ -230,33 +232,34 @@ func (p *Pipeline) keep(dir string, m *result.Meta, hasBase bool, baseRun string
 	}
 }
 
-// recordNight appends run id's night to the history, once: not when the history holds the run
+// recordNight appends the night e to the history, once: not when the history holds its run
 // already, nor when an earlier attempt of this workflow run recorded the night; the run folder's
 // checkpoint remembers the night it recorded, for a re-run of this job.
-func (p *Pipeline) recordNight(dir string, m *result.Meta, id, baseRun, verdict string, out *Outcome) error {
-	if p.inHistory(m, id) {
+func (p *Pipeline) recordNight(dir string, e baseline.HistoryEntry, out *Outcome) error {
+	id := e.Run
+	if p.inHistory(e.Suite, e.Key, id) {
 		out.Notes = append(out.Notes, fmt.Sprintf("run %s is in the history already; not recorded twice", id))
 		return nil
 	}
-	if night := p.recorded[m.Suite]; night != "" {
+	if night := p.recorded[e.Suite]; night != "" {
 		out.Notes = append(out.Notes, fmt.Sprintf("this night was recorded by an earlier attempt of this workflow run (run %s); run %s is kept in the store but not recorded as a second night", night, id))
 		return nil
 	}
-	if err := p.Store.Append(baseline.NightlyEntry(m, id, baseRun, verdict, p.now())); err != nil {
+	if err := p.Store.Append(e); err != nil {
 		return err
 	}
 	if st, err := ReadState(dir); err == nil {
 		st.Night = id
 		if err := WriteState(dir, st); err != nil {
-			p.logf(m.Suite, "%s: %v (a re-run of this job would record the night again)", dir, err)
+			p.logf(e.Suite, "%s: %v (a re-run of this job would record the night again)", dir, err)
 		}
 	}
 	return nil
 }
 
-// inHistory reports whether the history of m's suite and environment holds run id already.
-func (p *Pipeline) inHistory(m *result.Meta, id string) bool {
-	h, err := p.Store.History(m.Suite, m.Env.Key())
+// inHistory reports whether the history of suite and key holds run id already.
+func (p *Pipeline) inHistory(suite, key, id string) bool {
+	h, err := p.Store.History(suite, key)
 	if err != nil {
 		return false
 	}
