@@ -7,11 +7,13 @@ LDFLAGS := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN := bin/tailgate
 ORT_LIB = $(CURDIR)/.cache/onnxruntime/1.30.0/$(shell uname -m | sed -e s/x86_64/x64/ -e s/aarch64/arm64/)/libonnxruntime.so.1
 # Debian packages the tests use: real git, HdrHistogram's Java log processor (and javac, for
-# the test that writes a log with HdrHistogram's Java writer), stress-ng, and Chromium for the
-# dashboard's browser test (gate/site).
-TEST_DEBS := git libhdrhistogram-java default-jre-headless default-jdk-headless stress-ng chromium
+# the test that writes a log with HdrHistogram's Java writer), stress-ng, Chromium for the
+# dashboard's browser test (gate/site), and what the exec backend's shipped workers run on
+# (Node.js and npm, gcc, Python).
+TEST_DEBS := git libhdrhistogram-java default-jre-headless default-jdk-headless stress-ng chromium nodejs npm gcc python3
+NODE_PATH_WORKER = $(CURDIR)/.cache/node-worker/1.30.0/node_modules
 
-.PHONY: all build ort hdrjs demo test test-deps vet lint-actions bench bench-gate bench-48h bench-site calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
+.PHONY: all build ort hdrjs node-worker bench-worker demo test test-deps vet lint-actions bench bench-gate bench-48h bench-site calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
 
 all: build
 
@@ -28,6 +30,11 @@ hdrjs:
 
 test-deps: ort hdrjs
 	./.ci/debs.sh $(TEST_DEBS)
+	./.ci/node-worker.sh
+
+# onnxruntime-node 1.30.0 for the Node.js worker (harness/execbackend/workers/ort_worker.js).
+node-worker:
+	./.ci/node-worker.sh
 
 vet:
 	$(GO) vet ./...
@@ -40,13 +47,21 @@ lint-actions:
 # -p 1: one package at a time, so the tests that time real models do not share the CPUs with
 # another package's statistics tests.
 test: test-deps vet lint-actions
-	ONNXRUNTIME_LIB=$(ORT_LIB) $(GO) test -p 1 -count=1 -timeout 40m ./...
+	ONNXRUNTIME_LIB=$(ORT_LIB) TAILGATE_NODE_PATH=$(NODE_PATH_WORKER) $(GO) test -p 1 -count=1 -timeout 40m ./...
 
 demo: build ort
 	./.ci/demo.sh
 
 bench: build ort
 	ONNXRUNTIME_LIB=$(ORT_LIB) ./.ci/bench.sh
+
+# The exec backend's costs, side by side on one pinned thread: the echo worker's round trip
+# (the transport per request) and vision-fp32 through the Node.js worker vs in process
+# (p50/p99 and their ratios), with the load average; state the load when quoting them.
+BENCH_WORKER_N ?= 2000
+bench-worker: ort node-worker
+	ONNXRUNTIME_LIB=$(ORT_LIB) TAILGATE_NODE_PATH=$(NODE_PATH_WORKER) $(GO) test -count=3 -run '^$$' \
+	  -bench WorkerSideBySide -benchtime $(BENCH_WORKER_N)x ./harness/execbackend
 
 # Every parser of outside data under the fuzzer, FUZZTIME each (go test -fuzz takes one target at a time).
 FUZZTIME ?= 30s
@@ -58,7 +73,7 @@ FUZZ_TARGETS := \
 	./baseline/importer:FuzzImportCSV ./baseline/importer:FuzzImportJSONL ./baseline/importer:FuzzParseDoctor \
 	./fixtures/onnxbuild:FuzzInspect ./gate:FuzzParseRule ./gate/stats:FuzzPoint \
 	./harness/inputs:FuzzParseNPY ./harness/inputs:FuzzParseSpec ./harness/sched:FuzzParse \
-	./harness/synthetic:FuzzParse ./runner/ci:FuzzRecover ./runner/config:FuzzParse ./runner/config:FuzzParseRate \
+	./harness/synthetic:FuzzParse ./harness/execbackend:FuzzParseReady ./runner/ci:FuzzRecover ./runner/config:FuzzParse ./runner/config:FuzzParseRate \
 	./runner/host:FuzzParseCPUList ./runner/host:FuzzParseCmdline ./runner/host:FuzzParseInterrupts \
 	./runner/host:FuzzSumInterrupts ./runner/host:FuzzParseDecimal \
 	./runner/publish:FuzzParseEvent ./runner/publish:FuzzParseReport

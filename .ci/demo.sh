@@ -4,6 +4,9 @@
 #   2. the first vision-fp32 run becomes the stored baseline
 #   3. a PR run of the same model is gated against it (expect a pass)
 #   4. a PR that ships vision-slow.onnx (+16 % multiply-adds) is gated against it (expect a regression)
+#   5. the HTML and Markdown report
+#   6. vision-fp32 through the Node.js worker (exec backend, onnxruntime-node) beside the
+#      in-process run: the report labels each by runtime and device, with mean, p99 and jitter
 # The demo fails if tailgate errors, or if the slow model passes where the unchanged one passed.
 # How the gate decides (docs/comparison.md): a relative rule is a regression when the slowdown is
 # significant (its interval's lower end above 1, Holm across the rules) and beyond the limit; a
@@ -60,6 +63,7 @@ esac
 say "4. a PR that ships vision-slow.onnx, gated against the stored baseline"
 run vision vision-slow pr-slow
 gate "slow model" "$out/pr-slow" --store "$store"
+slow=$rc
 case $rc in
   1) echo "regression caught, as expected" ;;
   4) echo "inconclusive: too noisy here to call it; the gate refuses to guess" ;;
@@ -70,9 +74,17 @@ esac
 say "5. the picture: percentile curves, intervals over time, pWCET, as one HTML file"
 "$tg" report "$out/pr-slow" --store "$store" --html "$out/report.html" --format markdown > "$out/report.md"
 echo "wrote $out/report.html and $out/report.md"
-say "6. the nightly dashboard: the two PR runs recorded as nights, then the store as a static site"
+say "6. the same model through a Node.js worker (--backend exec), beside the in-process run"
+./.ci/node-worker.sh >/dev/null
+NODE_PATH=$PWD/.cache/node-worker/1.30.0/node_modules "$tg" run --suite vision-node --backend exec \
+  --worker "node harness/execbackend/workers/ort_worker.js fixtures/models/vision-fp32.onnx" \
+  --model fixtures/models/vision-fp32.onnx --duration "$dur" --warmup 1s --interval 100ms --cpus "$cpu" \
+  --quiet --out "$out/node"
+"$tg" report "$out/fp32" "$out/node" --ignore-pins --no-wcet --html "$out/node-vs-inprocess.html" --format markdown > "$out/node-vs-inprocess.md"
+grep -E 'runtime|jitter|p50 / p99' "$out/node-vs-inprocess.md" || true
+echo "wrote $out/node-vs-inprocess.html (in-process as the baseline side, the Node worker as the candidate)"
+say "7. the nightly dashboard: the two PR runs recorded as nights, then the store as a static site"
 verdict() { case $1 in 0) echo pass ;; 1) echo fail ;; *) echo inconclusive ;; esac; }
-slow=$rc
 "$tg" baseline add "$out/pr-same" --store "$store" --nightly --verdict "$(verdict "$same")"
 "$tg" baseline add "$out/pr-slow" --store "$store" --nightly --verdict "$(verdict "$slow")"
 "$tg" site --store "$store" --out "$out/site"

@@ -28,6 +28,15 @@ type Backend interface {
 	Close() error
 }
 
+// DeviceTimer is a Backend that also knows how long each inference took on the device by its
+// own clock (an out-of-process worker's runtime-side duration). The loop reads DeviceNs after
+// every Run, on the timing goroutine and under the same rules as Run (no allocation, no
+// locks), and records it into a second histogram per class, written beside the end-to-end one
+// with the tag result.DeviceTag(class); 0 means the last inference was not measured.
+type DeviceTimer interface {
+	DeviceNs() int64
+}
+
 // Nop is a backend that does nothing: the loop's own cost (clock reads, record, bookkeeping)
 // is what a run over it measures. Calibration and the Go benchmarks use it.
 type Nop struct{}

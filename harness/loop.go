@@ -134,26 +134,44 @@ type Report struct {
 	Tid         int
 	Classes     []string
 	Totals      []*hdrhistogram.Histogram // per class, merged over all intervals
+	// Device holds per class the device-side durations a DeviceTimer reported, merged over
+	// all intervals (nil when the backend is not one).
+	Device []*hdrhistogram.Histogram
 }
 
-// buffer is one side of the double buffer: a histogram per class plus its time span.
+// buffer is one side of the double buffer: a histogram per class plus its time span, and a
+// device-side histogram per class when the backend is a DeviceTimer.
 type buffer struct {
-	hists          []*hdrhistogram.Histogram
+	hists, dev     []*hdrhistogram.Histogram
 	startNs, endNs int64
 	count          int64
 	index          int
 }
 
-func newBuffer(n int) *buffer {
-	b := &buffer{hists: make([]*hdrhistogram.Histogram, n)}
-	for i := range b.hists {
-		b.hists[i] = result.NewHistogram()
+func newBuffer(n int) *buffer { return &buffer{hists: newHistograms(n)} }
+
+// newBuffer returns a buffer for l: with device-side histograms when its backend reports them.
+func (l *loop) newBuffer() *buffer {
+	b := newBuffer(l.nclass)
+	if l.dev != nil {
+		b.dev = newHistograms(l.nclass)
 	}
 	return b
 }
 
+func newHistograms(n int) []*hdrhistogram.Histogram {
+	hs := make([]*hdrhistogram.Histogram, n)
+	for i := range hs {
+		hs[i] = result.NewHistogram()
+	}
+	return hs
+}
+
 func (b *buffer) reset() {
 	for _, h := range b.hists {
+		h.Reset()
+	}
+	for _, h := range b.dev {
 		h.Reset()
 	}
 	b.count = 0
@@ -162,6 +180,7 @@ func (b *buffer) reset() {
 // loop is the timing goroutine's state. Its run method is the hot path.
 type loop struct {
 	b       Backend
+	dev     DeviceTimer // b, when it is one
 	nclass  int
 	class   int
 	cur     *buffer
@@ -204,6 +223,11 @@ func (l *loop) run(n int64, endNs int64) error {
 			d = 1
 		}
 		_ = l.cur.hists[l.class].RecordValue(d) // in range by construction
+		if l.dev != nil {
+			if ns := l.dev.DeviceNs(); ns > 0 {
+				_ = l.cur.dev[l.class].RecordValue(min(ns, l.highest))
+			}
+		}
 		l.cur.count++
 		l.samples++
 		if l.class++; l.class == l.nclass {
@@ -319,17 +343,16 @@ func Run(b Backend, o Options) (*Report, error) {
 	if stop == nil {
 		stop = new(atomic.Bool)
 	}
-	l := &loop{
-		b: b, nclass: len(classes), stop: stop, highest: result.HighestNs,
-		intervalNs: int64(o.Interval), cur: newBuffer(len(classes)),
-	}
-	l.spare.Store(newBuffer(len(classes)))
+	dev, _ := b.(DeviceTimer)
+	l := &loop{b: b, dev: dev, nclass: len(classes), stop: stop, highest: result.HighestNs, intervalNs: int64(o.Interval)}
+	l.cur = l.newBuffer()
+	l.spare.Store(l.newBuffer())
 	if o.YieldEvery > 0 {
 		l.yieldNs = int64(o.YieldEvery)
 	}
-	rep := &Report{Classes: classes, Totals: make([]*hdrhistogram.Histogram, len(classes))}
-	for i := range rep.Totals {
-		rep.Totals[i] = result.NewHistogram()
+	rep := &Report{Classes: classes, Totals: newHistograms(len(classes))}
+	if dev != nil {
+		rep.Device = newHistograms(len(classes))
 	}
 	switch {
 	case o.Sched.Kind == sched.FIFO && o.Throttle.Limited():
@@ -399,7 +422,7 @@ func (l *loop) timed(o Options, rep *Report, w *writer) error {
 	// Warm-up: same loop, recorded into a buffer that is thrown away.
 	if o.WarmupDuration > 0 || o.WarmupIterations > 0 {
 		real := l.cur
-		l.cur = newBuffer(l.nclass)
+		l.cur = l.newBuffer()
 		l.nextSwap = math.MaxInt64
 		n := o.WarmupIterations
 		if n <= 0 {

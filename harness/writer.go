@@ -86,18 +86,20 @@ func (w *writer) handle(b *buffer) {
 	start, end := w.wall(b.startNs), w.wall(b.endNs)
 	w.merged.Reset()
 	for k, h := range b.hists {
-		tag := ""
-		if len(w.rep.Classes) > 1 {
-			tag = w.rep.Classes[k]
-		}
-		if err := w.o.Sink.WriteInterval(result.Interval{Tag: tag, Start: start, End: end, Hist: h}); err != nil {
-			w.err = fmt.Errorf("writing interval %d: %w", b.index, err)
-			w.failed.Store(true)
-			w.l.stop.Store(true)
+		if !w.write(b, w.tag(k), h) {
 			return
 		}
 		w.rep.Totals[k].Merge(h)
 		w.merged.Merge(h)
+	}
+	for k, h := range b.dev {
+		if h.TotalCount() == 0 {
+			continue // the worker measured nothing on the device this interval
+		}
+		if !w.write(b, result.DeviceTag(w.tag(k)), h) {
+			return
+		}
+		w.rep.Device[k].Merge(h)
 	}
 	w.rep.Intervals++
 	w.total += b.count
@@ -118,6 +120,26 @@ func (w *writer) handle(b *buffer) {
 	if w.o.OnInterval != nil {
 		w.o.OnInterval(st)
 	}
+}
+
+// tag is class k's interval tag: none when the run has one class.
+func (w *writer) tag(k int) string {
+	if len(w.rep.Classes) > 1 {
+		return w.rep.Classes[k]
+	}
+	return ""
+}
+
+// write hands one histogram of b to the sink; on failure it stops the run and reports false.
+func (w *writer) write(b *buffer, tag string, h *hdrhistogram.Histogram) bool {
+	err := w.o.Sink.WriteInterval(result.Interval{Tag: tag, Start: w.wall(b.startNs), End: w.wall(b.endNs), Hist: h})
+	if err != nil {
+		w.err = fmt.Errorf("writing interval %d: %w", b.index, err)
+		w.failed.Store(true)
+		w.l.stop.Store(true)
+		return false
+	}
+	return true
 }
 
 // collectIfOverBudget runs a GC once the writer's garbage passes the budget. It happens just

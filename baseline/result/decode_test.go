@@ -468,7 +468,7 @@ func BenchmarkScanLog48h(b *testing.B) {
 			return err
 		}},
 		{"packed", func(r io.Reader, n *int, total *int64) error {
-			_, err := scanLines("48h", r, func(l logLine) error {
+			_, err := scanLines("48h", r, false, func(l logLine) error {
 				p, err := hdrhistogram.DecodePacked(l.payload)
 				if err != nil {
 					return err

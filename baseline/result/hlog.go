@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -16,6 +17,11 @@ import (
 
 // Interval is one interval histogram of a run: latencies recorded between Start and End,
 // tagged by phase or input class ("" when untagged).
+//
+// A device tag (DeviceTag) marks an auxiliary histogram beside an end-to-end one: the
+// device-side durations an out-of-process worker reported for the same requests. They are not
+// latencies of the run, so ScanLog, ScanLogBuckets and everything built on them skip them;
+// ScanDeviceLog reads only them.
 type Interval struct {
 	Tag   string
 	Start time.Time
@@ -176,7 +182,17 @@ func ParseLog(name string, r io.Reader) (*Log, error) {
 // from fn stops the scan and is returned with the file name and line. ScanLogBuckets reads the
 // same lines several times faster when the caller does not need dense histograms.
 func ScanLog(name string, r io.Reader, fn func(Interval) error) (time.Time, error) {
-	return scanLines(name, r, func(l logLine) error {
+	return scanIntervals(name, r, false, fn)
+}
+
+// ScanDeviceLog reads the device-tagged intervals of a log, and only them, as ScanLog reads the
+// others: a worker's own device-side durations, tagged DeviceTag(class).
+func ScanDeviceLog(name string, r io.Reader, fn func(Interval) error) (time.Time, error) {
+	return scanIntervals(name, r, true, fn)
+}
+
+func scanIntervals(name string, r io.Reader, device bool, fn func(Interval) error) (time.Time, error) {
+	return scanLines(name, r, device, func(l logLine) error {
 		h, err := decodeHist(l.payload)
 		if err != nil {
 			return fmt.Errorf("histogram payload: %w", err)
@@ -202,7 +218,7 @@ type IntervalBuckets struct {
 // fn must not keep iv.Buckets.
 func ScanLogBuckets(name string, r io.Reader, fn func(iv IntervalBuckets) error) (time.Time, error) {
 	d := NewDecoder()
-	return scanLines(name, r, func(l logLine) error {
+	return scanLines(name, r, false, func(l logLine) error {
 		b, err := d.Decode(l.payload)
 		if err != nil {
 			return fmt.Errorf("histogram payload: %w", err)
@@ -219,9 +235,25 @@ type logLine struct {
 	payload        []byte
 }
 
-// scanLines reads the headers and interval lines of a log, handing each interval line to fn,
-// and returns the StartTime header.
-func scanLines(name string, r io.Reader, fn func(logLine) error) (time.Time, error) {
+// DeviceTag is the tag of the device-side histogram beside the end-to-end one of class (whose
+// tag is "" in a log of one class).
+func DeviceTag(class string) string {
+	if class == "" {
+		return deviceTag
+	}
+	return deviceTag + "." + class
+}
+
+// IsDeviceTag reports whether tag is one DeviceTag makes.
+func IsDeviceTag(tag string) bool {
+	return tag == deviceTag || strings.HasPrefix(tag, deviceTag+".")
+}
+
+const deviceTag = "device"
+
+// scanLines reads the headers and interval lines of a log, handing each interval line whose
+// tag is a device tag (device) or is not (!device) to fn, and returns the StartTime header.
+func scanLines(name string, r io.Reader, device bool, fn func(logLine) error) (time.Time, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
 	var start time.Time
@@ -262,6 +294,9 @@ func scanLines(name string, r io.Reader, fn func(logLine) error) (time.Time, err
 		}
 		startMs := int64(math.Round((baseSec + iv.startSec) * 1000))
 		endMs := startMs + int64(math.Round(iv.lengthSec*1000))
+		if IsDeviceTag(iv.tag) != device {
+			continue
+		}
 		if err := fn(logLine{tag: iv.tag, startMs: startMs, endMs: endMs, payload: iv.payload}); err != nil {
 			return time.Time{}, fmt.Errorf("%s:%d: %w", name, lineNo, err)
 		}

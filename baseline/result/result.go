@@ -61,10 +61,13 @@ type Meta struct {
 	Counts       Counts            `json:"counts"`
 	Summary      Summary           `json:"summary"`
 	// Classes holds a summary per interval-log tag (input class or phase) when there are several.
-	Classes     map[string]Summary `json:"classes,omitempty"`
-	Calibration Calibration        `json:"calibration"`
-	Health      Health             `json:"health"`
-	Tool        Tool               `json:"tool"`
+	Classes map[string]Summary `json:"classes,omitempty"`
+	// DeviceTime summarises the device-side durations an out-of-process worker reported
+	// (latency.hlog's device-tagged intervals), when it reported any.
+	DeviceTime  *Summary    `json:"device_time,omitempty"`
+	Calibration Calibration `json:"calibration"`
+	Health      Health      `json:"health"`
+	Tool        Tool        `json:"tool"`
 	// Import is set when `tailgate import` made the result from another tool's data rather
 	// than tailgate measuring it.
 	Import *Import `json:"import,omitempty"`
@@ -106,6 +109,11 @@ type Fingerprint struct {
 	Backend       string            `json:"backend" pinned:"true"`
 	ORTVersion    string            `json:"ort_version,omitempty" pinned:"true"`
 	ORTSHA256     string            `json:"ort_sha256,omitempty" pinned:"true"`
+	// Runtime, RuntimeVersion and Device are what an out-of-process worker named in its
+	// handshake (e.g. hailort, 4.20.0, Hailo-10H); empty for the in-process backends.
+	Runtime        string `json:"runtime,omitempty" pinned:"true"`
+	RuntimeVersion string `json:"runtime_version,omitempty" pinned:"true"`
+	Device         string `json:"device,omitempty" pinned:"true"`
 	// ModelSHA256 is recorded but not pinned: the model is what a pull request changes and the
 	// gate judges, not part of the environment it is judged in.
 	ModelSHA256 string `json:"model_sha256,omitempty"`
@@ -126,9 +134,11 @@ type Git struct {
 
 // Workload says what was run and how.
 type Workload struct {
-	Model    string        `json:"model,omitempty"`
-	Backend  string        `json:"backend"`
-	Synth    string        `json:"synthetic,omitempty"`
+	Model   string `json:"model,omitempty"`
+	Backend string `json:"backend"`
+	Synth   string `json:"synthetic,omitempty"`
+	// Worker is the exec backend's worker command (argv).
+	Worker   []string      `json:"worker,omitempty"`
 	Inputs   []InputSpec   `json:"inputs,omitempty"`
 	Threads  int           `json:"threads"`
 	CPUs     []int         `json:"cpus,omitempty"`
@@ -219,11 +229,37 @@ func Summarize(h *hdrhistogram.Histogram) Summary {
 	}
 }
 
+// Jitter is p99/p50, the tail's spread relative to the typical latency (0 when there are no
+// samples): a CPU run and an NPU run of one model compare by it where their medians differ.
+func (s Summary) Jitter() float64 {
+	if s.P50 <= 0 {
+		return 0
+	}
+	return float64(s.P99) / float64(s.P50)
+}
+
+// RuntimeLabel names what ran the inference, as reports label a result: the exec worker's
+// runtime, version and device (hailort 4.20.0 on HAILO10H), else the in-process backend
+// (onnxruntime 1.30.0 on cpu, synthetic).
+func (f Fingerprint) RuntimeLabel() string {
+	switch {
+	case f.Runtime != "":
+		return f.Runtime + " " + f.RuntimeVersion + " on " + f.Device
+	case f.Backend == "ort" || f.Backend == "" && f.ORTVersion != "":
+		return "onnxruntime " + f.ORTVersion + " on cpu"
+	}
+	return f.Backend
+}
+
 // Calibration is the harness's measured cost of itself.
 type Calibration struct {
 	ClockReadNs    float64 `json:"clock_read_ns"`
 	LoopRecordNs   float64 `json:"loop_record_ns"`
 	TimerResolveNs float64 `json:"timer_resolution_ns"`
+	// TransportP50Ns and TransportP99Ns are an echo worker's round trip over the exec
+	// backend's pipes, from the same pinned thread: what the transport adds to every sample.
+	TransportP50Ns int64 `json:"transport_p50_ns,omitempty"`
+	TransportP99Ns int64 `json:"transport_p99_ns,omitempty"`
 }
 
 // Health says whether the run's conditions were fit for a verdict.
@@ -242,7 +278,8 @@ type Tool struct {
 	Go      string `json:"go"`
 }
 
-// Pinned returns the pinned fingerprint fields as name → value strings.
+// Pinned returns the pinned fingerprint fields as name → value strings (the fields added
+// after the first release only when set).
 func (f Fingerprint) Pinned() map[string]string {
 	b, _ := json.Marshal(f)
 	var all map[string]any
@@ -251,7 +288,9 @@ func (f Fingerprint) Pinned() map[string]string {
 	for _, name := range pinnedFields {
 		v, ok := all[name]
 		if !ok || v == nil {
-			out[name] = ""
+			if !addedPinned[name] {
+				out[name] = ""
+			}
 			continue
 		}
 		enc, _ := json.Marshal(v)
@@ -273,6 +312,11 @@ var pinnedFields = func() []string {
 	}
 	return out
 }()
+
+// addedPinned are the pinned fields added after the first release: Pinned, and so Key, leave
+// them out while they are empty, so the environment keys of results (and baselines) written
+// before them, and of every in-process run, did not change.
+var addedPinned = map[string]bool{"runtime": true, "runtime_version": true, "device": true}
 
 // Key is the environment key: a short hash of the pinned fields. Results with equal keys were
 // measured on the same pinned environment.
@@ -341,6 +385,9 @@ func ParseMeta(name string, b []byte) (*Meta, error) {
 	errs = append(errs, m.Summary.validate("summary")...)
 	for tag, c := range m.Classes {
 		errs = append(errs, c.validate("classes."+tag)...)
+	}
+	if m.DeviceTime != nil {
+		errs = append(errs, m.DeviceTime.validate("device_time")...)
 	}
 	if m.Summary.Count != 0 && m.Summary.Count != m.Counts.Samples {
 		errs = append(errs, fmt.Errorf("summary.count %d disagrees with counts.samples %d", m.Summary.Count, m.Counts.Samples))

@@ -180,3 +180,95 @@ func TestLogCounterShortInterval(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRuntimeFieldsKeepOldKeys: the worker's runtime, version and device enter the environment
+// key only when set, so every key written before they existed (this one is from then) holds.
+func TestRuntimeFieldsKeepOldKeys(t *testing.T) {
+	a := Fingerprint{Arch: "arm64", KernelRelease: "6.12.1-rt", Backend: "ort", Threads: 1, CPUs: []int{3}, Sched: "fifo:80", OS: "linux"}
+	if got := a.Key(); got != "49fbbc6064383173" {
+		t.Fatalf("key %s, want the key this fingerprint had before the runtime fields", got)
+	}
+	b := a
+	b.Backend, b.Runtime, b.RuntimeVersion, b.Device = "exec", "hailort", "4.20.0", "Hailo-10H"
+	c := b
+	c.RuntimeVersion = "4.21.0"
+	d := DiffPinned(b, c)
+	if b.Key() == c.Key() || len(d) != 1 || d[0].Field != "runtime_version" {
+		t.Fatalf("a runtime version change: diff %+v", d)
+	}
+}
+
+// TestDeviceTagsAreSkipped: a worker's device-side histograms sit in latency.hlog beside the
+// end-to-end ones; every latency reader skips them and ScanDeviceLog reads only them.
+func TestDeviceTagsAreSkipped(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, LatencyFile)
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	w, err := CreateLog(path, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tag := range []string{"", DeviceTag(""), "zeros", DeviceTag("zeros")} {
+		h := NewHistogram()
+		h.RecordValue(int64(1000 * (i + 1)))
+		if err := w.WriteInterval(Interval{Tag: tag, Start: start, End: start.Add(time.Second), Hist: h}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	for _, c := range []struct {
+		name   string
+		device bool
+		want   []string
+	}{{"latency", false, []string{"", "zeros"}}, {"device", true, []string{"device", "device.zeros"}}} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			scan := ScanLog
+			if c.device {
+				scan = ScanDeviceLog
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := scan(path, f, func(iv Interval) error { got = append(got, iv.Tag); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Errorf("tags %q, want %q", got, c.want)
+			}
+		})
+	}
+	log, err := ReadLog(path)
+	if err != nil || len(log.Intervals) != 2 {
+		t.Fatalf("ReadLog: %v, %d intervals (want the 2 end-to-end ones)", err, len(log.Intervals))
+	}
+	var buckets int
+	f, _ := os.Open(path)
+	defer f.Close()
+	if _, err := ScanLogBuckets(path, f, func(IntervalBuckets) error { buckets++; return nil }); err != nil || buckets != 2 {
+		t.Fatalf("ScanLogBuckets: %v, %d intervals (want 2)", err, buckets)
+	}
+}
+
+func TestRuntimeLabelAndJitter(t *testing.T) {
+	for _, c := range []struct {
+		fp   Fingerprint
+		want string
+	}{
+		{Fingerprint{Backend: "exec", Runtime: "hailort", RuntimeVersion: "4.20.0", Device: "HAILO10H"}, "hailort 4.20.0 on HAILO10H"},
+		{Fingerprint{Backend: "ort", ORTVersion: "1.30.0"}, "onnxruntime 1.30.0 on cpu"},
+		{Fingerprint{Backend: "synthetic"}, "synthetic"},
+	} {
+		if got := c.fp.RuntimeLabel(); got != c.want {
+			t.Errorf("%+v: label %q, want %q", c.fp, got, c.want)
+		}
+	}
+	if j := (Summary{P50: 1000, P99: 2500}).Jitter(); j != 2.5 {
+		t.Errorf("jitter %v", j)
+	}
+	if j := (Summary{}).Jitter(); j != 0 {
+		t.Errorf("jitter of nothing %v", j)
+	}
+}

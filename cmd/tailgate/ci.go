@@ -186,7 +186,7 @@ func ciValidate(e *env, fs *pflag.FlagSet, f ciFlags) (*ciJob, error) {
 	}
 	online, _ := host.OnlineCPUs("/") // the timing thread is pinned on this host, whatever --root says
 	m, err := ci.NewSuiteMeasurer(cfg, names, measure.Request{Profile: f.profile, Online: online}, measure.Options{
-		ORT: func() (ortlib.Library, error) { return loadORT(e, f.ortLib) }, Root: f.root, Stress: f.stress,
+		ORT: func() (ortlib.Library, error) { return loadORT(e, f.ortLib) }, EchoWorker: echoWorker(), Root: f.root, Stress: f.stress,
 		MetricsAddr: f.metricsAddr, AllowUnhealthy: f.allowUnhealthy, Log: e.stderr, Progress: mode,
 		Git: git, Tool: toolInfo(),
 	})

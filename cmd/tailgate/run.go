@@ -43,7 +43,7 @@ func init() {
 type runFlags struct {
 	config, suite, profile string
 	model, backend, ortLib string
-	synth                  string
+	synth, worker          string
 	inputs, tags           []string
 	seed                   int64
 	duration               time.Duration
@@ -71,7 +71,8 @@ func runCmd(e *env, args []string) error {
 	fs.StringVar(&f.suite, "suite", "", "suite to run from the configuration (and the suite name recorded)")
 	fs.StringVar(&f.profile, "profile", DefaultRunProfile, "profile for per-profile values: pr or nightly")
 	fs.StringVar(&f.model, "model", "", "ONNX model file (ort backend)")
-	fs.StringVar(&f.backend, "backend", DefaultRunBackend, "backend: ort or synthetic")
+	fs.StringVar(&f.backend, "backend", DefaultRunBackend, "backend: ort, synthetic or exec")
+	fs.StringVar(&f.worker, "worker", "", "exec backend: the worker's command line, e.g. 'node worker.js model.onnx' (docs/worker-protocol.md)")
 	addORTFlag(fs, &f.ortLib)
 	fs.StringVar(&f.synth, "synthetic", synthetic.DefaultSpec, "synthetic backend distribution (see docs/formats.md)")
 	fs.StringArrayVar(&f.inputs, "input", nil, "model input NAME=DIMS[:FILL], repeatable (DIMS 1x3x96x96 or scalar; FILL random, zeros, const=V, file=PATH, adversarial)")
@@ -118,7 +119,7 @@ func changed[T any](fs *pflag.FlagSet, name string, v T) *T {
 func runOverrides(fs *pflag.FlagSet, f runFlags) measure.Overrides {
 	return measure.Overrides{
 		Backend: changed(fs, "backend", f.backend), Model: changed(fs, "model", f.model),
-		Synthetic: changed(fs, "synthetic", f.synth), Inputs: changed(fs, "input", f.inputs),
+		Synthetic: changed(fs, "synthetic", f.synth), Worker: changed(fs, "worker", f.worker), Inputs: changed(fs, "input", f.inputs),
 		Seed: changed(fs, "seed", f.seed), Duration: changed(fs, "duration", f.duration),
 		Iterations: changed(fs, "iterations", f.iterations), Warmup: changed(fs, "warmup", f.warmup),
 		Interval: changed(fs, "interval", f.interval), Threads: changed(fs, "threads", f.threads),
@@ -208,7 +209,7 @@ func executePlan(e *env, p *measure.Plan, f runFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	m, err := measure.Measure(ctx, p, measure.Options{
-		ORT: func() (ortlib.Library, error) { return loadORT(e, f.ortLib) }, Stress: f.stress, MetricsAddr: f.metricsAddr,
+		ORT: func() (ortlib.Library, error) { return loadORT(e, f.ortLib) }, EchoWorker: echoWorker(), Stress: f.stress, MetricsAddr: f.metricsAddr,
 		AllowUnhealthy: f.allowUnhealthy, Log: e.stderr, Progress: mode, WriteInterrupted: true,
 		Git: measure.GitInfo(e.getenv), Tool: toolInfo()})
 	if m == nil {

@@ -89,7 +89,7 @@ func sides(in Input) []Side {
 	for _, s := range present(in) {
 		m := s.r.Run.Meta
 		out = append(out, Side{
-			Name: s.name, Dir: s.r.Run.Dir, Suite: m.Suite, Commit: m.Git.Commit, Summary: m.Summary,
+			Name: s.name, Dir: s.r.Run.Dir, Suite: m.Suite, Commit: m.Git.Commit, Runtime: m.Env.RuntimeLabel(), Summary: m.Summary,
 			Intervals: m.Counts.Intervals, Healthy: m.Health.Healthy, Reasons: m.Health.Reasons,
 		})
 	}
@@ -123,8 +123,14 @@ func figures(in Input, page *Page) []*plot.Figure {
 		t = suite + ": baseline vs candidate, latency by percentile"
 	}
 	var lats []plot.Latency
-	for _, s := range present(in) {
-		lats = append(lats, plot.Latency{Name: s.name, Hist: s.r.Run.Merged()})
+	sides := present(in)
+	label := func(s side) string { return s.r.Run.Meta.Env.RuntimeLabel() }
+	for _, s := range sides {
+		name := s.name
+		if len(sides) == 2 && label(sides[0]) != label(sides[1]) {
+			name += " (" + label(s) + ")" // two runtimes (CPU vs NPU): say which curve is which
+		}
+		lats = append(lats, plot.Latency{Name: name, Hist: s.r.Run.Merged()})
 	}
 	fig, err := plot.Percentiles(t, lats)
 	add("percentile", fig, err)

@@ -45,10 +45,13 @@ type Page struct {
 
 // Side is one result's summary row.
 type Side struct {
-	Name    string // "baseline", "candidate"
-	Dir     string
-	Suite   string
-	Commit  string
+	Name   string // "baseline", "candidate"
+	Dir    string
+	Suite  string
+	Commit string
+	// Runtime names what ran the inference (result.Fingerprint.RuntimeLabel): a CPU run and an
+	// NPU worker's run of one model sit side by side under it.
+	Runtime string
 	Summary result.Summary
 	// Intervals is the number of interval histograms; Healthy and Reasons are the run's health.
 	Intervals int

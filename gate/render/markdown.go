@@ -140,6 +140,9 @@ func mdSides(rep *gate.Report) string {
 		m := s.Summary
 		return strings.Join([]string{ns(m.P50), ns(m.P99), ns(m.P999), ns(m.Max)}, " / ")
 	})
+	line(&b, "mean / jitter (p99/p50)", func(s *gate.Side) string {
+		return gate.FormatNs(s.Summary.Mean) + fmt.Sprintf(" / %.2f×", s.Summary.Jitter())
+	})
 	line(&b, "health", func(s *gate.Side) string { return health(s.Health) })
 	line(&b, "clock read / loop+record / timer", func(s *gate.Side) string {
 		c := s.Calibration
@@ -157,7 +160,12 @@ func mdSides(rep *gate.Report) string {
 		return e.KernelRelease + rt
 	}))
 	line(&b, "isolcpus / nohz_full", env(func(e result.Fingerprint) string { return dash(e.Isolcpus) + " / " + dash(e.NohzFull) }))
-	line(&b, "backend / runtime", env(func(e result.Fingerprint) string { return e.Backend + " " + e.ORTVersion }))
+	line(&b, "backend / runtime", env(func(e result.Fingerprint) string {
+		if e.Runtime != "" {
+			return e.Backend + " / " + e.RuntimeLabel()
+		}
+		return e.Backend + " " + e.ORTVersion
+	}))
 	line(&b, "threads / cpus / sched", env(func(e result.Fingerprint) string {
 		return fmt.Sprintf("%d / %v / %s", e.Threads, e.CPUs, e.Sched)
 	}))

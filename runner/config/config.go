@@ -16,6 +16,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -28,10 +29,12 @@ import (
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/harness"
+	"github.com/tailgate-ci/tailgate/harness/execbackend"
 	"github.com/tailgate-ci/tailgate/harness/inputs"
 	"github.com/tailgate-ci/tailgate/harness/sched"
 	"github.com/tailgate-ci/tailgate/harness/synthetic"
 	"github.com/tailgate-ci/tailgate/runner/host"
+	"github.com/tailgate-ci/tailgate/runner/stress"
 )
 
 // DefaultFile is the configuration file looked for when --config is not given.
@@ -63,18 +66,20 @@ type Config struct {
 
 // Suite is one workload to measure and gate.
 type Suite struct {
-	Name      string           `yaml:"-"`
-	Line      int              `yaml:"-"` // where the suite's key is
-	Model     string           `yaml:"model"`
-	Backend   string           `yaml:"backend"`   // ort (default) or synthetic
-	Synthetic string           `yaml:"synthetic"` // --synthetic SPEC
-	Inputs    map[string]Input `yaml:"inputs"`
-	Threads   int              `yaml:"threads"`
-	CPUs      []int            `yaml:"cpus"`
-	Sched     string           `yaml:"sched"`
-	Mlock     bool             `yaml:"mlock"`
-	Spinning  *bool            `yaml:"spinning"`
-	Seed      *int64           `yaml:"seed"`
+	Name      string `yaml:"-"`
+	Line      int    `yaml:"-"` // where the suite's key is
+	Model     string `yaml:"model"`
+	Backend   string `yaml:"backend"`   // ort (default), synthetic or exec
+	Synthetic string `yaml:"synthetic"` // --synthetic SPEC
+	// Worker is the exec backend's worker command line (--worker; docs/worker-protocol.md).
+	Worker   string           `yaml:"worker"`
+	Inputs   map[string]Input `yaml:"inputs"`
+	Threads  int              `yaml:"threads"`
+	CPUs     []int            `yaml:"cpus"`
+	Sched    string           `yaml:"sched"`
+	Mlock    bool             `yaml:"mlock"`
+	Spinning *bool            `yaml:"spinning"`
+	Seed     *int64           `yaml:"seed"`
 	// Warmup is a duration ("5s") or an iteration count ("500").
 	Warmup     string            `yaml:"warmup"`
 	Duration   PerProfile        `yaml:"duration"`
@@ -191,6 +196,9 @@ type Pins struct {
 	Kernel      string            `yaml:"kernel"` // glob on the kernel release
 	ONNXRuntime string            `yaml:"onnxruntime"`
 	ModelSHA256 map[string]string `yaml:"model_sha256"` // suite → hex SHA-256
+	// Runtimes are the other keys: a glob on the version an exec backend's worker names for
+	// that runtime in its handshake, e.g. hailort: "4.20.*".
+	Runtimes map[string]string `yaml:",inline"`
 }
 
 // Store says where results and baselines are kept.
@@ -367,6 +375,14 @@ func Parse(name string, b []byte) (*Config, error) {
 		bad(lineOf(doc, "github", "site_url"), "github.site_url", "%q is not an http(s) address", u)
 	}
 	errs = append(errs, c.CI.validate(name, func(key string) int { return lineOf(doc, "ci", key) })...)
+	for rt, glob := range c.Pins.Runtimes {
+		line, key := lineOf(doc, "pins", rt), "pins."+rt
+		if !execbackend.ValidRuntime(rt) {
+			bad(line, key, "not a pin tailgate knows (kernel, onnxruntime, model_sha256) nor a worker runtime name (lower-case, e.g. hailort)")
+		} else if _, err := path.Match(glob, ""); err != nil || glob == "" {
+			bad(line, key, "%q is not a version glob (e.g. \"4.20.*\")", glob)
+		}
+	}
 	for suite, sum := range c.Pins.ModelSHA256 {
 		line, key := lineOf(doc, "pins", "model_sha256", suite), "pins.model_sha256."+suite
 		if _, ok := c.Suites[suite]; !ok {
@@ -409,6 +425,17 @@ func (s *Suite) validate(file string, keys keyNode) []error {
 		if s.Model == "" {
 			bad(errors.New("required for the ort backend"), "model")
 		}
+	case "exec":
+		if strings.TrimSpace(s.Worker) == "" {
+			bad(errors.New("required for the exec backend: the worker's command line"), "worker")
+		} else if _, err := stress.Split(s.Worker); err != nil {
+			bad(err, "worker")
+		}
+		for _, k := range []string{"inputs", "synthetic", "threads", "spinning"} {
+			if keys.has(k) {
+				bad(errors.New("does not apply to backend exec (the worker prepares its own inputs and threads)"), k)
+			}
+		}
 	case "synthetic":
 		if s.Synthetic != "" {
 			if _, err := synthetic.Parse(s.Synthetic); err != nil {
@@ -421,7 +448,10 @@ func (s *Suite) validate(file string, keys keyNode) []error {
 			}
 		}
 	default:
-		bad(fmt.Errorf("%q (want ort or synthetic)", s.Backend), "backend")
+		bad(fmt.Errorf("%q (want ort, synthetic or exec)", s.Backend), "backend")
+	}
+	if s.Backend != "exec" && keys.has("worker") {
+		bad(errors.New("applies to backend exec only"), "worker")
 	}
 	for _, spec := range s.InputSpecs() {
 		if _, err := inputs.ParseSpec(spec); err != nil {
@@ -435,6 +465,9 @@ func (s *Suite) validate(file string, keys keyNode) []error {
 	}
 	if threads < 1 {
 		threads = 1 // ortbackend.DefaultThreads, the --threads default
+	}
+	if s.Backend == "exec" {
+		threads = max(len(s.CPUs), 1) // the worker runs on all of them; tailgate times from the first
 	}
 	for _, err := range checkCPUs(s.CPUs, threads) {
 		bad(err, "cpus")

@@ -225,8 +225,14 @@ func TestSuiteChecks(t *testing.T) {
 		{"input", "    model: m\n    inputs:\n      x: { shape: [1, 0], fill: zeros }\n", `t.yaml:6: suites.a.inputs.x: "x=1x0:zeros"`},
 		{"synthetic spec", "    backend: synthetic\n    synthetic: \"lognormal:median=1ms\"\n", `t.yaml:5: suites.a.synthetic: "lognormal:median=1ms": lognormal: missing sigma=`},
 		{"model with synthetic", "    backend: synthetic\n    model: m\n", "t.yaml:5: suites.a.model: does not apply to backend synthetic"},
-		{"backend", "    backend: tflite\n", `t.yaml:4: suites.a.backend: "tflite" (want ort or synthetic)`},
+		{"backend", "    backend: tflite\n", `t.yaml:4: suites.a.backend: "tflite" (want ort, synthetic or exec)`},
+		{"exec without worker", "    backend: exec\n", "t.yaml:3: suites.a.worker: required for the exec backend"},
+		{"exec worker quoting", "    backend: exec\n    worker: \"node 'w.js\"\n", "t.yaml:5: suites.a.worker: "},
+		{"exec with inputs", "    backend: exec\n    worker: w\n    inputs:\n      x: { shape: [1], fill: zeros }\n", "t.yaml:6: suites.a.inputs: does not apply to backend exec"},
+		{"worker without exec", "    model: m\n    worker: w\n", "t.yaml:5: suites.a.worker: applies to backend exec only"},
 		{"model missing", "    threads: 1\n", "t.yaml:3: suites.a.model: required for the ort backend"},
+		{"runtime pin", "    backend: exec\n    worker: w\npins:\n  HailoRT: \"4.20.*\"\n", "t.yaml:7: pins.HailoRT: not a pin tailgate knows"},
+		{"runtime pin glob", "    backend: exec\n    worker: w\npins:\n  hailort: \"4.[20\"\n", `t.yaml:7: pins.hailort: "4.[20" is not a version glob`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			suite := "a"

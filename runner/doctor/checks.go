@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tailgate-ci/tailgate/harness/execbackend"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/runner/host"
 )
@@ -436,6 +437,65 @@ func (d *doc) checkPins() []Check {
 	sort.Strings(names)
 	for _, n := range names {
 		out = append(out, d.checkModel(n, p.Models[n]))
+	}
+	return append(out, d.checkRuntimes()...)
+}
+
+// checkRuntimes starts each exec suite's worker once and matches the versions they name
+// against the runtime pins.
+func (d *doc) checkRuntimes() []Check {
+	p := d.o.Pins
+	if len(p.Runtimes) == 0 {
+		return nil
+	}
+	type probed struct {
+		suite string
+		ready execbackend.Ready
+		err   error
+	}
+	var seen []probed
+	var said []string
+	for _, w := range d.o.Workers {
+		r, err := w.Probe()
+		seen = append(seen, probed{w.Suite, r, err})
+		if err != nil {
+			said = append(said, fmt.Sprintf("suite %s: %v", w.Suite, err))
+		} else {
+			said = append(said, fmt.Sprintf("suite %s: %s %s on %s", w.Suite, r.Runtime, r.Version, r.Device))
+		}
+	}
+	names := make([]string, 0, len(p.Runtimes))
+	for n := range p.Runtimes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []Check
+	for _, n := range names {
+		glob := p.Runtimes[n]
+		c := Check{ID: "pin.runtime." + n, Title: n + " version pin", Pin: true, Status: Pass}
+		fix := fmt.Sprintf("install %s matching %q on this board, or re-baseline and change pins.%s", n, glob, n)
+		var details []string
+		for _, s := range seen {
+			if s.err != nil || s.ready.Runtime != n {
+				continue
+			}
+			ok, _ := path.Match(glob, s.ready.Version)
+			if !ok {
+				c.Status, c.Fix = Fail, fix
+				details = append(details, fmt.Sprintf("suite %s: %s %s does not match pins.%s %q", s.suite, n, s.ready.Version, n, glob))
+			} else {
+				details = append(details, fmt.Sprintf("suite %s: %s %s matches %q", s.suite, n, s.ready.Version, glob))
+			}
+		}
+		if len(details) == 0 {
+			c.Status, c.Fix = Fail, fix+" (an exec suite's worker must name the runtime in its handshake: docs/worker-protocol.md)"
+			details = append(details, fmt.Sprintf("no exec suite's worker names runtime %s", n))
+			if len(said) > 0 {
+				details = append(details, "workers: "+strings.Join(said, "; "))
+			}
+		}
+		c.Detail = strings.Join(details, "; ")
+		out = append(out, c)
 	}
 	return out
 }

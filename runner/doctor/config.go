@@ -4,9 +4,12 @@ import (
 	"fmt"
 
 	"github.com/tailgate-ci/tailgate/gate"
+	"github.com/tailgate-ci/tailgate/harness/execbackend"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
+	"github.com/tailgate-ci/tailgate/runner/childenv"
 	"github.com/tailgate-ci/tailgate/runner/config"
 	"github.com/tailgate-ci/tailgate/runner/host"
+	"github.com/tailgate-ci/tailgate/runner/stress"
 )
 
 // OptionsFromConfig turns a loaded tailgate.yaml into doctor options: the kernel and ONNX
@@ -27,6 +30,14 @@ func OptionsFromConfig(c *config.Config) Options {
 			}
 		}
 	}
+	if len(c.Pins.Runtimes) > 0 {
+		o.Pins.Runtimes = c.Pins.Runtimes
+		for _, name := range c.SuiteNames() {
+			if s := c.Suites[name]; s.Backend == "exec" {
+				o.Workers = append(o.Workers, Worker{Suite: name, Probe: probe(s.Worker)})
+			}
+		}
+	}
 	var cpus []int
 	for _, s := range c.Suites {
 		cpus = append(cpus, s.CPUs...)
@@ -36,6 +47,21 @@ func OptionsFromConfig(c *config.Config) Options {
 		o.CPUs = parsed
 	}
 	return o
+}
+
+// probe starts the worker command line in a scrubbed environment just for its handshake.
+func probe(worker string) func() (execbackend.Ready, error) {
+	return func() (execbackend.Ready, error) {
+		argv, err := stress.Split(worker)
+		if err != nil {
+			return execbackend.Ready{}, err
+		}
+		b, err := execbackend.Open(execbackend.Options{Command: argv, Env: childenv.Environ(), Seed: 1})
+		if err != nil {
+			return execbackend.Ready{}, err
+		}
+		return b.Ready(), b.Close()
+	}
 }
 
 // Exit is the exit code of a report and why: 3 (incomparable) when a pin failed, as a run here

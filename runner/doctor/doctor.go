@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/harness/execbackend"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/runner/host"
 )
@@ -142,6 +143,16 @@ type Pins struct {
 	ORTVersion, ORTSHA256 string
 	// Models maps a suite's model name to its file's hex SHA-256.
 	Models map[string]string
+	// Runtimes maps a worker runtime's name to a glob on the version its worker names in the
+	// exec backend's handshake (pins: { hailort: "4.20.*" }).
+	Runtimes map[string]string
+}
+
+// Worker is an exec suite's worker, for the runtime pins: Probe starts it, reads its
+// handshake and ends it.
+type Worker struct {
+	Suite string
+	Probe func() (execbackend.Ready, error)
 }
 
 // Defaults for Options.
@@ -165,6 +176,8 @@ type Options struct {
 	Pins Pins
 	// ModelPaths maps a pinned model name to its file.
 	ModelPaths map[string]string
+	// Workers are the exec suites' workers, probed only when a runtime pin is set.
+	Workers []Worker
 	// ORT loads (or returns the already loaded) ONNX Runtime library; it is called only when an
 	// ORT pin is set. Nil with an ORT pin set fails that pin.
 	ORT func() (ortlib.Library, error)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailgate-ci/tailgate/harness/execbackend"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/harness/ortlib/ortlibtest"
 	"github.com/tailgate-ci/tailgate/runner/host"
@@ -276,5 +277,46 @@ func BenchmarkRun(b *testing.B) {
 		if rep := Run(Options{Root: root, Pins: Pins{Kernel: "6.12.*-rt*"}}); len(rep.Checks) != 16 {
 			b.Fatalf("%d checks", len(rep.Checks))
 		}
+	}
+}
+
+// TestRuntimePins: a runtime pin matches the version an exec suite's worker names in its
+// handshake; a worker naming another version, none naming the runtime, or a worker that does
+// not start fails the pin.
+func TestRuntimePins(t *testing.T) {
+	hailo := func(v string) func() (execbackend.Ready, error) {
+		return func() (execbackend.Ready, error) {
+			return execbackend.Ready{Runtime: "hailort", Version: v, Device: "HAILO10H"}, nil
+		}
+	}
+	broken := func() (execbackend.Ready, error) {
+		return execbackend.Ready{}, errors.New("worker \"python3\" does not start")
+	}
+	for _, tt := range []struct {
+		name    string
+		workers []Worker
+		status  Status
+		detail  string
+	}{
+		{"match", []Worker{{"npu", hailo("4.20.0")}}, Pass, `suite npu: hailort 4.20.0 matches "4.20.*"`},
+		{"other version", []Worker{{"npu", hailo("4.21.0")}}, Fail, `suite npu: hailort 4.21.0 does not match pins.hailort "4.20.*"`},
+		{"no worker names it", nil, Fail, "no exec suite's worker names runtime hailort"},
+		{"worker does not start", []Worker{{"npu", broken}}, Fail, `workers: suite npu: worker "python3" does not start`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := Run(Options{Root: fixture(t, "pi5-rt"), Pins: Pins{Runtimes: map[string]string{"hailort": "4.20.*"}}, Workers: tt.workers})
+			var c *Check
+			for i := range rep.Checks {
+				if rep.Checks[i].ID == "pin.runtime.hailort" {
+					c = &rep.Checks[i]
+				}
+			}
+			if c == nil || c.Status != tt.status || !strings.Contains(c.Detail, tt.detail) || !c.Pin {
+				t.Fatalf("check %+v, want %v with %q", c, tt.status, tt.detail)
+			}
+			if rep.PinsFailed() != (tt.status == Fail) {
+				t.Errorf("PinsFailed %v", rep.PinsFailed())
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
@@ -10,9 +11,11 @@ import (
 	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness"
+	"github.com/tailgate-ci/tailgate/harness/execbackend"
 	"github.com/tailgate-ci/tailgate/harness/ortbackend"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/harness/synthetic"
+	"github.com/tailgate-ci/tailgate/runner/childenv"
 )
 
 // opened is a harness backend plus what meta.json records about it.
@@ -21,9 +24,34 @@ type opened struct {
 	inputs             []result.InputSpec
 	modelSHA           string
 	ortVersion, ortSHA string
+	// worker is what an exec backend's worker said in its handshake.
+	worker execbackend.Ready
+}
+
+// workerOptions place and start the plan's worker (or, with another argv, the echo worker
+// that calibrates its transport) in a scrubbed environment: a worker runs code tailgate did
+// not write and must not see the job's tokens.
+func workerOptions(p *Plan, argv []string) execbackend.Options {
+	return execbackend.Options{Command: argv, Env: childenv.Environ(), CPUs: p.CPUs, Sched: p.Policy, Seed: p.Seed}
 }
 
 func openBackend(p *Plan, loadORT func() (ortlib.Library, error)) (*opened, error) {
+	if p.Backend == "exec" {
+		o := &opened{}
+		if p.Model != "" {
+			sum, err := ortlib.FileSHA256(p.Model)
+			if err != nil {
+				return nil, fmt.Errorf("model: %w", err)
+			}
+			o.modelSHA = sum
+		}
+		b, err := execbackend.Open(workerOptions(p, p.Worker))
+		if err != nil {
+			return nil, err
+		}
+		o.Backend, o.worker = b, b.Ready()
+		return o, nil
+	}
 	if p.Backend == "synthetic" {
 		spec, err := synthetic.Parse(p.Synthetic)
 		if err != nil {
@@ -57,6 +85,7 @@ func openBackend(p *Plan, loadORT func() (ortlib.Library, error)) (*opened, erro
 func buildMeta(p *Plan, b *opened, fp result.Fingerprint, rep *harness.Report, g result.Git, tool result.Tool) *result.Meta {
 	fp.Backend = p.Backend
 	fp.ORTVersion, fp.ORTSHA256, fp.ModelSHA256 = b.ortVersion, b.ortSHA, b.modelSHA
+	fp.Runtime, fp.RuntimeVersion, fp.Device = b.worker.Runtime, b.worker.Version, b.worker.Device
 	fp.Threads, fp.CPUs, fp.Sched = p.Threads, p.CPUs, p.Policy.String()
 	if fp.GoVersion == "" {
 		fp.GoVersion = runtime.Version()
@@ -66,8 +95,8 @@ func buildMeta(p *Plan, b *opened, fp result.Fingerprint, rep *harness.Report, g
 		tool.Go = runtime.Version()
 	}
 	threads := p.Threads
-	if p.Backend == "synthetic" {
-		threads = 1
+	if p.Backend != "ort" {
+		threads = 1 // tailgate's own: an exec worker's threads are its own business
 	}
 	m := &result.Meta{
 		Schema: result.SchemaVersion, Suite: p.Suite, Profile: p.Profile, ConfigDigest: p.ConfigDigest,
@@ -90,8 +119,11 @@ func buildMeta(p *Plan, b *opened, fp result.Fingerprint, rep *harness.Report, g
 	if len(p.Tags) > 0 {
 		m.Tags = p.Tags
 	}
-	if p.Backend == "synthetic" {
+	switch p.Backend {
+	case "synthetic":
 		m.Workload.Synth = p.Synthetic
+	case "exec":
+		m.Workload.Worker = p.Worker
 	}
 	if p.Open.Rate > 0 {
 		m.Workload.Mode, m.Workload.Rate, m.Workload.Arrivals = "open", p.Open.Rate, p.Open.Arrivals

@@ -15,6 +15,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness"
+	"github.com/tailgate-ci/tailgate/harness/execbackend"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/harness/progress"
 	"github.com/tailgate-ci/tailgate/harness/sched"
@@ -53,6 +54,10 @@ type Resume struct {
 type Options struct {
 	// ORT loads the ONNX Runtime library (the ort backend only).
 	ORT func() (ortlib.Library, error)
+	// EchoWorker is the echo worker's argv (`tailgate worker echo`): with the exec backend, the
+	// transport is calibrated over it, placed as the worker is, before timing. Nil: not
+	// calibrated.
+	EchoWorker []string
 	// Root holds the proc/ and sys/ trees telemetry reads ("" means /).
 	Root string
 	// Stress is a background load command started after warm-up (see runner/stress).
@@ -89,17 +94,21 @@ func CheckOut(dir string) error {
 
 // run is one measurement in progress: its files, sinks and the reasons gathered for health.
 type run struct {
-	p        *Plan
-	o        Options
-	log      io.Writer
-	b        *opened
-	lw       *result.LogWriter
-	tf       *os.File
-	offset   int
-	duration time.Duration
-	exporter *metrics.Exporter
-	smp      *telemetry.Sampler
+	p         *Plan
+	o         Options
+	log       io.Writer
+	b         *opened
+	lw        *result.LogWriter
+	tf        *os.File
+	offset    int
+	duration  time.Duration
+	exporter  *metrics.Exporter
+	smp       *telemetry.Sampler
+	transport execbackend.Transport
 }
+
+// TransportSamples is how many echo round trips calibrate the exec backend's transport.
+const TransportSamples = 2000
 
 // Measure times p into p.Out (which must exist) with telemetry, health, an optional background
 // load and metrics endpoint, appending to a killed run when o.Resume is set. It writes meta.json
@@ -117,6 +126,12 @@ func Measure(ctx context.Context, p *Plan, o Options) (*result.Meta, error) {
 	}
 	r := &run{p: p, o: o, log: o.Log, duration: p.Duration}
 	var err error
+	if p.Backend == "exec" && o.EchoWorker != nil {
+		// Before the worker starts: the two must not share the measured CPUs while one is timed.
+		if r.transport, err = execbackend.CalibrateTransport(workerOptions(p, o.EchoWorker), o.EchoWorker, TransportSamples); err != nil {
+			return nil, err
+		}
+	}
 	if r.b, err = openBackend(p, o.ORT); err != nil {
 		return nil, err
 	}
@@ -270,7 +285,7 @@ func (r *run) time(stop *atomic.Bool) (*harness.Report, error) {
 			wo.Iterations = 1
 		}
 		var err error
-		if warm, err = harness.Run(r.b, wo); err != nil {
+		if warm, err = harness.Run(r.b.Backend, wo); err != nil {
 			_ = r.smp.Close()
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
@@ -281,7 +296,7 @@ func (r *run) time(stop *atomic.Bool) (*harness.Report, error) {
 		defer load.Stop()
 		opts.WarmupDuration, opts.WarmupIterations, opts.Calibration = 0, 0, -1
 	}
-	rep, runErr := harness.Run(r.b, opts)
+	rep, runErr := harness.Run(r.b.Backend, opts)
 	if load != nil {
 		if err := load.Stop(); err != nil {
 			runErr = errors.Join(runErr, fmt.Errorf("stress: %w", err))
@@ -314,6 +329,12 @@ func (r *run) meta(fp result.Fingerprint, rep *harness.Report, interrupted strin
 		for t, h := range byTag {
 			m.Classes[t] = result.Summarize(h)
 		}
+	}
+	if p.Backend == "exec" {
+		if m.DeviceTime, err = deviceTime(filepath.Join(p.Out, result.LatencyFile)); err != nil {
+			return nil, err
+		}
+		m.Calibration.TransportP50Ns, m.Calibration.TransportP99Ns = r.transport.P50Ns, r.transport.P99Ns
 	}
 	var replayed []string // the killed part's telemetry, judged by the same rules
 	if m.Tags == nil {
@@ -367,6 +388,25 @@ func mergeLog(path string) (*hdrhistogram.Histogram, map[string]*hdrhistogram.Hi
 		return nil, nil, err
 	}
 	return merged, byTag, nil
+}
+
+// deviceTime summarises the worker's device-side durations in the log (all classes), or nil
+// when it reported none.
+func deviceTime(path string) (*result.Summary, error) {
+	f, err := result.OpenRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h := result.NewHistogram()
+	if _, err := result.ScanDeviceLog(path, f, func(iv result.Interval) error { h.Merge(iv.Hist); return nil }); err != nil {
+		return nil, err
+	}
+	if h.TotalCount() == 0 {
+		return nil, nil
+	}
+	s := result.Summarize(h)
+	return &s, nil
 }
 
 func firstCPU(cpus []int) []int {

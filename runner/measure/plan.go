@@ -24,6 +24,7 @@ import (
 	"github.com/tailgate-ci/tailgate/harness/synthetic"
 	"github.com/tailgate-ci/tailgate/runner/config"
 	"github.com/tailgate-ci/tailgate/runner/host"
+	"github.com/tailgate-ci/tailgate/runner/stress"
 )
 
 // Defaults of a run's settings, for the values neither the suite nor an override sets; the
@@ -40,6 +41,7 @@ const (
 // suite's value (or the default) applies.
 type Overrides struct {
 	Backend, Model, Synthetic *string
+	Worker                    *string
 	Inputs                    *[]string
 	Seed                      *int64
 	Duration                  *time.Duration
@@ -82,20 +84,22 @@ const ThreadsPerCPU = 4
 type Plan struct {
 	Suite, Profile, ConfigDigest string
 	Backend, Model, Synthetic    string
-	Inputs                       []inputs.Spec
-	Seed                         int64
-	Duration                     time.Duration
-	Iterations                   int64
-	WarmupDuration               time.Duration
-	WarmupIterations             int64
-	Interval                     time.Duration
-	Threads                      int
-	CPUs                         []int
-	Policy                       sched.Policy
-	Mlock, Spinning              bool
-	Out                          string
-	Tags                         map[string]string
-	Open                         harness.OpenLoop
+	// Worker is the exec backend's worker argv.
+	Worker           []string
+	Inputs           []inputs.Spec
+	Seed             int64
+	Duration         time.Duration
+	Iterations       int64
+	WarmupDuration   time.Duration
+	WarmupIterations int64
+	Interval         time.Duration
+	Threads          int
+	CPUs             []int
+	Policy           sched.Policy
+	Mlock, Spinning  bool
+	Out              string
+	Tags             map[string]string
+	Open             harness.OpenLoop
 }
 
 // SettingError is a problem with one setting; Setting is its name as the configuration spells
@@ -142,6 +146,7 @@ func pick[T comparable](over *T, suite, def T) T {
 // defaults.
 type texts struct {
 	inputs                  []string
+	worker                  string
 	warmup, cpus, sched     string
 	rate, overrun, arrivals string
 	deadline                time.Duration
@@ -192,7 +197,7 @@ func merge(r Request, s *config.Suite) (*Plan, texts) {
 	p.Mlock = pick(o.Mlock, s.Mlock, false)
 	// A false here is a setting, not an absence: the first one given wins.
 	p.Spinning = *cmp.Or(o.Spinning, s.Spinning, new(ortbackend.DefaultSpinning))
-	t := texts{inputs: s.InputSpecs(), warmup: pick(o.Warmup, s.Warmup, DefaultWarmup),
+	t := texts{inputs: s.InputSpecs(), worker: pick(o.Worker, s.Worker, ""), warmup: pick(o.Warmup, s.Warmup, DefaultWarmup),
 		sched: pick(o.Sched, s.Sched, sched.DefaultPolicy), arrivals: pick(o.Arrivals, "", harness.ArrivalsFixed)}
 	if o.Inputs != nil {
 		t.inputs = *o.Inputs
@@ -218,6 +223,17 @@ func (p *Plan) checkWorkload(t texts) []error {
 		if p.Model == "" {
 			errs = append(errs, settingErr("model", "required with backend ort"))
 		}
+	case "exec":
+		if strings.TrimSpace(t.worker) == "" {
+			errs = append(errs, settingErr("worker", "required with backend exec: the worker's command line"))
+		} else if argv, err := stress.Split(t.worker); err != nil {
+			errs = append(errs, &SettingError{Setting: "worker", Err: err})
+		} else {
+			p.Worker = argv
+		}
+		if len(t.inputs) > 0 {
+			errs = append(errs, settingErr("input", "does not apply to backend exec: the worker prepares its own inputs"))
+		}
 	case "synthetic":
 		if len(t.inputs) > 0 || p.Model != "" {
 			errs = append(errs, settingErr("model", "model and inputs do not apply to backend synthetic"))
@@ -226,7 +242,10 @@ func (p *Plan) checkWorkload(t texts) []error {
 			errs = append(errs, &SettingError{Setting: "synthetic", Err: err})
 		}
 	default:
-		errs = append(errs, valueErr("backend", p.Backend, "want ort or synthetic"))
+		errs = append(errs, valueErr("backend", p.Backend, "want ort, synthetic or exec"))
+	}
+	if p.Backend != "exec" && t.worker != "" {
+		errs = append(errs, settingErr("worker", "applies to backend exec only"))
 	}
 	if specs, err := inputs.ParseSpecs(t.inputs); err != nil {
 		errs = append(errs, &SettingError{Setting: "input", Err: err})
@@ -292,7 +311,7 @@ func (p *Plan) checkPlacement(t texts) []error {
 		list, err := host.ParseCPUList(t.cpus)
 		if err != nil {
 			errs = append(errs, &SettingError{Setting: "cpus", Err: err})
-		} else if n := len(list); n != 1 && n != p.Threads {
+		} else if n := len(list); n != 1 && n != p.Threads && p.Backend != "exec" {
 			errs = append(errs, settingErr("cpus", "%s: give 1 CPU (the timing thread) or threads=%d CPUs (timing thread, then one per ONNX Runtime worker), not %d", t.cpus, p.Threads, n))
 		} else {
 			p.CPUs = list
@@ -300,6 +319,8 @@ func (p *Plan) checkPlacement(t texts) []error {
 	}
 	if pol, err := sched.Parse(t.sched); err != nil {
 		errs = append(errs, &SettingError{Setting: "sched", Err: err})
+	} else if pol.Kind == sched.Deadline && p.Backend == "exec" {
+		errs = append(errs, settingErr("sched", "deadline does not apply to backend exec: a SCHED_DEADLINE thread cannot start the worker; use fifo:PRIO"))
 	} else {
 		p.Policy = pol
 	}
@@ -331,8 +352,8 @@ func (p *Plan) name(r Request) {
 		p.Suite = r.Suite.Name
 	}
 	if p.Suite == "" {
-		if p.Backend == "synthetic" {
-			p.Suite = "synthetic"
+		if p.Backend == "synthetic" || (p.Backend == "exec" && p.Model == "") {
+			p.Suite = p.Backend
 		} else {
 			p.Suite = strings.TrimSuffix(filepath.Base(p.Model), filepath.Ext(p.Model))
 		}

@@ -331,7 +331,9 @@ func (s sink) WriteInterval(iv result.Interval) error {
 	if err := s.next.WriteInterval(iv); err != nil {
 		return err
 	}
-	s.x.ObserveInterval(iv.Hist)
+	if !result.IsDeviceTag(iv.Tag) { // a worker's device-side durations are not latencies of the run
+		s.x.ObserveInterval(iv.Hist)
+	}
 	return nil
 }
 
