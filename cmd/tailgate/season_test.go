@@ -772,7 +772,12 @@ func TestSeason(t *testing.T) {
 			}
 		}
 		if found == nil {
-			s.failf("%s: no upward change point at night %d in the history (changes: %+v, creeps: %+v)", in.name, k, h.Changes, h.Creeps)
+			var levels []string
+			for n := max(k-5, 0); n < min(in.last+3, len(h.Nights)); n++ {
+				e := h.Nights[n]
+				levels = append(levels, fmt.Sprintf("%d: p50 %d p90 %d p99 %d", n, e.P50/1000, e.Gated["p90"]/1000, e.P99/1000))
+			}
+			s.failf("%s: no upward change point at night %d in the history (changes: %+v, creeps: %+v; nights in µs: %s)", in.name, k, h.Changes, h.Creeps, strings.Join(levels, ", "))
 			catches = append(catches, c)
 			continue
 		}

@@ -52,8 +52,7 @@ var Metrics = []Metric{
 
 // MetricsOf returns the quantiles analysed over nights: Metrics, then each quantile the newest
 // night's rules gated (Night.Gated) in ascending order. A gated quantile is analysed over the
-// nights since it was first recorded without a gap (metricSeries), as a rule may be added to a suite
-// at any night.
+// nights that hold it (metricSeries), as a rule may be added to a suite at any night.
 func MetricsOf(nights []Night) []Metric {
 	out := slices.Clone(Metrics)
 	if len(nights) == 0 {
@@ -68,21 +67,18 @@ func MetricsOf(nights []Night) []Metric {
 	return out
 }
 
-// metricSeries is metric m over the newest nights that all hold it: its values and the index of the
-// first of those nights.
-func metricSeries(nights []Night, m Metric) (xs []float64, from int) {
-	from = len(nights)
-	for from > 0 && m.Get(nights[from-1]) > 0 {
-		from--
+// metricSeries is metric m over the nights that hold it, and the night of each value: every
+// night holds the summary's quantiles; a gated quantile is missing before its rule was added,
+// and on a night whose rule could not estimate it.
+func metricSeries(nights []Night, m Metric) (xs []float64, at []int) {
+	summary := slices.ContainsFunc(Metrics, func(f Metric) bool { return f.Name == m.Name })
+	for i, n := range nights {
+		if v := m.Get(n); v > 0 || summary {
+			xs = append(xs, float64(v))
+			at = append(at, i)
+		}
 	}
-	if slices.ContainsFunc(Metrics, func(f Metric) bool { return f.Name == m.Name }) || from == len(nights) {
-		from = 0 // every night holds the summary's quantiles (an old zero is the data's problem)
-	}
-	xs = make([]float64, len(nights)-from)
-	for i, n := range nights[from:] {
-		xs[i] = float64(m.Get(n))
-	}
-	return xs, from
+	return xs, at
 }
 
 // Change is one change point of one metric, placed on the nights.
@@ -101,13 +97,13 @@ type Change struct {
 func Changes(nights []Night, opt changepoint.Options) ([]Change, error) {
 	var changes []Change
 	for _, m := range MetricsOf(nights) {
-		xs, from := metricSeries(nights, m)
+		xs, at := metricSeries(nights, m)
 		cps, err := changepoint.Detect(xs, opt)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range cps {
-			changes = append(changes, Change{Metric: m.Name, Night: from + c.Index, Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
+			changes = append(changes, Change{Metric: m.Name, Night: at[c.Index], Shift: c.Shift, PValue: c.PValue, Before: c.Before, After: c.After})
 		}
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Night < changes[j].Night })
@@ -168,13 +164,13 @@ func (c Creep) Shift() float64 { return (c.To - c.From) / c.From }
 func Creeps(nights []Night, changes []Change, opt changepoint.Options) ([]Creep, error) {
 	var out []Creep
 	for _, m := range MetricsOf(nights) {
-		xs, from := metricSeries(nights, m)
+		xs, at := metricSeries(nights, m)
 		var cs []Change
 		var cps []changepoint.ChangePoint
 		for _, c := range changes {
 			if c.Metric == m.Name {
 				cs = append(cs, c)
-				cps = append(cps, changepoint.ChangePoint{Index: c.Night - from})
+				cps = append(cps, changepoint.ChangePoint{Index: slices.Index(at, c.Night)})
 			}
 		}
 		trends, err := changepoint.Trends(xs, cps, opt)
@@ -182,7 +178,7 @@ func Creeps(nights []Night, changes []Change, opt changepoint.Options) ([]Creep,
 			return nil, err
 		}
 		for _, t := range trends {
-			out = append(out, Creep{Metric: m.Name, Start: from + t.Start, End: from + t.End - 1, PValue: t.PValue, Faster: t.To < t.From, From: t.From, To: t.To})
+			out = append(out, Creep{Metric: m.Name, Start: at[t.Start], End: at[t.End-1], PValue: t.PValue, Faster: t.To < t.From, From: t.From, To: t.To})
 		}
 		if len(trends) > 0 {
 			continue

@@ -170,7 +170,7 @@ func TestSeasonExcursionThenCreep(t *testing.T) {
 }
 
 // TestGatedQuantileChanges: a quantile only a rule gates (p90, recorded from night 5 on, when
-// the rule was added) is analysed over the nights that hold it: a tail-only change that moves
+// the rule was added, and missing on night 20) is analysed over the nights that hold it: a tail-only change that moves
 // p90 threefold and leaves p50, p99 and p99.9 alone is found at its night.
 func TestGatedQuantileChanges(t *testing.T) {
 	nights := series(3, 60, func(int) float64 { return 1 })
@@ -182,6 +182,7 @@ func TestGatedQuantileChanges(t *testing.T) {
 		}
 		nights[i].Gated = map[string]int64{"p90": int64(v * (1 + 0.005*rng.NormFloat64()))}
 	}
+	nights[20].Gated = nil // a night whose rule gave no estimate
 	if got := MetricsOf(nights); len(got) != 4 || got[3].Name != "p90" {
 		t.Fatalf("MetricsOf: %v metrics, want p50, p99, p99.9, p90", len(got))
 	}
