@@ -105,8 +105,12 @@ func (k Kind) Label(s float64) string {
 	return strconv.FormatFloat(s, 'g', -1, 64) + "L"
 }
 
-// Cell counts the verdicts of the pairs of one cell.
-type Cell struct{ Regression, Inconclusive, Pass, Other int }
+// Cell counts the verdicts of the pairs of one cell and, for a relative kind, keeps each pair's
+// estimated log ratio ln R̂ for the oracle (Results.Oracle).
+type Cell struct {
+	Regression, Inconclusive, Pass, Other int
+	LnR                                   []float64
+}
 
 // N is the pairs counted.
 func (c Cell) N() int { return c.Regression + c.Inconclusive + c.Pass + c.Other }
@@ -232,6 +236,7 @@ func Run(cfg Config) (*Results, error) {
 							c.Inconclusive += v.Inconclusive
 							c.Pass += v.Pass
 							c.Other += v.Other
+							c.LnR = append(c.LnR, v.LnR...)
 						}
 					}
 				}
@@ -346,6 +351,9 @@ func (w *worker) pair(de Design, d int, p synth.Process, pi, k int, rules [][][]
 					return nil, err
 				}
 				c := &tally[ki][o][si]
+				if rr := rep.Rules[0].Ratio; kind.Relative && rr != nil && *rr > 0 {
+					c.LnR = append(c.LnR, math.Log(*rr))
+				}
 				switch rep.Verdict {
 				case gate.VerdictRegression:
 					c.Regression++
@@ -360,4 +368,47 @@ func (w *worker) pair(de Design, d int, p synth.Process, pi, k int, rules [][][]
 		}
 	}
 	return tally, nil
+}
+
+// oracleZ is the normal quantile of the calibration's two-sided confidence 0.99.
+const oracleZ = 2.5758293035489004
+
+// Oracle is what the decision rule of package gate would have said about cell (d, k, p, o, s) of
+// a relative kind had it known the true standard deviation of ln R̂ (its spread over the cell's
+// pairs) instead of estimating it from two runs: intervals ln R̂ ± z·sd at confidence 0.99, then
+// regression when R̂ ≥ 1+L and lo > 1+L/2, pass when hi < 1+L, inconclusive when hi ≥ 1+2L or
+// the interval is wider than 2·ln(1+2L), pass otherwise. No rule at that confidence does better on
+// the process, so a target the oracle misses is beyond any rule at this run length, not a
+// weakness of the estimate.
+func (r *Results) Oracle(d, k, p, o, s int) Cell {
+	kind := r.Config.Kinds[k]
+	c := r.Cell(d, k, p, o, s)
+	if !kind.Relative || len(c.LnR) < 2 {
+		return Cell{}
+	}
+	var m, v float64
+	for _, x := range c.LnR {
+		m += x
+	}
+	m /= float64(len(c.LnR))
+	for _, x := range c.LnR {
+		v += (x - m) * (x - m)
+	}
+	sd := math.Sqrt(v / float64(len(c.LnR)-1))
+	L := kind.L
+	var out Cell
+	for _, th := range c.LnR {
+		lo, hi := th-oracleZ*sd, th+oracleZ*sd
+		switch {
+		case th >= math.Log1p(L) && lo > math.Log1p(L/2):
+			out.Regression++
+		case hi < math.Log1p(L):
+			out.Pass++
+		case hi >= math.Log1p(2*L) || hi-lo > 2*math.Log1p(2*L):
+			out.Inconclusive++
+		default:
+			out.Pass++
+		}
+	}
+	return out
 }
