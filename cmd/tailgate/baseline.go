@@ -13,10 +13,8 @@ import (
 	"github.com/tailgate-ci/tailgate/baseline"
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/baseline/storeview"
-	"github.com/tailgate-ci/tailgate/gate"
 	"github.com/tailgate-ci/tailgate/gate/changepoint"
 	"github.com/tailgate-ci/tailgate/gate/history"
-	"github.com/tailgate-ci/tailgate/gate/htmlreport"
 	"github.com/tailgate-ci/tailgate/runner/ci"
 	"github.com/tailgate-ci/tailgate/runner/publish"
 )
@@ -152,34 +150,22 @@ func openStoreBaseline(e *env, storeFlag string, cand *result.Meta) (*baseline.R
 	return r, between, nil
 }
 
-// storeBaselineRun streams the stored baseline for a candidate into a gate.Run (openStoreBaseline):
-// its log is decoded as it is hashed, and the run is returned only once the hash matched.
-func storeBaselineRun(e *env, storeFlag string, cand *result.Meta) (*gate.Run, map[string]float64, error) {
+// storeBaseline streams the stored baseline for a candidate through load (openStoreBaseline):
+// gate.LoadStored for a comparison, htmlreport.LoadStored for a report. Its log is decoded as
+// it is hashed, and what load made of it is returned only once the hash matched; no interval
+// histogram is kept.
+func storeBaseline[T any](e *env, storeFlag string, cand *result.Meta, load func(*baseline.RunReader) (T, error)) (T, map[string]float64, error) {
+	var zero T
 	r, between, err := openStoreBaseline(e, storeFlag, cand)
 	if err != nil {
-		return nil, nil, err
+		return zero, nil, err
 	}
 	defer r.Close()
-	run, err := gate.LoadStored(r)
+	v, err := load(r)
 	if err != nil {
-		return nil, nil, fmt.Errorf("baseline: %w", err)
+		return zero, nil, fmt.Errorf("baseline: %w", err)
 	}
-	return run, between, nil
-}
-
-// storeBaselineReport streams the stored baseline for a candidate into the report's summary of
-// it (openStoreBaseline, htmlreport.LoadStored): no interval histogram is kept.
-func storeBaselineReport(e *env, storeFlag string, cand *result.Meta) (*htmlreport.Result, map[string]float64, error) {
-	r, between, err := openStoreBaseline(e, storeFlag, cand)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer r.Close()
-	res, err := htmlreport.LoadStored(r)
-	if err != nil {
-		return nil, nil, fmt.Errorf("baseline: %w", err)
-	}
-	return res, between, nil
+	return v, between, nil
 }
 
 // openSuite opens the store and resolves the suite's environment key.

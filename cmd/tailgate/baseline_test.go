@@ -11,6 +11,7 @@ import (
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/baseline/result/resulttest"
+	"github.com/tailgate-ci/tailgate/gate/htmlreport"
 )
 
 func testPiEnv() result.Fingerprint {
@@ -185,12 +186,12 @@ func TestStoreBaselineIncomparable(t *testing.T) {
 	}
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: func(string) string { return "" }}
 	same, _ := result.ReadMeta(base)
-	if r, _, err := storeBaselineReport(e, store, same); err != nil || r.Run.Meta.Suite != "vision-int8" {
+	if r, _, err := storeBaseline(e, store, same, htmlreport.LoadStored); err != nil || r.Run.Meta.Suite != "vision-int8" {
 		t.Fatalf("same environment: %v, %v", r, err)
 	}
 	other := *same
 	other.Env.ORTVersion = "1.29.0"
-	_, _, err := storeBaselineReport(e, store, &other)
+	_, _, err := storeBaseline(e, store, &other, htmlreport.LoadStored)
 	ce, ok := err.(*codeError)
 	if !ok || ce.code != exitIncomparable {
 		t.Fatalf("other environment: %v, want exit %d", err, exitIncomparable)
@@ -201,7 +202,7 @@ func TestStoreBaselineIncomparable(t *testing.T) {
 		}
 	}
 	other.Suite = "nosuch"
-	if _, _, err := storeBaselineReport(e, store, &other); err == nil || !strings.Contains(err.Error(), "no baseline for suite nosuch") {
+	if _, _, err := storeBaseline(e, store, &other, htmlreport.LoadStored); err == nil || !strings.Contains(err.Error(), "no baseline for suite nosuch") {
 		t.Fatalf("unknown suite: %v", err)
 	}
 }

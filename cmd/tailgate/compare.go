@@ -139,7 +139,7 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 	}
 	o := gateOptions(policy, isDefault, f.ignorePins)
 	if baseDir == "" && f.store != "" {
-		if base, o.BetweenRun, err = storeBaselineRun(e, f.store, cand.Meta); err != nil {
+		if base, o.BetweenRun, err = storeBaseline(e, f.store, cand.Meta, gate.LoadStored); err != nil {
 			return nil, err
 		}
 	}

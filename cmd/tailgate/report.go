@@ -141,7 +141,7 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		return nil, err
 	}
 	if in.base == nil && f.store != "" && !in.decided {
-		b, between, err := storeBaselineReport(e, f.store, in.cand.Run.Meta)
+		b, between, err := storeBaseline(e, f.store, in.cand.Run.Meta, htmlreport.LoadStored)
 		var ce *codeError
 		switch {
 		case errors.As(err, &ce) && ce.code == exitIncomparable:
