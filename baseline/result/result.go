@@ -65,6 +65,8 @@ type Meta struct {
 	Calibration Calibration        `json:"calibration"`
 	Health      Health             `json:"health"`
 	Tool        Tool               `json:"tool"`
+	// AB is set for an interleaved A/B run, whose log holds two arms (see AB).
+	AB *AB `json:"ab,omitempty"`
 }
 
 // Fingerprint describes the host and software a result was measured on. Fields tagged
@@ -323,6 +325,9 @@ func ParseMeta(name string, b []byte) (*Meta, error) {
 	}
 	if m.Summary.Count != 0 && m.Summary.Count != m.Counts.Samples {
 		errs = append(errs, fmt.Errorf("summary.count %d disagrees with counts.samples %d", m.Summary.Count, m.Counts.Samples))
+	}
+	if m.AB != nil {
+		errs = append(errs, m.AB.validate()...)
 	}
 	if !m.End.IsZero() && m.End.Before(m.Start) {
 		errs = append(errs, fmt.Errorf("end %s is before start %s", m.End, m.Start))
