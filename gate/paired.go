@@ -110,10 +110,11 @@ func CompareAB(a, b *Run, rules []Rule, opts Options) (*Report, error) {
 	note := fmt.Sprintf("interleaved A/B, %d rounds of %s per arm in one process (order seed %d): B %s is the candidate, A %s the baseline; relative rules use the paired rounds and no between-run SD",
 		ab.Rounds, ab.Round, ab.Seed, armLabel(ab.Arms[1]), armLabel(ab.Arms[0]))
 	rep.Notes = append([]string{note}, rep.Notes...)
-	rep.Headline = headline(rep) + " (" + rep.Design + ")"
-	if len(rep.Headline) > HeadlineMax {
-		rep.Headline = truncate(rep.Headline, HeadlineMax)
-	}
+	// The design goes right after the suite, where a truncated headline still shows it.
+	suite := rep.Suite
+	rep.Suite = fmt.Sprintf("%s (%s)", suite, rep.Design)
+	rep.Headline = headline(rep)
+	rep.Suite = suite
 	return rep, nil
 }
 

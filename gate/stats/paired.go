@@ -66,7 +66,7 @@ func ComparePaired(a, b *Sample, st Stat, conf float64, o Options) (Ratio, Pairi
 	if st.Kind == Quantile {
 		per := float64(min(a.total, b.total)) / float64(k) * min(st.Q, 1-st.Q)
 		if per > 0 {
-			pr.TailLen = int(math.Ceil(MinExceedances / per))
+			pr.TailLen = int(math.Ceil(MinExceedances/per - 1e-9)) // 1−0.999 is not exactly 0.001
 		} else {
 			pr.TailLen = k + 1
 		}
