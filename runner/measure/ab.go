@@ -388,3 +388,24 @@ func ResolveAB(r ABRequest) (*ABPlan, error) {
 	}
 	return p, nil
 }
+
+// ABPlanFrom is the A/B plan of a suite's plan p against arm base: arm B is p's model, inputs and
+// threads, arm A base's model and threads (base.Threads 0: p's) with p's inputs; both run p's
+// duration in rounds of harness.DefaultRound, on p's placement, into out.
+func ABPlanFrom(p *Plan, base Arm, out string) (*ABPlan, error) {
+	if p.Backend != "ort" {
+		return nil, fmt.Errorf("an A/B run needs backend ort, not %s", p.Backend)
+	}
+	k, err := ABSchedule(p.Duration, harness.DefaultRound, 0)
+	if err != nil {
+		return nil, err
+	}
+	if base.Threads == 0 {
+		base.Threads = p.Threads
+	}
+	base.Inputs = p.Inputs
+	return &ABPlan{Suite: p.Suite, Profile: p.Profile, Seed: p.Seed, Rounds: k, Round: harness.DefaultRound,
+		Discard: harness.DefaultSwitchDiscard, OrderSeed: p.Seed, Warmup: max(p.WarmupDuration, DefaultABWarmup),
+		CPUs: p.CPUs, Policy: p.Policy, Mlock: p.Mlock, Spinning: p.Spinning, Out: out, Tags: p.Tags,
+		Arms: [2]Arm{base, {Model: p.Model, Inputs: p.Inputs, Threads: p.Threads}}}, nil
+}
