@@ -44,6 +44,10 @@ func TestABCommand(t *testing.T) {
 	if code == exitError || !strings.Contains(stdout, `"design": "interleaved, 8 rounds"`) {
 		t.Errorf("compare of the arms: exit %d\n%s", code, stdout)
 	}
+	code, _, stderr = runGetenv(t, getenv, "baseline", "add", dir, "--store", filepath.Join(t.TempDir(), "store"))
+	if code != exitError || !strings.Contains(stderr, "interleaved A/B result") {
+		t.Errorf("baseline add of an A/B result: exit %d, %s: want 2, a store keeps single runs", code, stderr)
+	}
 	single := filepath.Join(t.TempDir(), "one")
 	runAndRead(t, single, getenv, "--model", filepath.Join(models, "vision-fp32.onnx"), "--iterations", "50", "--warmup", "5", "--out", single, "--quiet")
 	for _, args := range [][]string{{single, dir}, {dir, single}} {
