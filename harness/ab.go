@@ -86,7 +86,6 @@ type ABReport struct {
 	Stopped     bool
 	Calibration Calibration
 	Tid         int
-	Totals      [2]*hdrhistogram.Histogram
 }
 
 // ArmError is an arm's failure: which arm and what went wrong.
@@ -159,7 +158,6 @@ func RunAB(a, b Backend, o ABOptions) (*ABReport, error) {
 		if o.YieldEvery > 0 {
 			loops[i].yieldNs = int64(o.YieldEvery)
 		}
-		rep.Totals[i] = result.NewHistogram()
 	}
 	if o.Mlock {
 		if err := sched.Mlock(); err != nil {
@@ -214,7 +212,7 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 		real := l.cur
 		l.cur = scratch[i]
 		defer func() { l.cur = real; scratch[i].reset() }()
-		before := l.samples
+		before, overflow := l.samples, l.overflow
 		now := nanotime()
 		end := int64(math.MaxInt64)
 		if d > 0 {
@@ -223,7 +221,7 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 		l.resetBreaks(now)
 		err := l.run(n, end)
 		ran := l.samples - before
-		l.samples = before
+		l.samples, l.overflow = before, overflow
 		return ran, err
 	}
 	for i := range loops {
@@ -280,7 +278,6 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 				rep.End = end[seq[1]]
 				return fmt.Errorf("writing round %d, arm %s: %w", k, armName(i), err)
 			}
-			rep.Totals[i].Merge(merged[i])
 			rep.Samples[i] += merged[i].TotalCount()
 			rep.Overflow[i] += loops[i].overflow
 			loops[i].overflow = 0

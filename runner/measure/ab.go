@@ -18,6 +18,7 @@ import (
 	"github.com/tailgate-ci/tailgate/harness/inputs"
 	"github.com/tailgate-ci/tailgate/harness/ortbackend"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
+	"github.com/tailgate-ci/tailgate/harness/progress"
 	"github.com/tailgate-ci/tailgate/harness/sched"
 	"github.com/tailgate-ci/tailgate/runner/host"
 )
@@ -156,7 +157,7 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 		Rounds: p.Rounds, Round: p.Round, Discard: p.Discard, Seed: p.OrderSeed, Warmup: p.Warmup,
 		CPUs: firstCPU(p.CPUs), Sched: p.Policy, Mlock: p.Mlock, Sink: lw, Stop: &stop,
 		OnRound: func(st harness.RoundStats) {
-			if o.Progress != 0 {
+			if o.Progress != progress.Quiet {
 				fmt.Fprintf(o.Log, "round %d/%d %s  A p50 %s (%d)  B p50 %s (%d)\n", st.Index+1, p.Rounds, st.Order,
 					time.Duration(st.P50[0]), st.Samples[0], time.Duration(st.P50[1]), st.Samples[1])
 			}
