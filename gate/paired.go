@@ -16,6 +16,12 @@ import (
 // measured.
 var ErrDesign = errors.New("wrong kind of result")
 
+// NotASingleRun is the error for an interleaved A/B result in dir given where a single run is
+// expected (against a baseline, or as one): it wraps ErrDesign.
+func NotASingleRun(dir string) error {
+	return fmt.Errorf("%w: %s is an interleaved A/B result (arms A and B in one log): gate its arms with `tailgate compare %s` alone, not against another run", ErrDesign, dir, dir)
+}
+
 // checkDesign refuses a comparison whose runs do not fit its design: an A/B result's arms only
 // compare with each other, and paired (Options.Paired) only compares the two arms of one.
 func checkDesign(base, cand *Run, opts Options) error {
@@ -23,7 +29,7 @@ func checkDesign(base, cand *Run, opts Options) error {
 	if !opts.Paired {
 		for _, r := range []*Run{base, cand} {
 			if isAB(r) {
-				return fmt.Errorf("%w: %s is an interleaved A/B result (arms A and B in one log): gate its arms with `tailgate compare %s` alone, not against another run", ErrDesign, r.Dir, r.Dir)
+				return NotASingleRun(r.Dir)
 			}
 		}
 		return nil

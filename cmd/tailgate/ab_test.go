@@ -50,7 +50,7 @@ func TestABCommand(t *testing.T) {
 	}
 	single := filepath.Join(t.TempDir(), "one")
 	runAndRead(t, single, getenv, "--model", filepath.Join(models, "vision-fp32.onnx"), "--iterations", "50", "--warmup", "5", "--out", single, "--quiet")
-	for _, args := range [][]string{{single, dir}, {dir, single}} {
+	for _, args := range [][]string{{single, dir}, {dir, single}, {dir, "--store", filepath.Join(t.TempDir(), "store")}} {
 		code, _, stderr = runGetenv(t, getenv, append([]string{"compare"}, args...)...)
 		if code != exitError || !strings.Contains(stderr, dir+" is an interleaved A/B result") {
 			t.Errorf("compare %v: exit %d, %s: want 2 saying which result is an A/B", args, code, stderr)

@@ -134,7 +134,10 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 		return nil, err
 	}
 	o := gateOptions(policy, isDefault, f.ignorePins)
-	if candMeta.IsAB() && baseDir == "" && f.store == "" {
+	if candMeta.IsAB() {
+		if baseDir != "" || f.store != "" {
+			return nil, gate.NotASingleRun(candDir)
+		}
 		a, b, err := gate.LoadAB(candDir)
 		if err != nil {
 			return nil, err
