@@ -374,6 +374,10 @@ func (t *tree) add(src string) (RunInfo, error) {
 	if err != nil {
 		return RunInfo{}, err
 	}
+	if m.IsAB() {
+		// Its log holds two arms: stored, it would read as one run of both models.
+		return RunInfo{}, fmt.Errorf("result %s is an interleaved A/B result (arms A and B in one log): a store keeps single runs; gate it with `tailgate compare %s`", src, src)
+	}
 	logSum, err := checkSourceLog(src, m)
 	if err != nil {
 		return RunInfo{}, err

@@ -44,6 +44,9 @@ type Options struct {
 	BetweenRun map[string]float64
 	// Tool identifies this tailgate in the report.
 	Tool Tool
+	// Paired compares the two arms of one interleaved A/B result (see CompareAB): relative rules
+	// pair their rounds, with no between-run term.
+	Paired bool
 }
 
 // DefaultBetweenRunSD is σ for a metric that Options.BetweenRun has no entry for: separate runs
@@ -63,6 +66,9 @@ func Compare(base, cand *Run, rules []Rule, opts Options) (*Report, error) {
 	}
 	if len(rules) == 0 {
 		return nil, fmt.Errorf("gate: no rules to evaluate")
+	}
+	if err := checkDesign(base, cand, opts); err != nil {
+		return nil, err
 	}
 	if opts.Inconclusive == "" {
 		opts.Inconclusive = DefaultInconclusive

@@ -160,7 +160,11 @@ func (c *comparison) relative(i int, row *RuleResult) bool {
 		sd = DefaultBetweenRunSD
 	}
 	row.BetweenRunSD = max(sd, 0)
-	rt, err := compareRatio(c.base.run, c.cand.run, r.Metric, r.Confidence, c.opts.Seed, row.BetweenRunSD)
+	ratio := compareRatio
+	if c.opts.Paired {
+		ratio, row.BetweenRunSD = comparePaired, 0
+	}
+	rt, err := ratio(c.base.run, c.cand.run, r.Metric, r.Confidence, c.opts.Seed, row.BetweenRunSD)
 	if !math.IsNaN(rt.Point) {
 		// A run shorter than its statistic's autocorrelation needs is measured on MinBlocks
 		// blocks of n/MinBlocks intervals: dependence longer than that is drift slower than the

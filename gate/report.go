@@ -157,10 +157,12 @@ type Report struct {
 	Pins         Pins               `json:"pins"`
 	// Notes explain anything that shaped the verdict beyond the rules: unhealthy runs,
 	// suites that differ, a missing baseline.
-	Notes     []string `json:"notes,omitempty"`
-	Baseline  *Side    `json:"baseline,omitempty"`
-	Candidate Side     `json:"candidate"`
-	Tool      Tool     `json:"tool"`
+	Notes []string `json:"notes,omitempty"`
+	// Design is "interleaved, K rounds" for the arms of an A/B result, empty for separate runs.
+	Design    string `json:"design,omitempty"`
+	Baseline  *Side  `json:"baseline,omitempty"`
+	Candidate Side   `json:"candidate"`
+	Tool      Tool   `json:"tool"`
 }
 
 // GatedQuantiles returns the candidate's estimate of every quantile a rule gated, by the rule's

@@ -71,6 +71,8 @@ type Meta struct {
 	// Import is set when `tailgate import` made the result from another tool's data rather
 	// than tailgate measuring it.
 	Import *Import `json:"import,omitempty"`
+	// AB is set for an interleaved A/B run, whose log holds two arms (see AB).
+	AB *AB `json:"ab,omitempty"`
 }
 
 // Import records where an imported result's latencies came from and how they were read.
@@ -391,6 +393,9 @@ func ParseMeta(name string, b []byte) (*Meta, error) {
 	}
 	if m.Summary.Count != 0 && m.Summary.Count != m.Counts.Samples {
 		errs = append(errs, fmt.Errorf("summary.count %d disagrees with counts.samples %d", m.Summary.Count, m.Counts.Samples))
+	}
+	if m.AB != nil {
+		errs = append(errs, m.AB.validate()...)
 	}
 	if !m.End.IsZero() && m.End.Before(m.Start) {
 		errs = append(errs, fmt.Errorf("end %s is before start %s", m.End, m.Start))

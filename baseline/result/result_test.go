@@ -151,10 +151,14 @@ func FuzzParseLog(f *testing.F) {
 func FuzzParseMeta(f *testing.F) {
 	f.Add([]byte(`{"schema":1,"suite":"a"}`))
 	f.Add([]byte(`{"schema":1,"suite":"a","counts":{"samples":-1}}`))
+	f.Add([]byte(`{"schema":1,"suite":"a","ab":{"rounds":2,"round_ns":1000,"order":"AB","arms":[{"name":"A"},{"name":"B"}]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParseMeta("fuzz", data)
 		if err == nil && (m.Suite == "" || m.Schema != 1) {
 			t.Fatalf("accepted invalid meta %+v", m)
+		}
+		if err == nil && m.AB != nil && (len(m.AB.Arms) != 2 || len(m.AB.Order) != m.AB.Rounds) {
+			t.Fatalf("accepted an A/B meta whose arms or order do not fit %+v", m.AB)
 		}
 	})
 }
@@ -270,5 +274,25 @@ func TestRuntimeLabelAndJitter(t *testing.T) {
 	}
 	if j := (Summary{}).Jitter(); j != 0 {
 		t.Errorf("jitter of nothing %v", j)
+	}
+}
+
+// TestParseMetaAB: an A/B record must name arms A then B and one first arm per round.
+func TestParseMetaAB(t *testing.T) {
+	for _, c := range []struct{ name, ab, want string }{
+		{"ok", `{"rounds":2,"round_ns":1000,"order":"BA","arms":[{"name":"A"},{"name":"B"}]}`, ""},
+		{"arms swapped", `{"rounds":2,"round_ns":1000,"order":"BA","arms":[{"name":"B"},{"name":"A"}]}`, "want arms A then B"},
+		{"order too short", `{"rounds":3,"round_ns":1000,"order":"BA","arms":[{"name":"A"},{"name":"B"}]}`, "one A or B per round"},
+		{"no rounds", `{"rounds":0,"round_ns":1000,"order":"","arms":[{"name":"A"},{"name":"B"}]}`, "at least one round"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := ParseMeta("meta.json", []byte(`{"schema":1,"suite":"a","ab":`+c.ab+`}`))
+			switch {
+			case c.want == "" && (err != nil || !m.IsAB()):
+				t.Fatalf("err = %v, want an A/B meta", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+		})
 	}
 }

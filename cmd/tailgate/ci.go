@@ -41,6 +41,7 @@ type ciFlags struct {
 	repo, sha, apiURL                   string
 	prData, prDataRemote                string
 	prDataMaxMiB                        int
+	mergeBase                           string
 	suites                              []string
 	pr, confirm                         int
 	allowUnhealthy, dryRun, noPublish   bool
@@ -77,6 +78,7 @@ func newCIFlagSet(e *env, f *ciFlags) *pflag.FlagSet {
 	fs.StringVar(&f.prData, "pr-data", "", "trusted-base pull-request mode (pull_request_target): take the suites' models and ci.pr_data files from this pull request commit (40 hex digits), fetched by SHA, never checked out")
 	fs.StringVar(&f.prDataRemote, "pr-data-remote", "", "repository to fetch --pr-data from (default $GITHUB_SERVER_URL/$GITHUB_REPOSITORY.git)")
 	fs.IntVar(&f.prDataMaxMiB, "pr-data-max-mib", int(prdata.DefaultMaxBytes>>20), "cap on each --pr-data file in MiB (overrides ci.pr_data_max_mib)")
+	fs.StringVar(&f.mergeBase, "merge-base", "", "pr profile: the merge base to measure changed models against, interleaved (default: git merge-base HEAD origin/$GITHUB_BASE_REF in a pull request; \"none\": always the stored baseline)")
 	addORTFlag(fs, &f.ortLib)
 	fs.Bool("check", false, "also create a check run per config (default: the config's github.check)")
 	return fs
@@ -216,7 +218,7 @@ func ciRun(e *env, job *ciJob, act publish.ActionsEnv) error {
 	defer stop()
 	p := &ci.Pipeline{Config: cfg, Profile: f.profile, Work: f.work, Store: st, Measurer: job.measurer,
 		Confirm: f.confirm, DefaultBranch: f.defaultBranch, Git: job.git, Job: actionsJob(e),
-		Gate: gateOptions(job.policy, false, false), Log: e.stderr}
+		Gate: gateOptions(job.policy, false, false), Log: e.stderr, MergeBase: ciMergeBase(e, f)}
 	outcomes, worst := p.RunAll(ctx, job.names, func(o ci.Outcome) {
 		if o.Err != nil {
 			fmt.Fprintf(e.stderr, "tailgate ci: %s: %v\n", o.Suite, o.Err)

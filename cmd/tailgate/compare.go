@@ -38,7 +38,7 @@ func compareCmd(e *env, args []string) error {
 	fs := pflag.NewFlagSet("compare", pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: tailgate compare [BASE] CAND [flags]\n\nGates result directory CAND against BASE (without BASE only absolute rules apply).\nExit: 0 pass, 1 regression, 2 error, 3 incomparable, 4 inconclusive.\n\nflags:")
+		fmt.Fprintln(e.stderr, "usage: tailgate compare [BASE] CAND [flags]\n\nGates result directory CAND against BASE (without BASE only absolute rules apply).\nAn interleaved A/B result (tailgate ab) given alone gates its arm B against its arm A.\nExit: 0 pass, 1 regression, 2 error, 3 incomparable, 4 inconclusive.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	var f compareFlags
@@ -133,11 +133,21 @@ func compareDirs(e *env, baseDir, candDir string, f compareFlags, policy gate.In
 	if err != nil {
 		return nil, err
 	}
+	o := gateOptions(policy, isDefault, f.ignorePins)
+	if candMeta.IsAB() {
+		if baseDir != "" || f.store != "" {
+			return nil, gate.NotASingleRun(candDir)
+		}
+		a, b, err := gate.LoadAB(candDir)
+		if err != nil {
+			return nil, err
+		}
+		return gate.CompareAB(a, b, rules, o)
+	}
 	base, cand, err := gate.LoadPair(baseDir, candDir)
 	if err != nil {
 		return nil, err
 	}
-	o := gateOptions(policy, isDefault, f.ignorePins)
 	if baseDir == "" && f.store != "" {
 		if base, o.BetweenRun, err = storeBaseline(e, f.store, cand.Meta, gate.LoadStored); err != nil {
 			return nil, err

@@ -154,12 +154,13 @@ func pValue(ok func(alpha float64) bool, alpha0 float64) float64 {
 	return lo
 }
 
-// oneSidedPair returns the p-values of "not slower" and "not faster" from the two inversions.
-// When one direction is not resolved even at level 0.5 its p-value is one minus the other's,
-// as a symmetric test's would be, and 0.5 when neither is.
-func oneSidedPair(m *mover, alpha0 float64) (pSlower, pFaster float64) {
-	pSlower = pValue(func(a float64) bool { return m.lower(a) > 0 }, alpha0)
-	pFaster = pValue(func(a float64) bool { return m.upper(a) < 0 }, alpha0)
+// oneSidedPair returns the p-values of "not slower" and "not faster" from the two inversions of
+// the log ratio's one-sided limits lower and upper (a mover's, or a paired interval's). When one
+// direction is not resolved even at level 0.5 its p-value is one minus the other's, as a
+// symmetric test's would be, and 0.5 when neither is.
+func oneSidedPair(lower, upper func(alpha float64) float64, alpha0 float64) (pSlower, pFaster float64) {
+	pSlower = pValue(func(a float64) bool { return lower(a) > 0 }, alpha0)
+	pFaster = pValue(func(a float64) bool { return upper(a) < 0 }, alpha0)
 	switch {
 	case math.IsNaN(pSlower) && math.IsNaN(pFaster):
 		return 0.5, 0.5

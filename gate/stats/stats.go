@@ -272,7 +272,7 @@ func Compare(base, cand *Sample, st Stat, conf float64, o Options) Ratio {
 	fill(&r.Cand, oc, bsc)
 	m := &mover{theta: math.Log(r.Point), base: ob, cand: oc, between: math.Sqrt2 * max(o.BetweenRunSD, 0)}
 	r.Lo, r.Hi = math.Exp(m.lower(alpha0)), math.Exp(m.upper(alpha0))
-	r.PSlower, r.PFaster = oneSidedPair(m, alpha0)
+	r.PSlower, r.PFaster = oneSidedPair(m.lower, m.upper, alpha0)
 	return r
 }
 

@@ -55,6 +55,11 @@ type Pipeline struct {
 	Log io.Writer
 	// Now stamps history entries and promotions; nil means time.Now.
 	Now func() time.Time
+	// MergeBase is the pull request's merge base (a commit): a pr suite whose model or session
+	// settings it changed is measured interleaved with the merge base's (see abDecision). Empty:
+	// every suite is compared with its stored baseline. Repo is the repository's folder ("":
+	// the working directory).
+	MergeBase, Repo string
 
 	used []string // run folders this pipeline measured into or reused
 	// recorded maps a suite to the stored run an earlier attempt of this workflow run
@@ -91,6 +96,12 @@ func (p *Pipeline) logf(suite, format string, a ...any) {
 // the job: the run folder keeps what was measured for the next job to resume.
 func (p *Pipeline) Run(ctx context.Context, name string) Outcome {
 	out := Outcome{Suite: name, Code: gate.ExitError}
+	if ab, err := p.abDecision(ctx, name); err != nil {
+		out.Err = err
+		return out
+	} else if ab != nil {
+		return p.runAB(ctx, name, ab)
+	}
 	dir := RunDir(p.Work, name, p.Profile, p.Git.Commit, 0)
 	cand, err := p.measure(ctx, name, dir)
 	if err != nil {

@@ -91,7 +91,18 @@ type Suite struct {
 	Overrun    string            `yaml:"overrun"`  // open loop: queue or drop
 	Thresholds []Rule            `yaml:"thresholds"`
 	Tags       map[string]string `yaml:"tags"`
+	// Compare is how a pull request's run is compared: CompareAB (interleaved with the merge
+	// base's model), CompareBaseline (against the stored baseline) or CompareAuto (A/B when
+	// the pull request changes the model or its session settings; the default).
+	Compare string `yaml:"compare"`
 }
+
+// The values of a suite's compare key.
+const (
+	CompareAuto     = "auto"
+	CompareAB       = "ab"
+	CompareBaseline = "baseline"
+)
 
 // Input is one model input of a suite. Shape is a list of dimensions (empty for a scalar);
 // Fill uses the --input FILL grammar (random, zeros, const=V, file=PATH, adversarial, ...).
@@ -510,6 +521,11 @@ func (s *Suite) validate(file string, keys keyNode) []error {
 	}
 	if s.Iterations < 0 {
 		bad(fmt.Errorf("%d is negative", s.Iterations), "iterations")
+	}
+	switch s.Compare {
+	case "", CompareAuto, CompareAB, CompareBaseline:
+	default:
+		bad(fmt.Errorf("%q (want auto, ab or baseline)", s.Compare), "compare")
 	}
 	switch s.Mode {
 	case "", "closed":

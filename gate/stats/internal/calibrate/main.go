@@ -6,7 +6,7 @@
 // per line. Progress goes to stderr; the report to stdout and to -out.
 //
 //	go run ./gate/stats/internal/calibrate [-pairs 200] [-seed 1] [-workers N] [-out .cache/calibrate.txt]
-//	    [-design PR|nightly] [-process ar1-burst-drift] [-strict]
+//	    [-design PR|nightly|AB] [-process ar1-burst-drift] [-strict]
 //
 // -strict exits 1 when a checklist line fails. Pairs default to $TAILGATE_CALIBRATE, else 200.
 package main
@@ -35,7 +35,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "experiment seed")
 	workers := flag.Int("workers", 0, "parallel pairs (0: GOMAXPROCS)")
 	out := flag.String("out", ".cache/calibrate.txt", "also write the report here (empty: stdout only)")
-	design := flag.String("design", "", "run only this design: PR or nightly (default: both)")
+	design := flag.String("design", "", "run only this design: PR or nightly (default: both), or AB (interleaved A/B, alone)")
 	only := flag.String("process", "", "run only these processes, comma-separated (default: all)")
 	strict := flag.Bool("strict", false, "exit 1 when a checklist line fails")
 	flag.Parse()
@@ -45,6 +45,15 @@ func main() {
 	}
 	cfg := calib.Config{Pairs: *pairs, Seed: *seed, Workers: *workers}
 	switch *design {
+	case abDesign:
+		ok, err := runAB(os.Stdout, *pairs, *seed, *workers)
+		if err != nil {
+			fail(err)
+		}
+		if *strict && !ok {
+			os.Exit(1)
+		}
+		return
 	case "":
 	case calib.PR.Name:
 		cfg.Designs = []calib.Design{calib.PR}

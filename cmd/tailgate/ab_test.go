@@ -1,0 +1,95 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/harness/ortlib/ortlibtest"
+)
+
+// abEnv returns the fixture models' folder and a getenv that finds the real ONNX Runtime.
+func abEnv(t *testing.T) (string, func(string) string) {
+	lib := ortlibtest.Path(t)
+	return filepath.Join(ortlibtest.RepoRoot(t), "fixtures", "models"), func(k string) string {
+		if k == "ONNXRUNTIME_LIB" {
+			return lib
+		}
+		return ""
+	}
+}
+
+// TestABCommand runs a short interleaved A/B of the fixture models under the real runtime, reads
+// it as every tool does, gates its arms, and refuses to mix it with a single run.
+func TestABCommand(t *testing.T) {
+	models, getenv := abEnv(t)
+	dir := filepath.Join(t.TempDir(), "ab")
+	code, stdout, stderr := runGetenv(t, getenv, "ab", "--model-a", filepath.Join(models, "vision-fp32.onnx"),
+		"--model-b", filepath.Join(models, "vision-slow.onnx"), "--graph-opt-b", "basic", "--rounds", "8", "--round", "40ms",
+		"--warmup", "40ms", "--order-seed", "9", "--out", dir, "--quiet")
+	if code != 0 {
+		t.Fatalf("ab: exit %d\n%s%s", code, stdout, stderr)
+	}
+	r, err := result.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab := r.Meta.AB
+	if ab == nil || ab.Rounds != 8 || ab.Seed != 9 || len(ab.Order) != 8 || ab.Arms[1].Session["graph_optimization"] != "basic" ||
+		ab.Arms[0].ModelSHA256 == ab.Arms[1].ModelSHA256 || len(r.Log.Intervals) != 16 || strings.Join(r.Tags(), ",") != "A,B" {
+		t.Fatalf("meta.ab %+v, %d intervals tagged %v: want 8 rounds of A and B with the arms recorded", ab, len(r.Log.Intervals), r.Tags())
+	}
+	code, stdout, _ = runGetenv(t, getenv, "compare", dir, "--threshold", "p50 < +5%", "--format", "json")
+	if code == exitError || !strings.Contains(stdout, `"design": "interleaved, 8 rounds"`) {
+		t.Errorf("compare of the arms: exit %d\n%s", code, stdout)
+	}
+	code, _, stderr = runGetenv(t, getenv, "baseline", "add", dir, "--store", filepath.Join(t.TempDir(), "store"))
+	if code != exitError || !strings.Contains(stderr, "interleaved A/B result") {
+		t.Errorf("baseline add of an A/B result: exit %d, %s: want 2, a store keeps single runs", code, stderr)
+	}
+	single := filepath.Join(t.TempDir(), "one")
+	runAndRead(t, single, getenv, "--model", filepath.Join(models, "vision-fp32.onnx"), "--iterations", "50", "--warmup", "5", "--out", single, "--quiet")
+	for _, args := range [][]string{{single, dir}, {dir, single}, {dir, "--store", filepath.Join(t.TempDir(), "store")}} {
+		code, _, stderr = runGetenv(t, getenv, append([]string{"compare"}, args...)...)
+		if code != exitError || !strings.Contains(stderr, dir+" is an interleaved A/B result") {
+			t.Errorf("compare %v: exit %d, %s: want 2 saying which result is an A/B", args, code, stderr)
+		}
+	}
+}
+
+// TestABRefuses: bad arms and schedules are exit 2, naming the arm and the fault.
+func TestABRefuses(t *testing.T) {
+	models, getenv := abEnv(t)
+	vision := filepath.Join(models, "vision-fp32.onnx")
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"arm B does not load", []string{"--model-a", vision, "--model-b", filepath.Join(models, "missing.onnx")},
+			[]string{"arm B:", "missing.onnx"}},
+		{"outputs differ", []string{"--model-a", vision, "--model-b", filepath.Join(models, "tinylm.onnx")},
+			[]string{"arm B:", "outputs differ", "y float32", "logits float32"}},
+		{"threads out of range", []string{"--model", vision, "--threads-b", "0"}, []string{"--threads-b: 0"}},
+		{"schedule cannot fit", []string{"--model", vision, "--duration", "3s", "--round", "1s"},
+			[]string{"--rounds:", "cannot fit", "3 rounds of 1s"}},
+		{"schedule contradicts itself", []string{"--model", vision, "--duration", "3s", "--rounds", "8"},
+			[]string{"--rounds:", "8 of 1s is 8s per arm, not the duration 3s"}},
+		{"no model for arm A", []string{"--model-b", vision}, []string{"--model-a: required"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"ab", "--out", filepath.Join(t.TempDir(), "r"), "--warmup", "0s", "--quiet"}, c.args...)
+			code, stdout, stderr := runGetenv(t, getenv, args...)
+			if code != exitError {
+				t.Fatalf("exit %d, want 2\n%s%s", code, stdout, stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q does not name %q", stderr, w)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,307 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/harness/sched"
+)
+
+// Arm names of an interleaved A/B run, which are also their tags in latency.hlog.
+const (
+	ArmA = "A"
+	ArmB = "B"
+)
+
+// Defaults of an interleaved A/B run (and the flags that set them).
+const (
+	// DefaultRound is how long each arm runs per round.
+	DefaultRound = time.Second
+	// DefaultSwitchDiscard is how many inferences after a switch of arm are run untimed: the
+	// first inferences of a session that has been idle for a round pay for its cold caches,
+	// which is the switch's cost, not the arm's.
+	DefaultSwitchDiscard = 5
+	// MinRounds is the fewest rounds an A/B run may have: the paired analysis rests on the
+	// per-round differences, and fewer than this leaves too few degrees of freedom.
+	MinRounds = 8
+)
+
+// ABOptions configures an interleaved A/B run. Zero values take the defaults noted.
+type ABOptions struct {
+	// Rounds is K, the number of rounds; each runs both arms for Round, in a random order.
+	Rounds int
+	// Round is r, how long each arm runs per round (default DefaultRound).
+	Round time.Duration
+	// Discard is w, the inferences run untimed after each switch of arm (negative: none;
+	// zero: DefaultSwitchDiscard).
+	Discard int
+	// Seed seeds the order of the arms in each round.
+	Seed int64
+	// Warmup runs each arm, untimed, for this long before the first round (both arms warm).
+	Warmup time.Duration
+	// CPUs, Sched and Mlock are the timing thread's placement, the same for both arms.
+	CPUs  []int
+	Sched sched.Policy
+	Mlock bool
+	// Calibration: see Options.Calibration.
+	Calibration time.Duration
+	// YieldEvery: see Options.YieldEvery.
+	YieldEvery time.Duration
+	// Sink receives, after each round, arm A's and arm B's histogram of the round in the order
+	// they ran, tagged ArmA and ArmB.
+	Sink Sink
+	// OnRound, if set, is called after each round is written.
+	OnRound func(RoundStats)
+	// Stop ends the run at the end of the current round's arm when set.
+	Stop *atomic.Bool
+}
+
+// RoundStats summarises one finished round for progress.
+type RoundStats struct {
+	Index   int
+	Order   string // "AB" or "BA"
+	Samples [2]int64
+	P50     [2]int64
+}
+
+// ABReport is what an interleaved A/B run measured. Arrays are indexed 0 for A, 1 for B.
+type ABReport struct {
+	Start, End time.Time
+	// Rounds is the number of rounds written (a round is written only when both arms ran it).
+	Rounds int
+	// Order holds the arm that ran first in each round written, e.g. "ABBA…".
+	Order       string
+	Samples     [2]int64
+	Warmup      [2]int64
+	Discarded   [2]int64
+	Overflow    [2]int64
+	Stopped     bool
+	Calibration Calibration
+	Tid         int
+}
+
+// ArmError is an arm's failure: which arm and what went wrong.
+type ArmError struct {
+	Arm string
+	Err error
+}
+
+func (e *ArmError) Error() string { return "arm " + e.Arm + ": " + e.Err.Error() }
+func (e *ArmError) Unwrap() error { return e.Err }
+
+// RoundOrder returns the order of the arms in each of k rounds for seed: true when B runs
+// first. It is what RunAB follows, so a schedule can be recorded and replayed.
+func RoundOrder(k int, seed int64) []bool {
+	r := rand.New(rand.NewPCG(uint64(seed), 0x61622d6f72646572)) // "ab-order"
+	out := make([]bool, k)
+	for i := range out {
+		out[i] = r.IntN(2) == 1
+	}
+	return out
+}
+
+// RunAB times two backends interleaved on one timing thread: both are warmed up, then in each
+// of o.Rounds rounds each arm runs for o.Round in the seeded random order, the first o.Discard
+// inferences after each switch untimed, and each arm's histogram of the round goes to o.Sink
+// tagged with its arm. Both arms share the thread, its CPU and scheduling class, and the Go
+// runtime state (GC off throughout), so what differs between them is the arm.
+//
+// Rounds are written between rounds, on the timing thread but outside any timed section (the
+// discarded inferences after the switch absorb what the write disturbed). A round is written
+// only when both arms completed it, so the log always holds whole pairs. It returns what was
+// measured even with an error (an *ArmError when an arm failed).
+func RunAB(a, b Backend, o ABOptions) (*ABReport, error) {
+	arms := [2]Backend{a, b}
+	for i, be := range arms {
+		if be == nil || len(be.Classes()) == 0 {
+			return nil, &ArmError{Arm: armName(i), Err: errors.New("backend has no input classes")}
+		}
+	}
+	if o.Sink == nil {
+		return nil, errors.New("harness: no interval sink")
+	}
+	if o.Rounds < MinRounds {
+		return nil, fmt.Errorf("harness: %d rounds: an A/B run needs at least %d", o.Rounds, MinRounds)
+	}
+	if o.Round <= 0 {
+		o.Round = DefaultRound
+	}
+	switch {
+	case o.Discard == 0:
+		o.Discard = DefaultSwitchDiscard
+	case o.Discard < 0:
+		o.Discard = 0
+	}
+	if o.Calibration == 0 {
+		o.Calibration = DefaultCalibration
+	}
+	if o.YieldEvery == 0 {
+		o.YieldEvery = DefaultYieldEvery
+	}
+	stop := o.Stop
+	if stop == nil {
+		stop = new(atomic.Bool)
+	}
+	rep := &ABReport{}
+	var loops [2]*loop
+	for i, be := range arms {
+		loops[i] = &loop{b: be, nclass: len(be.Classes()), stop: stop, highest: result.HighestNs,
+			intervalNs: math.MaxInt64, nextSwap: math.MaxInt64, cur: newBuffer(len(be.Classes()))}
+		if o.YieldEvery > 0 {
+			loops[i].yieldNs = int64(o.YieldEvery)
+		}
+	}
+	if o.Mlock {
+		if err := sched.Mlock(); err != nil {
+			return nil, err
+		}
+		defer sched.Munlock()
+	}
+	done := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread's affinity and policy are changed for good.
+		runtime.LockOSThread()
+		rep.Tid = sched.Tid()
+		if err := sched.Pin(o.CPUs); err != nil {
+			done <- err
+			return
+		}
+		if err := sched.Apply(o.Sched); err != nil {
+			done <- err
+			return
+		}
+		done <- timedAB(loops, o, rep)
+	}()
+	err := <-done
+	if rep.Start.IsZero() {
+		return nil, err
+	}
+	return rep, err
+}
+
+func armName(i int) string {
+	if i == 0 {
+		return ArmA
+	}
+	return ArmB
+}
+
+// timedAB runs on the locked timing thread: calibration, warm-up of both arms, then the rounds.
+func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
+	rep.Calibration.ClockReadNs = ClockReadNs(200000)
+	rep.Calibration.TimerResolutionNs = TimerResolutionNs()
+	if o.Calibration > 0 {
+		rep.Calibration.LoopRecordNs = calibrateLoop(o.Calibration, loops[0].yieldNs)
+	}
+	runtime.GC()
+	oldGC := debug.SetGCPercent(-1)
+	defer debug.SetGCPercent(oldGC)
+
+	scratch := [2]*buffer{newBuffer(loops[0].nclass), newBuffer(loops[1].nclass)}
+	// untimed runs arm i for n inferences or until d has passed, into a buffer thrown away.
+	untimed := func(i int, n int64, d time.Duration) (int64, error) {
+		l := loops[i]
+		real := l.cur
+		l.cur = scratch[i]
+		defer func() { l.cur = real; scratch[i].reset() }()
+		before, overflow := l.samples, l.overflow
+		now := nanotime()
+		end := int64(math.MaxInt64)
+		if d > 0 {
+			end = now + int64(d)
+		}
+		l.resetBreaks(now)
+		err := l.run(n, end)
+		ran := l.samples - before
+		l.samples, l.overflow = before, overflow
+		return ran, err
+	}
+	for i := range loops {
+		if o.Warmup > 0 {
+			n, err := untimed(i, math.MaxInt64, o.Warmup)
+			rep.Warmup[i] = n
+			if err != nil {
+				return &ArmError{Arm: armName(i), Err: fmt.Errorf("warm-up: %w", err)}
+			}
+		}
+	}
+	order := RoundOrder(o.Rounds, o.Seed)
+	merged := [2]*hdrhistogram.Histogram{result.NewHistogram(), result.NewHistogram()}
+	var start, end [2]time.Time
+	rep.Start = time.Now()
+	t0, wall0 := nanotime(), rep.Start
+	wall := func(ns int64) time.Time { return wall0.Add(time.Duration(ns - t0)) }
+	for k := 0; k < o.Rounds; k++ {
+		seq := [2]int{0, 1}
+		if order[k] {
+			seq = [2]int{1, 0}
+		}
+		for _, i := range seq {
+			if o.Discard > 0 {
+				n, err := untimed(i, int64(o.Discard), 0)
+				rep.Discarded[i] += n
+				if err != nil {
+					return rep.fail(i, k, err, wall(nanotime()))
+				}
+			}
+			l := loops[i]
+			l.cur.reset()
+			l.class = 0
+			s := nanotime()
+			l.resetBreaks(s)
+			err := l.run(math.MaxInt64, s+int64(o.Round))
+			e := nanotime()
+			start[i], end[i] = wall(s), wall(e)
+			if err != nil {
+				return rep.fail(i, k, err, end[i])
+			}
+			if l.stop.Load() && e < s+int64(o.Round) {
+				// A round cut short would pair unequal exposures: it is not written.
+				rep.Stopped, rep.End = true, end[i]
+				return nil
+			}
+		}
+		for _, i := range seq {
+			merged[i].Reset()
+			for _, h := range loops[i].cur.hists {
+				merged[i].Merge(h)
+			}
+			if err := o.Sink.WriteInterval(result.Interval{Tag: armName(i), Start: start[i], End: end[i], Hist: merged[i]}); err != nil {
+				rep.End = end[seq[1]]
+				return fmt.Errorf("writing round %d, arm %s: %w", k, armName(i), err)
+			}
+			rep.Samples[i] += merged[i].TotalCount()
+			rep.Overflow[i] += loops[i].overflow
+			loops[i].overflow = 0
+		}
+		rep.Rounds++
+		rep.Order += armName(seq[0])
+		rep.End = end[seq[1]]
+		if o.OnRound != nil {
+			st := RoundStats{Index: k, Order: armName(seq[0]) + armName(seq[1])}
+			for i := range merged {
+				st.Samples[i], st.P50[i] = merged[i].TotalCount(), merged[i].ValueAtQuantile(50)
+			}
+			o.OnRound(st)
+		}
+		if loops[0].stop.Load() {
+			rep.Stopped = true
+			return nil
+		}
+	}
+	return nil
+}
+
+// fail records the end of a run that arm i broke in round k.
+func (rep *ABReport) fail(i, k int, err error, at time.Time) error {
+	rep.End = at
+	return &ArmError{Arm: armName(i), Err: fmt.Errorf("round %d: %w", k, err)}
+}

@@ -1,0 +1,412 @@
+package measure
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/harness"
+	"github.com/tailgate-ci/tailgate/harness/inputs"
+	"github.com/tailgate-ci/tailgate/harness/ortbackend"
+	"github.com/tailgate-ci/tailgate/harness/ortlib"
+	"github.com/tailgate-ci/tailgate/harness/progress"
+	"github.com/tailgate-ci/tailgate/harness/sched"
+	"github.com/tailgate-ci/tailgate/runner/host"
+)
+
+// Defaults of an interleaved A/B plan.
+const (
+	DefaultABDuration = 30 * time.Second
+	DefaultABWarmup   = 2 * time.Second
+)
+
+// Arm is what one arm of an A/B plan runs: the settings in which arms may differ.
+type Arm struct {
+	Model    string
+	Inputs   []inputs.Spec
+	Threads  int
+	GraphOpt ortbackend.GraphOpt
+	// OwnInputs is set when the arm's inputs were given for it alone: its fed inputs may then
+	// differ from the other arm's.
+	OwnInputs bool
+}
+
+// ABPlan is an interleaved A/B measurement: two arms timed in one process on one timing
+// thread, in Rounds rounds of Round per arm.
+type ABPlan struct {
+	Suite, Profile string
+	Arms           [2]Arm
+	// Seed seeds the input fills, the same for both arms, so they see the same input sequence.
+	Seed int64
+	// Rounds and Round are the schedule; Discard the untimed inferences after each switch;
+	// OrderSeed the seed of the arms' order per round.
+	Rounds    int
+	Round     time.Duration
+	Discard   int
+	OrderSeed int64
+	Warmup    time.Duration
+	CPUs      []int
+	Policy    sched.Policy
+	Mlock     bool
+	Spinning  bool
+	Out       string
+	Tags      map[string]string
+}
+
+// ABSchedule resolves the schedule: per-arm duration d split into rounds of r, or k rounds when
+// given (then d, if given too, must equal k·r). A schedule of fewer than harness.MinRounds
+// rounds cannot fit and is an error that says what would.
+func ABSchedule(d, r time.Duration, k int) (int, error) {
+	if r <= 0 {
+		return 0, fmt.Errorf("round %s: want a positive duration", r)
+	}
+	switch {
+	case k < 0:
+		return 0, fmt.Errorf("rounds %d is negative", k)
+	case k > 0 && d > 0 && time.Duration(k)*r != d:
+		return 0, fmt.Errorf("rounds %d of %s is %s per arm, not the duration %s: give two of duration, round and rounds", k, r, time.Duration(k)*r, d)
+	case k == 0:
+		if d <= 0 {
+			d = DefaultABDuration
+		}
+		if d%r != 0 {
+			return 0, fmt.Errorf("duration %s is not a whole number of rounds of %s", d, r)
+		}
+		k = int(d / r)
+	}
+	if k < harness.MinRounds {
+		return 0, fmt.Errorf("the schedule cannot fit: %d rounds of %s per arm; the paired analysis needs at least %d rounds (a duration of at least %s, or a shorter round)",
+			k, r, harness.MinRounds, time.Duration(harness.MinRounds)*r)
+	}
+	if d := time.Duration(k) * r; d > 2*time.Hour {
+		return 0, fmt.Errorf("%d rounds of %s is %s per arm: at most 2h", k, r, d)
+	}
+	return k, nil
+}
+
+// MeasureAB times p into p.Out (which must exist and be empty): both arms are opened and checked
+// against each other, warmed up and interleaved. A failure names the arm (*harness.ArmError).
+// When an arm fails mid-run, the rounds completed so far stay in the log and meta.json is
+// written for them, marked unhealthy, and the error is returned with it.
+func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.ORT == nil {
+		return nil, errors.New("an A/B run needs the ONNX Runtime library and no loader was given")
+	}
+	lib, err := o.ORT()
+	if err != nil {
+		return nil, err
+	}
+	var arms [2]*ortbackend.Backend
+	defer func() {
+		for _, b := range arms {
+			if b != nil {
+				b.Close()
+			}
+		}
+	}()
+	for i, a := range p.Arms {
+		var workers []int
+		if t := max(a.Threads, 1); len(p.CPUs) >= t && t > 1 {
+			workers = p.CPUs[1:t]
+		}
+		b, err := ortbackend.Open(ortbackend.Options{Model: a.Model, Inputs: a.Inputs, Seed: p.Seed,
+			Threads: a.Threads, WorkerCPUs: workers, Spinning: p.Spinning, GraphOpt: a.GraphOpt})
+		if err != nil {
+			return nil, &harness.ArmError{Arm: result.ArmNames[i], Err: err}
+		}
+		arms[i] = b
+	}
+	if err := checkArms(p, arms); err != nil {
+		return nil, err
+	}
+	fp, fpErr := host.Collect(host.Options{CPUs: p.CPUs, ToolVersion: o.Tool.Version})
+	if fpErr != nil {
+		fmt.Fprintf(o.Log, "warning: %v\n", fpErr)
+	}
+	logPath := filepath.Join(p.Out, result.LatencyFile)
+	lw, err := result.CreateLog(logPath, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	defer lw.Close()
+
+	var stop atomic.Bool
+	quit := make(chan struct{})
+	var cause atomic.Value
+	go func() {
+		select {
+		case <-ctx.Done():
+			cause.Store(context.Cause(ctx).Error())
+			stop.Store(true)
+		case <-quit:
+		}
+	}()
+	rep, runErr := harness.RunAB(arms[0], arms[1], harness.ABOptions{
+		Rounds: p.Rounds, Round: p.Round, Discard: p.Discard, Seed: p.OrderSeed, Warmup: p.Warmup,
+		CPUs: firstCPU(p.CPUs), Sched: p.Policy, Mlock: p.Mlock, Sink: lw, Stop: &stop,
+		OnRound: func(st harness.RoundStats) {
+			if o.Progress != progress.Quiet {
+				fmt.Fprintf(o.Log, "round %d/%d %s  A p50 %s (%d)  B p50 %s (%d)\n", st.Index+1, p.Rounds, st.Order,
+					time.Duration(st.P50[0]), st.Samples[0], time.Duration(st.P50[1]), st.Samples[1])
+			}
+		},
+	})
+	close(quit)
+	if rep == nil {
+		return nil, runErr
+	}
+	if rep.Rounds == 0 {
+		return nil, errors.Join(errors.New("no round was completed: there is no result"), runErr)
+	}
+	m, err := abMeta(p, arms, lib, fp, rep, o)
+	if err != nil {
+		return nil, errors.Join(runErr, err)
+	}
+	var reasons []string
+	if runErr != nil {
+		reasons = append(reasons, fmt.Sprintf("stopped after %d of %d rounds: %v", rep.Rounds, p.Rounds, runErr))
+	} else if rep.Stopped {
+		c, _ := cause.Load().(string)
+		reasons = append(reasons, fmt.Sprintf("interrupted (%s) after %d of %d rounds", c, rep.Rounds, p.Rounds))
+	}
+	for i, n := range rep.Overflow {
+		if n > 0 {
+			reasons = append(reasons, fmt.Sprintf("arm %s: %d samples above the histogram's range", result.ArmNames[i], n))
+		}
+	}
+	if len(reasons) > 0 {
+		m.Health = result.Health{Reasons: reasons, Overridden: o.AllowUnhealthy}
+	}
+	if err := result.WriteMeta(p.Out, m); err != nil {
+		return nil, errors.Join(runErr, err)
+	}
+	if runErr == nil && rep.Stopped {
+		runErr = ErrInterrupted
+	}
+	return m, runErr
+}
+
+// checkArms refuses arms that cannot be compared: outputs that differ in name or type (the arms
+// must compute the same thing), or, unless an arm was given inputs of its own, fed inputs that
+// differ (the arms must see the same input sequence).
+func checkArms(p *ABPlan, arms [2]*ortbackend.Backend) error {
+	var probs []string
+	outs := func(b *ortbackend.Backend) []string {
+		var s []string
+		for _, o := range b.ModelOutputs() {
+			s = append(s, fmt.Sprintf("%s %s", o.Name, o.Type))
+		}
+		return s
+	}
+	if a, b := outs(arms[0]), outs(arms[1]); !slices.Equal(a, b) {
+		probs = append(probs, fmt.Sprintf("outputs differ: arm A (%s) has %s, arm B (%s) has %s",
+			p.Arms[0].Model, strings.Join(a, ", "), p.Arms[1].Model, strings.Join(b, ", ")))
+	}
+	if !p.Arms[0].OwnInputs && !p.Arms[1].OwnInputs {
+		fed := func(b *ortbackend.Backend) []string {
+			var s []string
+			for _, in := range b.Inputs() {
+				s = append(s, fmt.Sprintf("%s %s%v %s", in.Name, in.Type, in.Shape, in.Fill))
+			}
+			return s
+		}
+		if a, b := fed(arms[0]), fed(arms[1]); !slices.Equal(a, b) {
+			probs = append(probs, fmt.Sprintf("inputs differ, so the arms cannot be fed the same sequence: arm A (%s) is fed %s, arm B (%s) %s (give an arm inputs of its own to compare different inputs)",
+				p.Arms[0].Model, strings.Join(a, ", "), p.Arms[1].Model, strings.Join(b, ", ")))
+		}
+	}
+	if len(probs) > 0 {
+		return &harness.ArmError{Arm: "B", Err: errors.New(strings.Join(probs, "; "))}
+	}
+	return nil
+}
+
+// abMeta builds meta.json of an A/B run: the environment of the process (its model is arm B's,
+// the candidate), the summary over both arms and one per arm (Classes), and the arms.
+func abMeta(p *ABPlan, arms [2]*ortbackend.Backend, lib ortlib.Library, fp result.Fingerprint, rep *harness.ABReport, o Options) (*result.Meta, error) {
+	fp.Backend, fp.ORTVersion, fp.ORTSHA256, fp.ModelSHA256 = "ort", lib.Version, lib.SHA256, arms[1].ModelSHA256()
+	fp.Threads, fp.CPUs, fp.Sched = max(p.Arms[1].Threads, 1), p.CPUs, p.Policy.String()
+	fp.ToolVersion = o.Tool.Version
+	merged, byTag, err := mergeLog(filepath.Join(p.Out, result.LatencyFile))
+	if err != nil {
+		return nil, err
+	}
+	ab := &result.AB{Rounds: rep.Rounds, Round: p.Round, Discard: p.Discard, Seed: p.OrderSeed, Order: rep.Order}
+	for i, b := range arms {
+		a := p.Arms[i]
+		ab.Arms = append(ab.Arms, result.Arm{
+			Name: result.ArmNames[i], Model: a.Model, ModelSHA256: b.ModelSHA256(), Session: maps.Clone(b.Settings()),
+			Inputs: fedSpecs(b), Threads: max(a.Threads, 1), Samples: rep.Samples[i], Warmup: rep.Warmup[i], Discarded: rep.Discarded[i],
+		})
+	}
+	m := &result.Meta{
+		Schema: result.SchemaVersion, Suite: p.Suite, Profile: p.Profile, Env: fp, Git: o.Git,
+		Workload: result.Workload{Model: p.Arms[1].Model, Backend: "ort", Inputs: fedSpecs(arms[1]), Threads: fp.Threads,
+			CPUs: p.CPUs, Sched: p.Policy.String(), Mlock: p.Mlock, Mode: "ab", Interval: p.Round, Seed: p.Seed},
+		Start: rep.Start, End: rep.End,
+		Counts: result.Counts{Samples: merged.TotalCount(), Intervals: 2 * rep.Rounds, Warmup: rep.Warmup[0] + rep.Warmup[1],
+			Overflow: rep.Overflow[0] + rep.Overflow[1]},
+		Summary: result.Summarize(merged),
+		Classes: map[string]result.Summary{},
+		Calibration: result.Calibration{ClockReadNs: rep.Calibration.ClockReadNs, LoopRecordNs: rep.Calibration.LoopRecordNs,
+			TimerResolveNs: rep.Calibration.TimerResolutionNs},
+		Health: result.Health{Healthy: true},
+		Tool:   o.Tool,
+		AB:     ab,
+	}
+	for t, h := range byTag {
+		m.Classes[t] = result.Summarize(h)
+	}
+	if len(p.Tags) > 0 {
+		m.Tags = p.Tags
+	}
+	return m, nil
+}
+
+func fedSpecs(b *ortbackend.Backend) []result.InputSpec {
+	out := make([]result.InputSpec, 0, len(b.Inputs()))
+	for _, in := range b.Inputs() {
+		out = append(out, result.InputSpec{Name: in.Name, Type: in.Type, Shape: in.Shape, Fill: in.Fill})
+	}
+	return out
+}
+
+// ABRequest is an A/B plan as given (the command line's flags): index 0 is arm A, 1 arm B.
+type ABRequest struct {
+	Suite, Profile, Out string
+	Models              [2]string
+	// Inputs are each arm's --input specs; OwnInputs says they were given for that arm alone.
+	Inputs    [2][]string
+	OwnInputs [2]bool
+	Threads   [2]int
+	GraphOpt  [2]string
+	Seed      int64
+	OrderSeed int64
+	// Duration per arm, Round and Rounds: see ABSchedule.
+	Duration, Round time.Duration
+	Rounds          int
+	Discard         int
+	Warmup          time.Duration
+	CPUs, Sched     string
+	Mlock, Spinning bool
+	Tags            []string
+	// Online are the host's online CPUs (host.OnlineCPUs); nil skips the checks against them.
+	Online []int
+	// Now stamps the default Out; zero means time.Now.
+	Now time.Time
+}
+
+// ResolveAB validates an A/B request, every problem at once, each named by its setting (and
+// arm), before anything is opened or written.
+func ResolveAB(r ABRequest) (*ABPlan, error) {
+	p := &ABPlan{Suite: r.Suite, Profile: cmp.Or(r.Profile, DefaultProfile), Seed: r.Seed, OrderSeed: r.OrderSeed,
+		Round: r.Round, Discard: r.Discard, Warmup: r.Warmup, Mlock: r.Mlock, Spinning: r.Spinning, Out: r.Out,
+		Tags: map[string]string{}}
+	var errs []error
+	for i := range p.Arms {
+		arm := strings.ToLower(result.ArmNames[i])
+		a := Arm{Model: r.Models[i], Threads: r.Threads[i], OwnInputs: r.OwnInputs[i]}
+		if a.Model == "" {
+			errs = append(errs, settingErr("model-"+arm, "required: the model arm %s runs", result.ArmNames[i]))
+		}
+		if a.Threads < 1 || a.Threads > ThreadsPerCPU*max(len(r.Online), 1) {
+			errs = append(errs, settingErr("threads-"+arm, "%d: want 1 to %d", a.Threads, ThreadsPerCPU*max(len(r.Online), 1)))
+		}
+		if r.GraphOpt[i] != "" {
+			g, err := ortbackend.ParseGraphOpt(r.GraphOpt[i])
+			if err != nil {
+				errs = append(errs, &SettingError{Setting: "graph-opt-" + arm, Err: err})
+			}
+			a.GraphOpt = g
+		}
+		specs, err := inputs.ParseSpecs(r.Inputs[i])
+		if err != nil {
+			errs = append(errs, &SettingError{Setting: "input-" + arm, Err: err})
+		}
+		a.Inputs = specs
+		p.Arms[i] = a
+	}
+	k, err := ABSchedule(r.Duration, r.Round, r.Rounds)
+	if err != nil {
+		errs = append(errs, &SettingError{Setting: "rounds", Err: err})
+	}
+	p.Rounds = k
+	if r.Discard < 0 {
+		errs = append(errs, settingErr("discard", "%d is negative", r.Discard))
+	}
+	if r.Warmup < 0 || r.Warmup > time.Hour {
+		errs = append(errs, settingErr("warmup", "%s: want 0 to 1h per arm", r.Warmup))
+	}
+	if r.CPUs != "" {
+		list, err := host.ParseCPUList(r.CPUs)
+		if err != nil {
+			errs = append(errs, &SettingError{Setting: "cpus", Err: err})
+		}
+		for _, c := range list {
+			if r.Online != nil && !slices.Contains(r.Online, c) {
+				errs = append(errs, settingErr("cpus", "CPU %d is not online on this host (online: %s)", c, host.FormatCPUList(r.Online)))
+			}
+		}
+		p.CPUs = list
+	}
+	if pol, err := sched.Parse(cmp.Or(r.Sched, sched.DefaultPolicy)); err != nil {
+		errs = append(errs, &SettingError{Setting: "sched", Err: err})
+	} else {
+		p.Policy = pol
+	}
+	for _, tag := range r.Tags {
+		k, v, ok := strings.Cut(tag, "=")
+		if !ok || k == "" {
+			errs = append(errs, valueErr("tag", tag, "want KEY=VALUE"))
+			continue
+		}
+		p.Tags[k] = v
+	}
+	if p.Suite == "" && p.Arms[1].Model != "" {
+		p.Suite = strings.TrimSuffix(filepath.Base(p.Arms[1].Model), filepath.Ext(p.Arms[1].Model))
+	}
+	if p.Out == "" {
+		now := r.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		p.Out = fmt.Sprintf("%s-ab-%s", p.Suite, now.UTC().Format("20060102T150405Z"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}
+
+// ABPlanFrom is the A/B plan of a suite's plan p against arm base: arm B is p's model, inputs and
+// threads, arm A base's model and threads (base.Threads 0: p's) with p's inputs; both run p's
+// duration in rounds of harness.DefaultRound, on p's placement, into out.
+func ABPlanFrom(p *Plan, base Arm, out string) (*ABPlan, error) {
+	if p.Backend != "ort" {
+		return nil, fmt.Errorf("an A/B run needs backend ort, not %s", p.Backend)
+	}
+	k, err := ABSchedule(p.Duration, harness.DefaultRound, 0)
+	if err != nil {
+		return nil, err
+	}
+	if base.Threads == 0 {
+		base.Threads = p.Threads
+	}
+	base.Inputs = p.Inputs
+	return &ABPlan{Suite: p.Suite, Profile: p.Profile, Seed: p.Seed, Rounds: k, Round: harness.DefaultRound,
+		Discard: harness.DefaultSwitchDiscard, OrderSeed: p.Seed, Warmup: max(p.WarmupDuration, DefaultABWarmup),
+		CPUs: p.CPUs, Policy: p.Policy, Mlock: p.Mlock, Spinning: p.Spinning, Out: out, Tags: p.Tags,
+		Arms: [2]Arm{base, {Model: p.Model, Inputs: p.Inputs, Threads: p.Threads}}}, nil
+}
