@@ -8,9 +8,10 @@ BIN := bin/tailgate
 ORT_LIB = $(CURDIR)/.cache/onnxruntime/1.30.0/$(shell uname -m | sed -e s/x86_64/x64/ -e s/aarch64/arm64/)/libonnxruntime.so.1
 # Debian packages the tests use: real git, HdrHistogram's Java log processor (and javac, for
 # the test that writes a log with HdrHistogram's Java writer), stress-ng, Chromium for the
-# dashboard's browser test (gate/site), and what the exec backend's shipped workers run on
-# (Node.js and npm, gcc, Python).
-TEST_DEBS := git libhdrhistogram-java default-jre-headless default-jdk-headless stress-ng chromium nodejs npm gcc python3
+# dashboard's browser test (gate/site), gcc and Python for the exec backend's C and Hailo
+# workers. Node.js and npm are not among them: `make ort` already needs npm, and a machine's
+# Node.js often comes from elsewhere (NodeSource), whose bundled npm Debian's npm conflicts with.
+TEST_DEBS := git libhdrhistogram-java default-jre-headless default-jdk-headless stress-ng chromium gcc python3
 NODE_PATH_WORKER = $(CURDIR)/.cache/node-worker/1.30.0/node_modules
 
 .PHONY: all build ort hdrjs node-worker bench-worker demo test test-deps vet lint-actions bench bench-gate bench-48h bench-site calibrate e2e season test-long fuzz fixtures dist arm64-deps test-arm64 test-all clean
