@@ -11,18 +11,22 @@
 package ci
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/runner/measure"
+	"github.com/tailgate-ci/tailgate/runner/telemetry"
 )
 
 // DefaultWorkDir is where `tailgate ci` keeps its run folders (relative to the working directory).
@@ -170,9 +174,21 @@ func Recover(dir string) (*Recovered, error) {
 	if keep < len(b) {
 		rec.Cut = append(rec.Cut, fmt.Sprintf("%s: torn last line (%d bytes)", result.LatencyFile, len(b)-keep))
 	}
-	var log *result.Log
+	// The log is scanned, not parsed: a line's tag, times and count are all Recover needs, and a
+	// killed 48-hour nightly's interval histograms would be gigabytes decoded.
+	type line struct {
+		tag        string
+		start, end time.Time
+		samples    int64
+	}
+	var lines []line
+	var logStart time.Time
 	for try := 0; ; try++ {
-		log, err = result.ParseLog(lp, bytes.NewReader(b[:keep]))
+		lines = lines[:0]
+		logStart, err = result.ScanLogBuckets(lp, bytes.NewReader(b[:keep]), func(iv result.IntervalBuckets) error {
+			lines = append(lines, line{iv.Tag, iv.Start, iv.End, iv.Buckets.Total})
+			return nil
+		})
 		if err == nil {
 			break
 		}
@@ -183,43 +199,46 @@ func Recover(dir string) (*Recovered, error) {
 		rec.Cut = append(rec.Cut, fmt.Sprintf("%s: undecodable last line: %v", result.LatencyFile, err))
 		keep = prev
 	}
-	// An interval writes one line per class; drop a last interval missing some of them.
-	ivs := log.Intervals
-	perStart := map[time.Time]int{}
-	most := 0
-	for _, iv := range ivs {
-		perStart[iv.Start]++
-		most = max(most, perStart[iv.Start])
+	// An interval writes one line per class, one after the other with the same start: a line
+	// begins a new interval when its start differs or its tag repeats (as result.LogCounter
+	// counts them). A last interval missing some of its classes is dropped.
+	var groups [][]line
+	for i, l := range lines {
+		g := len(groups) - 1
+		if i == 0 || !l.start.Equal(groups[g][0].start) || slices.ContainsFunc(groups[g], func(o line) bool { return o.tag == l.tag }) {
+			groups = append(groups, nil)
+			g++
+		}
+		groups[g] = append(groups[g], l)
 	}
-	for len(ivs) > 0 && perStart[ivs[len(ivs)-1].Start] < most {
-		last := ivs[len(ivs)-1].Start
-		n := perStart[last]
-		for i := 0; i < n; i++ {
+	most := 0
+	for _, g := range groups {
+		most = max(most, len(g))
+	}
+	if n := len(groups); n > 0 && len(groups[n-1]) < most {
+		last := groups[n-1]
+		for range last {
 			keep = bytes.LastIndexByte(b[:keep-1], '\n') + 1
 		}
-		ivs = ivs[:len(ivs)-n]
-		delete(perStart, last)
-		rec.Cut = append(rec.Cut, fmt.Sprintf("%s: interval at %s had %d of %d classes", result.LatencyFile, last.Format(time.RFC3339Nano), n, most))
+		groups = groups[:n-1]
+		rec.Cut = append(rec.Cut, fmt.Sprintf("%s: interval at %s had %d of %d classes", result.LatencyFile, last[0].start.Format(time.RFC3339Nano), len(last), most))
 	}
 	if keep < len(b) {
 		if err := truncateSync(lp, int64(keep)); err != nil {
 			return nil, err
 		}
 	}
-	rec.LogStart = log.Start
-	seen := map[time.Time]bool{}
-	for _, iv := range ivs {
-		rec.Samples += iv.Hist.TotalCount()
-		if seen[iv.Start] {
-			continue
+	rec.LogStart = logStart
+	for _, g := range groups {
+		for _, l := range g {
+			rec.Samples += l.samples
 		}
-		seen[iv.Start] = true
 		rec.Intervals++
-		rec.Elapsed += iv.End.Sub(iv.Start)
+		rec.Elapsed += g[0].end.Sub(g[0].start)
 		if rec.Start.IsZero() {
-			rec.Start = iv.Start
+			rec.Start = g[0].start
 		}
-		rec.End = iv.End
+		rec.End = g[0].end
 	}
 	if err := recoverTelemetry(dir, rec); err != nil {
 		return nil, err
@@ -234,36 +253,51 @@ func isIntervalLine(line []byte) bool {
 	return len(l) > 0 && l[0] != '#' && !bytes.HasPrefix(l, []byte(`"StartTimestamp"`))
 }
 
-// recoverTelemetry keeps the telemetry lines that decode, at most one per kept interval.
+// recoverTelemetry keeps the telemetry lines that decode, at most one per kept interval,
+// streaming the file: each kept line is judged (telemetry.Judge) and not held.
 func recoverTelemetry(dir string, rec *Recovered) error {
 	tp := filepath.Join(dir, result.TelemetryFile)
-	b, err := os.ReadFile(tp)
+	f, err := os.Open(tp)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	keep := 0
-	for keep < len(b) && len(rec.Telemetry) < rec.Intervals {
-		nl := bytes.IndexByte(b[keep:], '\n')
-		if nl < 0 {
-			rec.Cut = append(rec.Cut, fmt.Sprintf("%s: torn last line", result.TelemetryFile))
+	defer f.Close()
+	judge := telemetry.NewJudge(0)
+	br := bufio.NewReader(f)
+	var keep int64
+	for rec.TelemetryLines < rec.Intervals {
+		b, err := br.ReadBytes('\n')
+		if err == io.EOF {
+			if len(b) > 0 {
+				rec.Cut = append(rec.Cut, fmt.Sprintf("%s: torn last line", result.TelemetryFile))
+			}
 			break
+		}
+		if err != nil {
+			return err
 		}
 		var t result.Telemetry
-		if err := json.Unmarshal(b[keep:keep+nl], &t); err != nil {
-			rec.Cut = append(rec.Cut, fmt.Sprintf("%s: line %d does not decode: %v", result.TelemetryFile, len(rec.Telemetry)+1, err))
+		if err := json.Unmarshal(b, &t); err != nil {
+			rec.Cut = append(rec.Cut, fmt.Sprintf("%s: line %d does not decode: %v", result.TelemetryFile, rec.TelemetryLines+1, err))
 			break
 		}
-		rec.Telemetry = append(rec.Telemetry, t)
-		keep += nl + 1
+		judge.Line(&t)
+		rec.TelemetryLines++
+		keep += int64(len(b))
 	}
-	if keep < len(b) {
-		if len(rec.Telemetry) == rec.Intervals {
+	rec.TelemetryReasons = judge.Reasons()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if keep < st.Size() {
+		if rec.TelemetryLines == rec.Intervals {
 			rec.Cut = append(rec.Cut, fmt.Sprintf("%s: lines past the last whole interval", result.TelemetryFile))
 		}
-		return truncateSync(tp, int64(keep))
+		return truncateSync(tp, keep)
 	}
 	return nil
 }

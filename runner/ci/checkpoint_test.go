@@ -108,8 +108,8 @@ func TestRecover(t *testing.T) {
 			if want := int64(100 * len(c.tags) * c.intervals); rec.Samples != want {
 				t.Errorf("samples %d, want %d", rec.Samples, want)
 			}
-			if len(rec.Telemetry) != c.intervals {
-				t.Errorf("%d telemetry lines, want %d", len(rec.Telemetry), c.intervals)
+			if rec.TelemetryLines != c.intervals {
+				t.Errorf("%d telemetry lines, want %d", rec.TelemetryLines, c.intervals)
 			}
 			// The repaired files take appended intervals and read back strictly.
 			lw, err := result.AppendLog(filepath.Join(dir, result.LatencyFile), rec.LogStart)

@@ -44,8 +44,11 @@ type Resume struct {
 	Intervals int
 	// Elapsed is the timed wall time those intervals cover.
 	Elapsed time.Duration
-	// Telemetry holds the kept telemetry lines (at most one per kept interval).
-	Telemetry []result.Telemetry
+	// TelemetryLines is how many telemetry lines were kept (at most one per kept interval), and
+	// TelemetryReasons the health reasons they give (telemetry.Judge): the lines themselves are
+	// not held.
+	TelemetryLines   int
+	TelemetryReasons []string
 }
 
 // Options are what a measurement adds to a plan: where the runtime and host readings come
@@ -342,7 +345,7 @@ func (r *run) meta(fp result.Fingerprint, rep *harness.Report, interrupted strin
 	}
 	if rec := o.Resume; rec != nil {
 		m.Start = rec.Start
-		replayed = telemetry.FromTelemetry(rec.Telemetry, 0)
+		replayed = rec.TelemetryReasons
 		m.Tags["resumed"] = fmt.Sprintf("after interval %d (%s measured; %s gap)", rec.Intervals, rec.Elapsed.Round(time.Millisecond),
 			rep.Start.Sub(rec.End).Round(time.Second))
 	}

@@ -124,12 +124,25 @@ func (r *rules) line(t *result.Telemetry) {
 // run's first part) with the rules the Sampler applies live, each line's readings judged
 // against the first line's (frequency tolerance DefaultFreqTolerance when not positive).
 func FromTelemetry(lines []result.Telemetry, tolerance float64) []string {
-	r := newRules(tolerance)
+	j := NewJudge(tolerance)
 	for i := range lines {
-		r.line(&lines[i])
+		j.Line(&lines[i])
 	}
-	return r.reasons
+	return j.Reasons()
 }
+
+// Judge is FromTelemetry one line at a time, for a reader that streams telemetry.jsonl and
+// keeps no line: a 48-hour run's first part holds a line per interval.
+type Judge struct{ r *rules }
+
+// NewJudge returns a Judge with the frequency tolerance (DefaultFreqTolerance when not positive).
+func NewJudge(tolerance float64) *Judge { return &Judge{r: newRules(tolerance)} }
+
+// Line judges one telemetry line against the first one's readings.
+func (j *Judge) Line(t *result.Telemetry) { j.r.line(t) }
+
+// Reasons returns the health reasons found so far, each once.
+func (j *Judge) Reasons() []string { return j.r.reasons }
 
 // HarnessReasons judges the harness's own counters for the run it timed: GC cycles beyond the
 // collections the writer forced at interval swaps (Report.ForcedGCs, expected) mean something
