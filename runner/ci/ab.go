@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -255,5 +256,10 @@ func (m *SuiteMeasurer) MeasureAB(ctx context.Context, suite, dir string, base m
 	if err != nil {
 		return nil, fmt.Errorf("suite %s: %w", suite, err)
 	}
+	// The round order is seeded by the run folder, which names the suite and the commit: every
+	// commit of a pull request gets its own order, and a re-run of the job the same one.
+	h := fnv.New64a()
+	h.Write([]byte(filepath.Base(dir)))
+	plan.OrderSeed = int64(h.Sum64() >> 1)
 	return measure.MeasureAB(ctx, plan, m.options)
 }
