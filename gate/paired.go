@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -112,9 +113,15 @@ func CompareAB(a, b *Run, rules []Rule, opts Options) (*Report, error) {
 		return nil, err
 	}
 	ab := b.Meta.AB
-	rep.Design = fmt.Sprintf("interleaved, %d rounds", ab.Rounds)
-	note := fmt.Sprintf("interleaved A/B, %d rounds of %s per arm in one process (order seed %d): B %s is the candidate, A %s the baseline; relative rules use the paired rounds and no between-run SD",
-		ab.Rounds, ab.Round, ab.Seed, armLabel(ab.Arms[1]), armLabel(ab.Arms[0]))
+	rep.Design = "interleaved, " + ab.Design()
+	where := "in one process"
+	if ab.Sessions > 1 {
+		// The pooled rounds understate the variation between sessions; the per-session analysis
+		// is not built yet, and the note must not claim it.
+		where = fmt.Sprintf("in %d sessions of fresh arms, analysed per round", ab.Sessions)
+	}
+	note := fmt.Sprintf("interleaved A/B, %s of %s per arm %s (order seed %d): B %s is the candidate, A %s the baseline; relative rules use the paired rounds and no between-run SD",
+		ab.Design(), ab.Round, where, ab.Seed, armLabel(ab.Arms[1]), armLabel(ab.Arms[0]))
 	rep.Notes = append([]string{note}, rep.Notes...)
 	// The design goes right after the suite, where a truncated headline still shows it.
 	suite := rep.Suite
@@ -126,6 +133,9 @@ func CompareAB(a, b *Run, rules []Rule, opts Options) (*Report, error) {
 
 // armLabel names an arm by its model and the session settings it was run with.
 func armLabel(a result.Arm) string {
+	if a.Worker != "" {
+		return fmt.Sprintf("(worker %q, %s %s on %s)", a.Worker, a.Runtime, a.Version, cmp.Or(a.Device, "an unnamed device"))
+	}
 	return fmt.Sprintf("(%s, threads %s, graph optimisation %s)", a.Model, a.Session["intra_op_num_threads"], a.Session["graph_optimization"])
 }
 

@@ -45,6 +45,14 @@ type Arm struct {
 	Device  string `json:"device,omitempty"`
 }
 
+// Design says how the A/B was interleaved: "K rounds", or "S session pairs of K rounds".
+func (a *AB) Design() string {
+	if a.Sessions > 1 {
+		return fmt.Sprintf("%d session pairs of %d rounds", a.Sessions, a.Rounds/a.Sessions)
+	}
+	return fmt.Sprintf("%d rounds", a.Rounds)
+}
+
 // ArmNames are the arms' names in the order AB.Arms holds them; they are their log tags.
 var ArmNames = [2]string{"A", "B"}
 

@@ -539,3 +539,8 @@ func ABPlanFrom(p *Plan, base Arm, out string) (*ABPlan, error) {
 		CPUs: p.CPUs, Policy: p.Policy, Mlock: p.Mlock, Spinning: p.Spinning, Out: out, Tags: p.Tags,
 		Arms: [2]Arm{base, {Model: p.Model, Inputs: p.Inputs, Threads: p.Threads}}}, nil
 }
+
+// MinWorkerSessions is the fewest sessions an A/B with a worker arm needs for the variation
+// between worker processes (memory layout, a runtime's start-up choices) to show: one pair of
+// processes is one draw of it, however many rounds it runs.
+const MinWorkerSessions = 4
