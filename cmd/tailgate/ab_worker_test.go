@@ -21,11 +21,14 @@ func TestABWorkerArms(t *testing.T) {
 		sessions int
 		workers  [2]bool
 		design   string
+		analysis string
 	}{
+		{"echo against echo, 4 sessions", []string{"--worker-a", echo, "--worker-b", echo, "--sessions", "4"}, 4,
+			[2]bool{true, true}, "interleaved, 4 session pairs of 8 rounds", "the session pair the unit of analysis (t on 3 df)"},
 		{"echo against echo, 2 sessions", []string{"--worker-a", echo, "--worker-b", echo, "--sessions", "2"}, 2,
-			[2]bool{true, true}, "interleaved, 2 session pairs of 8 rounds"},
+			[2]bool{true, true}, "interleaved, 2 session pairs of 8 rounds", "analysed per round"},
 		{"model against echo", []string{"--model-a", filepath.Join(models, "vision-fp32.onnx"), "--worker-b", echo}, 1,
-			[2]bool{false, true}, "interleaved, 8 rounds"},
+			[2]bool{false, true}, "interleaved, 8 rounds", "in one process"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -35,8 +38,8 @@ func TestABWorkerArms(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("ab: exit %d\n%s%s", code, stdout, stderr)
 			}
-			if !strings.Contains(stderr, "at least 4 fresh session pairs") {
-				t.Errorf("no warning that %d sessions are too few for worker arms: %s", c.sessions, stderr)
+			if warned := strings.Contains(stderr, "at least 4 fresh session pairs"); warned != (c.sessions < 4) {
+				t.Errorf("%d sessions: warned %v that they are too few for worker arms: %s", c.sessions, warned, stderr)
 			}
 			r, err := result.Read(dir)
 			if err != nil {
@@ -63,8 +66,8 @@ func TestABWorkerArms(t *testing.T) {
 			if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code == exitError {
 				t.Fatalf("compare: exit %d %v\n%s%s", code, err, stdout, stderr)
 			}
-			if rep.Design != c.design || len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "worker") {
-				t.Errorf("design %q, notes %q: want %q naming the worker", rep.Design, rep.Notes, c.design)
+			if rep.Design != c.design || len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "worker") || !strings.Contains(rep.Notes[0], c.analysis) {
+				t.Errorf("design %q, notes %q: want %q naming the worker and saying %q", rep.Design, rep.Notes, c.design, c.analysis)
 			}
 		})
 	}
