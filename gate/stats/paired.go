@@ -46,12 +46,13 @@ func (p Pairing) NeedRounds() int { return MinBlocks * p.Len }
 // for a mean (S_k − m̂·n_k)/(m̂·N). Whatever moves both arms within a round (drift, a noisy
 // neighbour, the thermal state) moves both influences alike and cancels in the difference d_k.
 // With Options.SessionLen the units are the sessions, whose fresh processes vary in ways no
-// round within one session sees. Otherwise rounds are grouped into units of Len consecutive rounds when the series of d_k is
-// autocorrelated (Politis and White) or when a tail quantile expects fewer than MinExceedances
-// samples beyond it per arm in a round; the variance of the sum of the units' d is their spread,
-// and the interval is θ̂ ± t·se on units−1 degrees of freedom, at least one histogram bucket
-// wide. No between-run term is added: both arms share the run. With fewer than MinBlocks units
-// the Pairing says TooShort and the interval must not be used.
+// round within one session sees. Otherwise rounds are grouped into units of Len consecutive
+// rounds when the series of d_k is autocorrelated (Politis and White) or when a tail quantile
+// expects fewer than MinExceedances samples beyond it per arm in a round; the variance of the
+// sum of the units' d is their spread, and the interval is θ̂ ± t·se on units−1 degrees of
+// freedom, at least one histogram bucket wide. No between-run term is added: both arms share the
+// run. With fewer than MinBlocks units (MinSessions sessions) the Pairing says TooShort and the
+// interval must not be used.
 //
 // The whole width is carried on the candidate's side (Ratio.Cand.Lo/Hi; the baseline's limits
 // are its point): both arms grow together with the rounds, so Ratio.CandidateScale says by how

@@ -503,8 +503,11 @@ func ResolveAB(r ABRequest) (*ABPlan, error) {
 	}
 	if p.Suite == "" && p.Arms[1].Model != "" {
 		p.Suite = strings.TrimSuffix(filepath.Base(p.Arms[1].Model), filepath.Ext(p.Arms[1].Model))
-	} else if p.Suite == "" && len(p.Arms[1].Worker) > 0 {
-		p.Suite = filepath.Base(p.Arms[1].Worker[0])
+	} else if w := p.Arms[1].Worker; p.Suite == "" && len(w) > 0 {
+		// The last argument names what a worker runs more often than its program does
+		// (`node ort_worker.js model.onnx`, `tailgate worker echo`).
+		last := filepath.Base(w[len(w)-1])
+		p.Suite = strings.TrimSuffix(last, filepath.Ext(last))
 	}
 	if p.Out == "" {
 		now := r.Now
