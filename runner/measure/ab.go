@@ -340,11 +340,10 @@ func checkArms(p *ABPlan, opened abArms) error {
 // are arm B's, the candidate), the summary over both arms and one per arm (Classes), and the arms.
 func abMeta(p *ABPlan, info [2]result.Arm, lib ortlib.Library, fp result.Fingerprint, rep *harness.ABReport, o Options) (*result.Meta, error) {
 	b := info[1]
-	fp.Backend, fp.ModelSHA256 = "ort", b.ModelSHA256
+	// The process's ONNX Runtime (when an arm ran in process) and arm B's worker runtime.
+	fp.Backend, fp.ModelSHA256, fp.ORTVersion, fp.ORTSHA256 = "ort", b.ModelSHA256, lib.Version, lib.SHA256
 	if b.Worker != "" {
 		fp.Backend, fp.Runtime, fp.RuntimeVersion, fp.Device = "exec", b.Runtime, b.Version, b.Device
-	} else {
-		fp.ORTVersion, fp.ORTSHA256 = lib.Version, lib.SHA256
 	}
 	fp.Threads, fp.CPUs, fp.Sched = b.Threads, p.CPUs, p.Policy.String()
 	fp.ToolVersion = o.Tool.Version
