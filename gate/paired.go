@@ -90,18 +90,11 @@ func LoadAB(dir string) (a, b *Run, err error) {
 	return arms[0], arms[1], nil
 }
 
-// armMeta is the result's meta as arm i's own: its model and session (or worker and runtime),
-// summary and counts.
+// armMeta is the result's meta as arm i's own: its model and session, summary and counts.
 func armMeta(m *result.Meta, i int) *result.Meta {
 	am := *m
 	arm := m.AB.Arms[i]
 	am.Env.ModelSHA256 = arm.ModelSHA256
-	// The environment is arm B's: an arm's own runtime is its worker's, or the process's.
-	am.Env.Backend, am.Env.Runtime, am.Env.RuntimeVersion, am.Env.Device = "ort", "", "", ""
-	if arm.Worker != "" {
-		am.Env.Backend, am.Env.Runtime, am.Env.RuntimeVersion, am.Env.Device = "exec", arm.Runtime, arm.Version, arm.Device
-	}
-	am.Workload.Backend = am.Env.Backend
 	am.Workload.Model, am.Workload.Inputs, am.Workload.Threads = arm.Model, arm.Inputs, arm.Threads
 	am.Summary = m.Classes[arm.Name]
 	am.Classes = nil
