@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -112,9 +113,18 @@ func CompareAB(a, b *Run, rules []Rule, opts Options) (*Report, error) {
 		return nil, err
 	}
 	ab := b.Meta.AB
-	rep.Design = fmt.Sprintf("interleaved, %d rounds", ab.Rounds)
-	note := fmt.Sprintf("interleaved A/B, %d rounds of %s per arm in one process (order seed %d): B %s is the candidate, A %s the baseline; relative rules use the paired rounds and no between-run SD",
-		ab.Rounds, ab.Round, ab.Seed, armLabel(ab.Arms[1]), armLabel(ab.Arms[0]))
+	rep.Design = "interleaved, " + ab.Design()
+	where := "in one process"
+	switch {
+	case ab.Sessions >= stats.MinSessions:
+		where = fmt.Sprintf("in %d sessions of fresh arms, the session pair the unit of analysis (t on %d df)", ab.Sessions, ab.Sessions-1)
+	case ab.Sessions > 1:
+		// Too few sessions for an interval over them: the rounds stand in, and understate the
+		// variation between sessions, which the note must say.
+		where = fmt.Sprintf("in %d sessions of fresh arms, analysed per round (fewer than %d sessions)", ab.Sessions, stats.MinSessions)
+	}
+	note := fmt.Sprintf("interleaved A/B, %s of %s per arm %s (order seed %d): B %s is the candidate, A %s the baseline; relative rules use the paired rounds and no between-run SD",
+		ab.Design(), ab.Round, where, ab.Seed, armLabel(ab.Arms[1]), armLabel(ab.Arms[0]))
 	rep.Notes = append([]string{note}, rep.Notes...)
 	// The design goes right after the suite, where a truncated headline still shows it.
 	suite := rep.Suite
@@ -126,15 +136,25 @@ func CompareAB(a, b *Run, rules []Rule, opts Options) (*Report, error) {
 
 // armLabel names an arm by its model and the session settings it was run with.
 func armLabel(a result.Arm) string {
+	if a.Worker != "" {
+		return fmt.Sprintf("(worker %q, %s %s on %s)", a.Worker, a.Runtime, a.Version, cmp.Or(a.Device, "an unnamed device"))
+	}
 	return fmt.Sprintf("(%s, threads %s, graph optimisation %s)", a.Model, a.Session["intra_op_num_threads"], a.Session["graph_optimization"])
 }
 
 // comparePaired is compareRatio for the arms of one A/B result: base is arm A, cand arm B. Too
 // few units of rounds for an interval is an error that says how many rounds would do.
 func comparePaired(base, cand *Run, m Metric, conf float64, seed uint64, _ float64) (stats.Ratio, error) {
-	r, p := stats.ComparePaired(base.Sample, cand.Sample, statOf(m), conf, statsOptions(seed))
+	o := statsOptions(seed)
+	if ab := cand.Meta.AB; ab != nil && ab.Sessions >= stats.MinSessions {
+		o.SessionLen = ab.Rounds / ab.Sessions
+	}
+	r, p := stats.ComparePaired(base.Sample, cand.Sample, statOf(m), conf, o)
 	if math.IsNaN(r.Point) || math.IsNaN(r.Lo) || math.IsNaN(r.PSlower) {
 		return r, fmt.Errorf("no paired ratio for %s: an arm is empty or its %s is zero", m, m)
+	}
+	if p.TooShort() && p.Sessions {
+		return r, fmt.Errorf("%d session pairs: a paired interval over sessions needs at least %d", p.Units, stats.MinSessions)
 	}
 	if p.TooShort() {
 		why := fmt.Sprintf("units of %d rounds", p.Len)

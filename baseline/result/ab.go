@@ -19,6 +19,10 @@ type AB struct {
 	Order string `json:"order"`
 	// Arms are A (the baseline of the comparison) and B (the candidate), in that order.
 	Arms []Arm `json:"arms"`
+	// Sessions is how many times the whole A/B was run with fresh worker processes and fresh
+	// sessions (0 or 1: once); Rounds and Order then cover all sessions, Rounds/Sessions each,
+	// and session s ordered its rounds with Seed+s.
+	Sessions int `json:"sessions,omitempty"`
 }
 
 // Arm is one arm of an A/B run: what it ran and how much of it was timed.
@@ -33,6 +37,20 @@ type Arm struct {
 	Samples   int64             `json:"samples"`
 	Warmup    int64             `json:"warmup"`
 	Discarded int64             `json:"discarded"`
+	// Worker is the command line of an arm run by an out-of-process worker, and Runtime,
+	// Version and Device what its handshake named; all empty for an in-process arm.
+	Worker  string `json:"worker,omitempty"`
+	Runtime string `json:"runtime,omitempty"`
+	Version string `json:"version,omitempty"`
+	Device  string `json:"device,omitempty"`
+}
+
+// Design says how the A/B was interleaved: "K rounds", or "S session pairs of K rounds".
+func (a *AB) Design() string {
+	if a.Sessions > 1 {
+		return fmt.Sprintf("%d session pairs of %d rounds", a.Sessions, a.Rounds/a.Sessions)
+	}
+	return fmt.Sprintf("%d rounds", a.Rounds)
 }
 
 // ArmNames are the arms' names in the order AB.Arms holds them; they are their log tags.
@@ -50,6 +68,9 @@ func (a *AB) validate() []error {
 	}
 	if len(a.Order) != a.Rounds || strings.Trim(a.Order, "AB") != "" {
 		errs = append(errs, fmt.Errorf("ab.order %q: want one A or B per round (%d)", a.Order, a.Rounds))
+	}
+	if a.Sessions < 0 || a.Sessions > 1 && a.Rounds%a.Sessions != 0 {
+		errs = append(errs, fmt.Errorf("ab.sessions %d: want a positive count that divides the rounds (%d)", a.Sessions, a.Rounds))
 	}
 	return errs
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,7 @@ func init() {
 // abArmFlags are the flags given per arm (--X-a, --X-b) and for both (--X).
 type abArmFlags struct {
 	model, graphOpt [3]string // both, A, B
+	worker          [2]string // A, B
 	inputs          [3][]string
 	threads         [3]int
 }
@@ -43,7 +45,7 @@ func abCmd(e *env, args []string) error {
 	fs := pflag.NewFlagSet("ab", pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: tailgate ab --model-a A.onnx --model-b B.onnx [flags]\n\nTimes arm A and arm B interleaved: K rounds, each running both arms for --round in a seeded\nrandom order on one timing thread, and writes one result whose latency.hlog tags each arm's\nround A or B. Gate it with `tailgate compare RESULT` (B is the candidate, A the baseline).\nA setting given as --X applies to both arms; --X-a and --X-b to one.\n\nflags:")
+		fmt.Fprintln(e.stderr, "usage: tailgate ab --model-a A.onnx|--worker-a CMD --model-b B.onnx|--worker-b CMD [flags]\n\nTimes arm A and arm B interleaved: K rounds, each running both arms for --round in a seeded\nrandom order on one timing thread, and writes one result whose latency.hlog tags each arm's\nround A or B. Gate it with `tailgate compare RESULT` (B is the candidate, A the baseline).\nA setting given as --X applies to both arms; --X-a and --X-b to one. An arm given --worker-X is\nan out-of-process worker pinned to the timing thread's CPU; only the arm being driven runs.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	var a abArmFlags
@@ -53,6 +55,9 @@ func abCmd(e *env, args []string) error {
 		fs.StringVar(&a.graphOpt[i], "graph-opt"+suffix, "", "graph optimisation of "+which+": disable, basic, extended or all (default all)")
 		fs.StringArrayVar(&a.inputs[i], "input"+suffix, nil, "model input NAME=DIMS[:FILL] of "+which+", repeatable")
 		fs.IntVar(&a.threads[i], "threads"+suffix, ortbackend.DefaultThreads, "ONNX Runtime intra-op threads of "+which)
+		if i > 0 {
+			fs.StringVar(&a.worker[i-1], "worker"+suffix, "", "worker command line run as "+which+" instead of a model (the exec backend's protocol)")
+		}
 	}
 	req := measure.ABRequest{}
 	var (
@@ -64,6 +69,7 @@ func abCmd(e *env, args []string) error {
 	fs.DurationVar(&req.Duration, "duration", 0, fmt.Sprintf("timed duration per arm, split into rounds (default %s unless --rounds)", DefaultABDuration))
 	fs.DurationVar(&req.Round, "round", DefaultABRound, "how long each arm runs per round")
 	fs.IntVar(&req.Rounds, "rounds", 0, "number of rounds K (default --duration / --round)")
+	fs.IntVar(&req.Sessions, "sessions", 1, "repeat the whole A/B this many times with fresh worker processes and sessions")
 	fs.IntVar(&req.Discard, "discard", DefaultABDiscard, "inferences run untimed after each switch of arm")
 	fs.DurationVar(&req.Warmup, "warmup", DefaultABWarmup, "warm-up of each arm before the first round")
 	fs.Int64Var(&req.Seed, "seed", measure.DefaultSeed, "seed of the random input fills (the same for both arms)")
@@ -92,6 +98,11 @@ func abCmd(e *env, args []string) error {
 		req.Threads[i] = pickArm(fs, "threads", i, a.threads)
 		req.Inputs[i] = pickArm(fs, "input", i, a.inputs)
 		req.OwnInputs[i] = fs.Changed("input" + []string{"-a", "-b"}[i])
+		req.Workers[i] = a.worker[i]
+	}
+	if (a.worker[0] != "" || a.worker[1] != "") && req.Sessions < measure.MinWorkerSessions {
+		fmt.Fprintf(e.stderr, "warning: --sessions %d: at least %d fresh session pairs are needed to see the variation between worker processes\n",
+			req.Sessions, measure.MinWorkerSessions)
 	}
 	if req.Duration == 0 && req.Rounds == 0 {
 		req.Duration = DefaultABDuration
@@ -123,10 +134,10 @@ func abCmd(e *env, args []string) error {
 	}
 	for _, arm := range m.AB.Arms {
 		s := m.Classes[arm.Name]
-		fmt.Fprintf(e.stdout, "arm %s %s: %d samples  p50 %s  p99 %s  max %s\n", arm.Name, arm.Model, s.Count,
+		fmt.Fprintf(e.stdout, "arm %s %s: %d samples  p50 %s  p99 %s  max %s\n", arm.Name, cmp.Or(arm.Model, arm.Worker), s.Count,
 			progress.Ns(s.P50), progress.Ns(s.P99), progress.Ns(s.Max))
 	}
-	fmt.Fprintf(e.stdout, "interleaved, %d rounds of %s per arm in %s → %s\n", m.AB.Rounds, p.Round, time.Since(start).Round(time.Second), p.Out)
+	fmt.Fprintf(e.stdout, "interleaved, %s of %s per arm in %s → %s\n", m.AB.Design(), p.Round, time.Since(start).Round(time.Second), p.Out)
 	if errors.Is(err, measure.ErrInterrupted) {
 		return withCode(exitInconclusive, fmt.Errorf("run interrupted; the %d whole rounds are written to %s", m.AB.Rounds, p.Out))
 	}

@@ -9,6 +9,10 @@ import (
 // spread says little. Rounds are batched until a unit expects this many.
 const MinExceedances = 10
 
+// MinSessions is the fewest session pairs a paired comparison with the session as its unit
+// (Options.SessionLen) rests on.
+const MinSessions = 4
+
 // Pairing is how a paired comparison grouped its rounds: Len consecutive rounds per unit, Units
 // units, and why the length is what it is.
 type Pairing struct {
@@ -16,10 +20,17 @@ type Pairing struct {
 	// TailLen is the length the expected exceedances ask for (MinExceedances), AutoLen the one
 	// the autocorrelation of the paired differences asks for (Politis and White).
 	TailLen, AutoLen int
+	// Sessions is set when each unit is one session (Options.SessionLen).
+	Sessions bool
 }
 
-// TooShort reports whether the rounds hold fewer than MinBlocks units.
-func (p Pairing) TooShort() bool { return p.Units < MinBlocks }
+// TooShort reports whether the rounds hold fewer than MinBlocks units (MinSessions sessions).
+func (p Pairing) TooShort() bool {
+	if p.Sessions {
+		return p.Units < MinSessions
+	}
+	return p.Units < MinBlocks
+}
 
 // NeedRounds is the number of rounds MinBlocks units of Len take.
 func (p Pairing) NeedRounds() int { return MinBlocks * p.Len }
@@ -34,12 +45,14 @@ func (p Pairing) NeedRounds() int { return MinBlocks * p.Len }
 // slope of the log quantile in q (the merged histogram's, over Woodruff's span q ± t·se_F),
 // for a mean (S_k − m̂·n_k)/(m̂·N). Whatever moves both arms within a round (drift, a noisy
 // neighbour, the thermal state) moves both influences alike and cancels in the difference d_k.
-// Rounds are grouped into units of Len consecutive rounds when the series of d_k is
-// autocorrelated (Politis and White) or when a tail quantile expects fewer than MinExceedances
-// samples beyond it per arm in a round; the variance of the sum of the units' d is their spread,
-// and the interval is θ̂ ± t·se on units−1 degrees of freedom, at least one histogram bucket
-// wide. No between-run term is added: both arms share the run. With fewer than MinBlocks units
-// the Pairing says TooShort and the interval must not be used.
+// With Options.SessionLen the units are the sessions, whose fresh processes vary in ways no
+// round within one session sees. Otherwise rounds are grouped into units of Len consecutive
+// rounds when the series of d_k is autocorrelated (Politis and White) or when a tail quantile
+// expects fewer than MinExceedances samples beyond it per arm in a round; the variance of the
+// sum of the units' d is their spread, and the interval is θ̂ ± t·se on units−1 degrees of
+// freedom, at least one histogram bucket wide. No between-run term is added: both arms share the
+// run. With fewer than MinBlocks units (MinSessions sessions) the Pairing says TooShort and the
+// interval must not be used.
 //
 // The whole width is carried on the candidate's side (Ratio.Cand.Lo/Hi; the baseline's limits
 // are its point): both arms grow together with the rounds, so Ratio.CandidateScale says by how
@@ -75,6 +88,9 @@ func ComparePaired(a, b *Sample, st Stat, conf float64, o Options) (Ratio, Pairi
 		pr.AutoLen = o.BlockLen
 	}
 	pr.Len = max(pr.AutoLen, pr.TailLen, 1)
+	if o.SessionLen > 0 {
+		pr.Len, pr.Sessions = o.SessionLen, true
+	}
 	pr.Units = k / pr.Len
 	se := unitSE(d, pr.Len)
 	floor := max(a.bucketFloor(r.Base.Point), b.bucketFloor(r.Cand.Point))

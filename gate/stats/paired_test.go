@@ -84,3 +84,55 @@ func TestComparePairedUnpaired(t *testing.T) {
 		t.Fatalf("ratio %g of unpaired arms, want NaN", r.Point)
 	}
 }
+
+// TestComparePairedSessions: with SessionLen the units are the sessions, so an offset each
+// session's fresh processes give arm B (which no round within a session sees) widens the
+// interval, on sessions−1 degrees of freedom; fewer than MinSessions sessions are too short.
+func TestComparePairedSessions(t *testing.T) {
+	lognormal := gatetest.Lognormal(1e6, 0.1)
+	offsets := []float64{1.04, 0.97, 1.02, 0.95, 1.03, 0.99}
+	const rounds = 10
+	var hs [2][]*hdrhistogram.Histogram
+	for s, f := range offsets {
+		spec := gatetest.ABSpec{Rounds: rounds, PerRound: 500, A: lognormal, B: gatetest.Scale(lognormal, f), RoundSD: 0.05, Seed: uint64(s + 1)}
+		part := [2][]*hdrhistogram.Histogram{make([]*hdrhistogram.Histogram, rounds), make([]*hdrhistogram.Histogram, rounds)}
+		gatetest.ABProcesses(spec, func(k, arm int, v float64) {
+			if part[arm][k] == nil {
+				part[arm][k] = result.NewHistogram()
+			}
+			_ = part[arm][k].RecordValue(int64(v))
+		})
+		hs[0], hs[1] = append(hs[0], part[0]...), append(hs[1], part[1]...)
+	}
+	for _, c := range []struct {
+		name     string
+		sessions int
+		tooShort bool
+	}{{"6 sessions", 6, false}, {"3 sessions", 3, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			n := c.sessions * rounds
+			a, err := stats.NewSample(hs[0][:n]...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := stats.NewSample(hs[1][:n]...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, p := stats.ComparePaired(a, b, stats.P(50), 0.99, stats.Options{SessionLen: rounds})
+			if !p.Sessions || p.Units != c.sessions || p.Len != rounds || p.TooShort() != c.tooShort {
+				t.Fatalf("pairing %+v: want %d units of one session each, too short %v", p, c.sessions, c.tooShort)
+			}
+			if c.tooShort {
+				return
+			}
+			perRound, _ := stats.ComparePaired(a, b, stats.P(50), 0.99, stats.Options{})
+			if math.Log(r.Hi/r.Lo) <= math.Log(perRound.Hi/perRound.Lo) {
+				t.Errorf("session interval [%.4f, %.4f] is not wider than the per-round [%.4f, %.4f]", r.Lo, r.Hi, perRound.Lo, perRound.Hi)
+			}
+			if !(r.Lo < 1 && 1 < r.Hi) {
+				t.Errorf("session interval [%.4f, %.4f] misses the mean offset, about 1", r.Lo, r.Hi)
+			}
+		})
+	}
+}

@@ -56,6 +56,10 @@ type Options struct {
 	Seed uint64
 	// BlockLen is the number of consecutive intervals per block; 0 chooses it from the data.
 	BlockLen int
+	// SessionLen, for ComparePaired, makes each unit one session of SessionLen consecutive
+	// rounds run by fresh processes: the session pair is then the unit of analysis, whatever
+	// the autocorrelation or the tail would ask for, and MinSessions units suffice.
+	SessionLen int
 	// Method is how quantile intervals are computed; the zero value is Woodruff.
 	Method Method
 	// BetweenRunSD is σ, the standard deviation of one run's log statistic from run to run that

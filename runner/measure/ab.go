@@ -15,12 +15,15 @@ import (
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness"
+	"github.com/tailgate-ci/tailgate/harness/execbackend"
 	"github.com/tailgate-ci/tailgate/harness/inputs"
 	"github.com/tailgate-ci/tailgate/harness/ortbackend"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/harness/progress"
 	"github.com/tailgate-ci/tailgate/harness/sched"
+	"github.com/tailgate-ci/tailgate/runner/childenv"
 	"github.com/tailgate-ci/tailgate/runner/host"
+	"github.com/tailgate-ci/tailgate/runner/stress"
 )
 
 // Defaults of an interleaved A/B plan.
@@ -38,6 +41,8 @@ type Arm struct {
 	// OwnInputs is set when the arm's inputs were given for it alone: its fed inputs may then
 	// differ from the other arm's.
 	OwnInputs bool
+	// Worker is the argv of an arm run by an out-of-process worker instead of Model.
+	Worker []string
 }
 
 // ABPlan is an interleaved A/B measurement: two arms timed in one process on one timing
@@ -53,13 +58,15 @@ type ABPlan struct {
 	Round     time.Duration
 	Discard   int
 	OrderSeed int64
-	Warmup    time.Duration
-	CPUs      []int
-	Policy    sched.Policy
-	Mlock     bool
-	Spinning  bool
-	Out       string
-	Tags      map[string]string
+	// Sessions repeats the whole A/B with the arms opened afresh (0: once).
+	Sessions int
+	Warmup   time.Duration
+	CPUs     []int
+	Policy   sched.Policy
+	Mlock    bool
+	Spinning bool
+	Out      string
+	Tags     map[string]string
 }
 
 // ABSchedule resolves the schedule: per-arm duration d split into rounds of r, or k rounds when
@@ -94,49 +101,30 @@ func ABSchedule(d, r time.Duration, k int) (int, error) {
 }
 
 // MeasureAB times p into p.Out (which must exist and be empty): both arms are opened and checked
-// against each other, warmed up and interleaved. A failure names the arm (*harness.ArmError).
-// When an arm fails mid-run, the rounds completed so far stay in the log and meta.json is
-// written for them, marked unhealthy, and the error is returned with it.
+// against each other, warmed up and interleaved, and all that is repeated p.Sessions times with
+// arms opened afresh (new worker processes, new ONNX Runtime sessions), every session's rounds
+// going to the one log. A failure names the arm (*harness.ArmError). When an arm fails mid-run,
+// the rounds completed so far stay in the log and meta.json is written for them, marked
+// unhealthy, and the error is returned with it.
 func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	if o.ORT == nil {
-		return nil, errors.New("an A/B run needs the ONNX Runtime library and no loader was given")
-	}
-	lib, err := o.ORT()
-	if err != nil {
-		return nil, err
-	}
-	var arms [2]*ortbackend.Backend
-	defer func() {
-		for _, b := range arms {
-			if b != nil {
-				b.Close()
-			}
+	var lib ortlib.Library
+	if p.Arms[0].Worker == nil || p.Arms[1].Worker == nil {
+		if o.ORT == nil {
+			return nil, errors.New("an A/B run needs the ONNX Runtime library and no loader was given")
 		}
-	}()
-	for i, a := range p.Arms {
-		var workers []int
-		if t := max(a.Threads, 1); len(p.CPUs) >= t && t > 1 {
-			workers = p.CPUs[1:t]
+		var err error
+		if lib, err = o.ORT(); err != nil {
+			return nil, err
 		}
-		b, err := ortbackend.Open(ortbackend.Options{Model: a.Model, Inputs: a.Inputs, Seed: p.Seed,
-			Threads: a.Threads, WorkerCPUs: workers, Spinning: p.Spinning, GraphOpt: a.GraphOpt})
-		if err != nil {
-			return nil, &harness.ArmError{Arm: result.ArmNames[i], Err: err}
-		}
-		arms[i] = b
-	}
-	if err := checkArms(p, arms); err != nil {
-		return nil, err
 	}
 	fp, fpErr := host.Collect(host.Options{CPUs: p.CPUs, ToolVersion: o.Tool.Version})
 	if fpErr != nil {
 		fmt.Fprintf(o.Log, "warning: %v\n", fpErr)
 	}
-	logPath := filepath.Join(p.Out, result.LatencyFile)
-	lw, err := result.CreateLog(logPath, time.Now())
+	lw, err := result.CreateLog(filepath.Join(p.Out, result.LatencyFile), time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +132,7 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 
 	var stop atomic.Bool
 	quit := make(chan struct{})
+	defer close(quit)
 	var cause atomic.Value
 	go func() {
 		select {
@@ -153,33 +142,57 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 		case <-quit:
 		}
 	}()
-	rep, runErr := harness.RunAB(arms[0], arms[1], harness.ABOptions{
-		Rounds: p.Rounds, Round: p.Round, Discard: p.Discard, Seed: p.OrderSeed, Warmup: p.Warmup,
-		CPUs: firstCPU(p.CPUs), Sched: p.Policy, Mlock: p.Mlock, Sink: lw, Stop: &stop,
-		OnRound: func(st harness.RoundStats) {
-			if o.Progress != progress.Quiet {
-				fmt.Fprintf(o.Log, "round %d/%d %s  A p50 %s (%d)  B p50 %s (%d)\n", st.Index+1, p.Rounds, st.Order,
-					time.Duration(st.P50[0]), st.Samples[0], time.Duration(st.P50[1]), st.Samples[1])
+	sessions := max(p.Sessions, 1)
+	var (
+		rep    *harness.ABReport
+		runErr error
+		info   [2]result.Arm
+	)
+	for s := 0; s < sessions && runErr == nil && (rep == nil || !rep.Stopped); s++ {
+		arms, err := openArms(p)
+		if err == nil && s == 0 {
+			info = armInfo(p, arms)
+			err = checkArms(p, arms)
+		}
+		if err != nil {
+			arms.close()
+			if rep == nil {
+				return nil, err
 			}
-		},
-	})
-	close(quit)
+			runErr = err
+			break
+		}
+		sr, err := harness.RunAB(arms[0], arms[1], harness.ABOptions{
+			Rounds: p.Rounds, Round: p.Round, Discard: p.Discard, Seed: p.OrderSeed + int64(s), Warmup: p.Warmup,
+			CPUs: firstCPU(p.CPUs), Sched: p.Policy, Mlock: p.Mlock, Sink: lw, Stop: &stop,
+			OnRound: func(st harness.RoundStats) {
+				if o.Progress != progress.Quiet {
+					fmt.Fprintf(o.Log, "session %d/%d round %d/%d %s  A p50 %s (%d)  B p50 %s (%d)\n", s+1, sessions, st.Index+1, p.Rounds, st.Order,
+						time.Duration(st.P50[0]), st.Samples[0], time.Duration(st.P50[1]), st.Samples[1])
+				}
+			},
+		})
+		arms.close()
+		runErr = err
+		rep = addSession(rep, sr)
+	}
 	if rep == nil {
 		return nil, runErr
 	}
 	if rep.Rounds == 0 {
 		return nil, errors.Join(errors.New("no round was completed: there is no result"), runErr)
 	}
-	m, err := abMeta(p, arms, lib, fp, rep, o)
+	m, err := abMeta(p, info, lib, fp, rep, o)
 	if err != nil {
 		return nil, errors.Join(runErr, err)
 	}
+	want := sessions * p.Rounds
 	var reasons []string
 	if runErr != nil {
-		reasons = append(reasons, fmt.Sprintf("stopped after %d of %d rounds: %v", rep.Rounds, p.Rounds, runErr))
+		reasons = append(reasons, fmt.Sprintf("stopped after %d of %d rounds: %v", rep.Rounds, want, runErr))
 	} else if rep.Stopped {
 		c, _ := cause.Load().(string)
-		reasons = append(reasons, fmt.Sprintf("interrupted (%s) after %d of %d rounds", c, rep.Rounds, p.Rounds))
+		reasons = append(reasons, fmt.Sprintf("interrupted (%s) after %d of %d rounds", c, rep.Rounds, want))
 	}
 	for i, n := range rep.Overflow {
 		if n > 0 {
@@ -198,10 +211,100 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 	return m, runErr
 }
 
+// addSession adds session report s to the run's report so far (nil: none).
+func addSession(run, s *harness.ABReport) *harness.ABReport {
+	if s == nil {
+		return run
+	}
+	if run == nil {
+		return s
+	}
+	run.Rounds += s.Rounds
+	run.Order += s.Order
+	for i := range 2 {
+		run.Samples[i] += s.Samples[i]
+		run.Warmup[i] += s.Warmup[i]
+		run.Discarded[i] += s.Discarded[i]
+		run.Overflow[i] += s.Overflow[i]
+	}
+	run.End, run.Stopped = s.End, s.Stopped
+	return run
+}
+
+// abArms are the two opened arms of one session: each an in-process ONNX Runtime session or a
+// worker process.
+type abArms [2]harness.Backend
+
+func (a abArms) close() {
+	for _, b := range a {
+		if c, ok := b.(io.Closer); ok && b != nil {
+			c.Close()
+		}
+	}
+}
+
+// openArms opens both arms of p. A worker is started pinned to the timing thread's CPU and
+// with its scheduling class, so that the one arm runnable at a time (the other blocks on its
+// pipe) runs where an in-process arm would.
+func openArms(p *ABPlan) (abArms, error) {
+	var arms abArms
+	for i, a := range p.Arms {
+		var (
+			b   harness.Backend
+			err error
+		)
+		if a.Worker != nil {
+			b, err = execbackend.Open(execbackend.Options{Command: a.Worker, Env: childenv.Environ(),
+				CPUs: firstCPU(p.CPUs), Sched: p.Policy, Seed: p.Seed})
+		} else {
+			var workers []int
+			if t := max(a.Threads, 1); len(p.CPUs) >= t && t > 1 {
+				workers = p.CPUs[1:t]
+			}
+			b, err = ortbackend.Open(ortbackend.Options{Model: a.Model, Inputs: a.Inputs, Seed: p.Seed,
+				Threads: a.Threads, WorkerCPUs: workers, Spinning: p.Spinning, GraphOpt: a.GraphOpt})
+		}
+		if err != nil {
+			arms.close()
+			return abArms{}, &harness.ArmError{Arm: result.ArmNames[i], Err: err}
+		}
+		arms[i] = b
+	}
+	return arms, nil
+}
+
+// armInfo is what meta.json records of each arm as opened: the model and session of an
+// in-process arm, the command and the handshake's runtime of a worker.
+func armInfo(p *ABPlan, arms abArms) [2]result.Arm {
+	var info [2]result.Arm
+	for i, b := range arms {
+		a := p.Arms[i]
+		info[i] = result.Arm{Name: result.ArmNames[i], Model: a.Model, Threads: max(a.Threads, 1)}
+		switch b := b.(type) {
+		case *ortbackend.Backend:
+			info[i].ModelSHA256, info[i].Session, info[i].Inputs = b.ModelSHA256(), maps.Clone(b.Settings()), fedSpecs(b)
+		case *execbackend.Backend:
+			r := b.Ready()
+			info[i].Worker, info[i].Runtime, info[i].Version, info[i].Device = strings.Join(a.Worker, " "), r.Runtime, r.Version, r.Device
+			info[i].Threads = 1
+		}
+	}
+	return info
+}
+
 // checkArms refuses arms that cannot be compared: outputs that differ in name or type (the arms
 // must compute the same thing), or, unless an arm was given inputs of its own, fed inputs that
-// differ (the arms must see the same input sequence).
-func checkArms(p *ABPlan, arms [2]*ortbackend.Backend) error {
+// differ (the arms must see the same input sequence). A worker's outputs and inputs are its own,
+// so arms of which one is a worker are not checked.
+func checkArms(p *ABPlan, opened abArms) error {
+	var arms [2]*ortbackend.Backend
+	for i, b := range opened {
+		o, ok := b.(*ortbackend.Backend)
+		if !ok {
+			return nil
+		}
+		arms[i] = o
+	}
 	var probs []string
 	outs := func(b *ortbackend.Backend) []string {
 		var s []string
@@ -233,27 +336,32 @@ func checkArms(p *ABPlan, arms [2]*ortbackend.Backend) error {
 	return nil
 }
 
-// abMeta builds meta.json of an A/B run: the environment of the process (its model is arm B's,
-// the candidate), the summary over both arms and one per arm (Classes), and the arms.
-func abMeta(p *ABPlan, arms [2]*ortbackend.Backend, lib ortlib.Library, fp result.Fingerprint, rep *harness.ABReport, o Options) (*result.Meta, error) {
-	fp.Backend, fp.ORTVersion, fp.ORTSHA256, fp.ModelSHA256 = "ort", lib.Version, lib.SHA256, arms[1].ModelSHA256()
-	fp.Threads, fp.CPUs, fp.Sched = max(p.Arms[1].Threads, 1), p.CPUs, p.Policy.String()
+// abMeta builds meta.json of an A/B run: the environment of the process (its model and runtime
+// are arm B's, the candidate), the summary over both arms and one per arm (Classes), and the arms.
+func abMeta(p *ABPlan, info [2]result.Arm, lib ortlib.Library, fp result.Fingerprint, rep *harness.ABReport, o Options) (*result.Meta, error) {
+	b := info[1]
+	// The process's ONNX Runtime (when an arm ran in process) and arm B's worker runtime.
+	fp.Backend, fp.ModelSHA256, fp.ORTVersion, fp.ORTSHA256 = "ort", b.ModelSHA256, lib.Version, lib.SHA256
+	if b.Worker != "" {
+		fp.Backend, fp.Runtime, fp.RuntimeVersion, fp.Device = "exec", b.Runtime, b.Version, b.Device
+	}
+	fp.Threads, fp.CPUs, fp.Sched = b.Threads, p.CPUs, p.Policy.String()
 	fp.ToolVersion = o.Tool.Version
 	merged, byTag, err := mergeLog(filepath.Join(p.Out, result.LatencyFile))
 	if err != nil {
 		return nil, err
 	}
 	ab := &result.AB{Rounds: rep.Rounds, Round: p.Round, Discard: p.Discard, Seed: p.OrderSeed, Order: rep.Order}
-	for i, b := range arms {
-		a := p.Arms[i]
-		ab.Arms = append(ab.Arms, result.Arm{
-			Name: result.ArmNames[i], Model: a.Model, ModelSHA256: b.ModelSHA256(), Session: maps.Clone(b.Settings()),
-			Inputs: fedSpecs(b), Threads: max(a.Threads, 1), Samples: rep.Samples[i], Warmup: rep.Warmup[i], Discarded: rep.Discarded[i],
-		})
+	if p.Sessions > 1 {
+		ab.Sessions = p.Sessions
+	}
+	for i, a := range info {
+		a.Samples, a.Warmup, a.Discarded = rep.Samples[i], rep.Warmup[i], rep.Discarded[i]
+		ab.Arms = append(ab.Arms, a)
 	}
 	m := &result.Meta{
 		Schema: result.SchemaVersion, Suite: p.Suite, Profile: p.Profile, Env: fp, Git: o.Git,
-		Workload: result.Workload{Model: p.Arms[1].Model, Backend: "ort", Inputs: fedSpecs(arms[1]), Threads: fp.Threads,
+		Workload: result.Workload{Model: p.Arms[1].Model, Backend: fp.Backend, Inputs: b.Inputs, Threads: fp.Threads,
 			CPUs: p.CPUs, Sched: p.Policy.String(), Mlock: p.Mlock, Mode: "ab", Interval: p.Round, Seed: p.Seed},
 		Start: rep.Start, End: rep.End,
 		Counts: result.Counts{Samples: merged.TotalCount(), Intervals: 2 * rep.Rounds, Warmup: rep.Warmup[0] + rep.Warmup[1],
@@ -287,6 +395,9 @@ func fedSpecs(b *ortbackend.Backend) []result.InputSpec {
 type ABRequest struct {
 	Suite, Profile, Out string
 	Models              [2]string
+	// Workers are each arm's worker command line, given instead of its model.
+	Workers  [2]string
+	Sessions int
 	// Inputs are each arm's --input specs; OwnInputs says they were given for that arm alone.
 	Inputs    [2][]string
 	OwnInputs [2]bool
@@ -318,8 +429,20 @@ func ResolveAB(r ABRequest) (*ABPlan, error) {
 	for i := range p.Arms {
 		arm := strings.ToLower(result.ArmNames[i])
 		a := Arm{Model: r.Models[i], Threads: r.Threads[i], OwnInputs: r.OwnInputs[i]}
-		if a.Model == "" {
-			errs = append(errs, settingErr("model-"+arm, "required: the model arm %s runs", result.ArmNames[i]))
+		switch w := strings.TrimSpace(r.Workers[i]); {
+		case a.Model == "" && w == "":
+			errs = append(errs, settingErr("model-"+arm, "required (or worker-%s): what arm %s runs", arm, result.ArmNames[i]))
+		case a.Model != "" && w != "":
+			errs = append(errs, settingErr("worker-"+arm, "arm %s gets a model or a worker, not both", result.ArmNames[i]))
+		case w != "":
+			argv, err := stress.Split(w)
+			if err != nil {
+				errs = append(errs, &SettingError{Setting: "worker-" + arm, Err: err})
+			}
+			a.Worker = argv
+			if len(r.Inputs[i]) > 0 {
+				errs = append(errs, settingErr("input-"+arm, "does not apply to arm %s's worker: it prepares its own inputs", result.ArmNames[i]))
+			}
 		}
 		if a.Threads < 1 || a.Threads > ThreadsPerCPU*max(len(r.Online), 1) {
 			errs = append(errs, settingErr("threads-"+arm, "%d: want 1 to %d", a.Threads, ThreadsPerCPU*max(len(r.Online), 1)))
@@ -343,6 +466,9 @@ func ResolveAB(r ABRequest) (*ABPlan, error) {
 		errs = append(errs, &SettingError{Setting: "rounds", Err: err})
 	}
 	p.Rounds = k
+	if p.Sessions = max(r.Sessions, 1); r.Sessions < 0 || r.Sessions > 100 {
+		errs = append(errs, settingErr("sessions", "%d: want 1 to 100", r.Sessions))
+	}
 	if r.Discard < 0 {
 		errs = append(errs, settingErr("discard", "%d is negative", r.Discard))
 	}
@@ -376,6 +502,11 @@ func ResolveAB(r ABRequest) (*ABPlan, error) {
 	}
 	if p.Suite == "" && p.Arms[1].Model != "" {
 		p.Suite = strings.TrimSuffix(filepath.Base(p.Arms[1].Model), filepath.Ext(p.Arms[1].Model))
+	} else if w := p.Arms[1].Worker; p.Suite == "" && len(w) > 0 {
+		// The last argument names what a worker runs more often than its program does
+		// (`node ort_worker.js model.onnx`, `tailgate worker echo`).
+		last := filepath.Base(w[len(w)-1])
+		p.Suite = strings.TrimSuffix(last, filepath.Ext(last))
 	}
 	if p.Out == "" {
 		now := r.Now
@@ -410,3 +541,8 @@ func ABPlanFrom(p *Plan, base Arm, out string) (*ABPlan, error) {
 		CPUs: p.CPUs, Policy: p.Policy, Mlock: p.Mlock, Spinning: p.Spinning, Out: out, Tags: p.Tags,
 		Arms: [2]Arm{base, {Model: p.Model, Inputs: p.Inputs, Threads: p.Threads}}}, nil
 }
+
+// MinWorkerSessions is the fewest sessions an A/B with a worker arm needs for the variation
+// between worker processes (memory layout, a runtime's start-up choices) to show: one pair of
+// processes is one draw of it, however many rounds it runs.
+const MinWorkerSessions = 4

@@ -59,4 +59,16 @@ func TestResolveAB(t *testing.T) {
 			t.Errorf("err = %v, want it to name %q", err, want)
 		}
 	}
+	workers := ok
+	workers.Models[0], workers.Workers, workers.Inputs[0], workers.Sessions = "", [2]string{"node w.js 'a.onnx", "tailgate worker echo"}, []string{"x=1"}, -1
+	_, err = measure.ResolveAB(workers)
+	for _, want := range []string{"worker-a: ", "quote", "worker-b: arm B gets a model or a worker, not both", "input-a: does not apply to arm A's worker", "sessions: -1"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to name %q", err, want)
+		}
+	}
+	workers.Models[1], workers.Workers[0], workers.Inputs[0], workers.Sessions = "", "node w.js a.onnx", nil, 4
+	if p, err = measure.ResolveAB(workers); err != nil || p.Sessions != 4 || p.Suite != "echo" || len(p.Arms[0].Worker) != 3 {
+		t.Errorf("worker arms: plan %+v, err %v", p, err)
+	}
 }
