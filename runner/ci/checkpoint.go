@@ -223,12 +223,27 @@ func Recover(dir string) (*Recovered, error) {
 		groups = groups[:n-1]
 		rec.Cut = append(rec.Cut, fmt.Sprintf("%s: interval at %s had %d of %d classes", result.LatencyFile, last[0].start.Format(time.RFC3339Nano), len(last), most))
 	}
+	// The telemetry line of an interval is written after its log lines: a kill between the two
+	// leaves the last interval without one. That interval is dropped too, so that every kept
+	// interval keeps its telemetry line and the resumed run numbers them on without a gap.
+	rec.Intervals = len(groups)
+	if err := recoverTelemetry(dir, rec); err != nil {
+		return nil, err
+	}
+	if n := len(groups); n > 1 && rec.TelemetryLines == n-1 {
+		for range groups[n-1] {
+			keep = bytes.LastIndexByte(b[:keep-1], '\n') + 1
+		}
+		groups = groups[:n-1]
+		rec.Cut = append(rec.Cut, fmt.Sprintf("%s: the last interval had no telemetry line yet", result.LatencyFile))
+	}
 	if keep < len(b) {
 		if err := truncateSync(lp, int64(keep)); err != nil {
 			return nil, err
 		}
 	}
 	rec.LogStart = logStart
+	rec.Intervals = 0
 	for _, g := range groups {
 		for _, l := range g {
 			rec.Samples += l.samples
@@ -239,9 +254,6 @@ func Recover(dir string) (*Recovered, error) {
 			rec.Start = g[0].start
 		}
 		rec.End = g[0].end
-	}
-	if err := recoverTelemetry(dir, rec); err != nil {
-		return nil, err
 	}
 	return rec, nil
 }

@@ -82,6 +82,12 @@ func TestRecover(t *testing.T) {
 				b = b[:bytes.LastIndexByte(b[:len(b)-1], '\n')+1]
 				os.WriteFile(p, b, 0o644)
 			}},
+		{name: "killed before the last interval's telemetry", tags: []string{""}, intervals: 4, cut: 1,
+			damage: func(t *testing.T, dir string) {
+				p := filepath.Join(dir, result.TelemetryFile)
+				b, _ := os.ReadFile(p)
+				os.WriteFile(p, b[:bytes.LastIndexByte(b[:len(b)-1], '\n')+1], 0o644)
+			}},
 		{name: "torn telemetry", tags: []string{""}, intervals: 5, cut: 1,
 			damage: func(t *testing.T, dir string) {
 				// A whole line for an interval the log never got, then a torn one.
