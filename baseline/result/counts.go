@@ -18,21 +18,24 @@ type LogCounter struct {
 	tags      map[string]bool
 }
 
-// Add counts one interval as ScanLogBuckets reads it.
-func (c *LogCounter) Add(iv IntervalBuckets) { c.count(iv.Tag, iv.Start, iv.Buckets.Total) }
+// Add counts one interval as ScanLogBuckets reads it and reports whether its line began a new
+// interval.
+func (c *LogCounter) Add(iv IntervalBuckets) bool { return c.count(iv.Tag, iv.Start, iv.Buckets.Total) }
 
 // AddInterval counts one interval of a log read whole.
 func (c *LogCounter) AddInterval(iv Interval) { c.count(iv.Tag, iv.Start, iv.Hist.TotalCount()) }
 
-// count adds one log line.
-func (c *LogCounter) count(tag string, start time.Time, samples int64) {
+// count adds one log line and reports whether it began a new interval.
+func (c *LogCounter) count(tag string, start time.Time, samples int64) bool {
 	c.samples += samples
 	ms := start.UnixMilli()
-	if c.tags == nil || ms != c.start || c.tags[tag] {
+	first := c.tags == nil || ms != c.start || c.tags[tag]
+	if first {
 		c.intervals++
 		c.start, c.tags = ms, map[string]bool{}
 	}
 	c.tags[tag] = true
+	return first
 }
 
 // Intervals is how many intervals the counted lines make.

@@ -2,44 +2,10 @@ package main
 
 import (
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/tailgate-ci/tailgate/gate/gatetest"
 )
-
-// heapPeak runs fn while sampling the live heap, and returns the highest heap seen above the
-// heap before fn (after a collection): a memory budget, not a timing.
-func heapPeak(fn func()) uint64 {
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	before := s[0].Value.Uint64()
-	peak := before
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		for {
-			metrics.Read(s)
-			peak = max(peak, s[0].Value.Uint64())
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	fn()
-	close(stop)
-	wg.Wait()
-	return peak - before
-}
 
 // TestCompareStoreMemoryBudget: compare --store streams the stored baseline. On a long pair
 // (600 intervals a side: 160 MB as the dense interval histograms a whole-result read builds)
@@ -62,7 +28,7 @@ func TestCompareStoreMemoryBudget(t *testing.T) {
 	}
 	var code int
 	var stderr string
-	peak := heapPeak(func() { code, _, stderr = runCLI(t, "compare", cand, "--store", store, "--format", "json") })
+	peak := gatetest.HeapPeak(func() { code, _, stderr = runCLI(t, "compare", cand, "--store", store, "--format", "json") })
 	if code != exitPass && code != exitRegression && code != exitInconclusive {
 		t.Fatalf("compare --store: exit %d\n%s", code, stderr)
 	}

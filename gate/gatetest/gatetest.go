@@ -1,7 +1,7 @@
 // Package gatetest writes synthetic result directories with a known truth for the gate's tests
 // and benchmarks: seeded latency processes recorded into interval histograms and written by
 // baseline/result/resulttest, the one synthetic-result writer, so the gate reads them exactly
-// as it reads a board's results.
+// as it reads a board's results; and HeapPeak, the memory budget of tests that stream.
 // It owns no production behaviour.
 package gatetest
 

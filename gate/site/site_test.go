@@ -4,14 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
-	"runtime/metrics"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline"
+	"github.com/tailgate-ci/tailgate/gate/gatetest"
 	"github.com/tailgate-ci/tailgate/gate/site"
 	"github.com/tailgate-ci/tailgate/gate/site/sitetest"
 )
@@ -133,7 +131,7 @@ func TestBuildMemoryBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	var res *site.Result
-	peak := heapPeak(func() {
+	peak := gatetest.HeapPeak(func() {
 		res, err = site.Build(st, site.Options{Out: filepath.Join(t.TempDir(), "site"), ReportNights: 6, Workers: 1})
 	})
 	if err != nil || res.Pages != 6 {
@@ -143,34 +141,6 @@ func TestBuildMemoryBudget(t *testing.T) {
 	if peak > budget {
 		t.Errorf("heap peak %d MB, budget %d MB", peak>>20, budget>>20)
 	}
-}
-
-// heapPeak runs fn while sampling the live heap, and returns the highest heap seen above the
-// heap before it.
-func heapPeak(fn func()) uint64 {
-	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	before := s[0].Value.Uint64()
-	peak := before
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		for {
-			metrics.Read(s)
-			peak = max(peak, s[0].Value.Uint64())
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	})
-	fn()
-	close(stop)
-	wg.Wait()
-	return peak - before
 }
 
 func read(t *testing.T, p string) string {

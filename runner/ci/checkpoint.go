@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -177,16 +176,22 @@ func Recover(dir string) (*Recovered, error) {
 	// The log is scanned, not parsed: a line's tag, times and count are all Recover needs, and a
 	// killed 48-hour nightly's interval histograms would be gigabytes decoded.
 	type line struct {
-		tag        string
 		start, end time.Time
 		samples    int64
 	}
-	var lines []line
+	// An interval writes one line per class, one after the other with the same start; the
+	// lines are grouped into intervals as result.LogCounter counts them.
+	var groups [][]line
 	var logStart time.Time
 	for try := 0; ; try++ {
-		lines = lines[:0]
+		groups = groups[:0]
+		var counter result.LogCounter
 		logStart, err = result.ScanLogBuckets(lp, bytes.NewReader(b[:keep]), func(iv result.IntervalBuckets) error {
-			lines = append(lines, line{iv.Tag, iv.Start, iv.End, iv.Buckets.Total})
+			if counter.Add(iv) {
+				groups = append(groups, nil)
+			}
+			g := len(groups) - 1
+			groups[g] = append(groups[g], line{iv.Start, iv.End, iv.Buckets.Total})
 			return nil
 		})
 		if err == nil {
@@ -199,18 +204,7 @@ func Recover(dir string) (*Recovered, error) {
 		rec.Cut = append(rec.Cut, fmt.Sprintf("%s: undecodable last line: %v", result.LatencyFile, err))
 		keep = prev
 	}
-	// An interval writes one line per class, one after the other with the same start: a line
-	// begins a new interval when its start differs or its tag repeats (as result.LogCounter
-	// counts them). A last interval missing some of its classes is dropped.
-	var groups [][]line
-	for i, l := range lines {
-		g := len(groups) - 1
-		if i == 0 || !l.start.Equal(groups[g][0].start) || slices.ContainsFunc(groups[g], func(o line) bool { return o.tag == l.tag }) {
-			groups = append(groups, nil)
-			g++
-		}
-		groups[g] = append(groups[g], l)
-	}
+	// A last interval missing some of its classes is dropped.
 	most := 0
 	for _, g := range groups {
 		most = max(most, len(g))

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
@@ -130,18 +129,8 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 	}
 	defer lw.Close()
 
-	var stop atomic.Bool
-	quit := make(chan struct{})
-	defer close(quit)
-	var cause atomic.Value
-	go func() {
-		select {
-		case <-ctx.Done():
-			cause.Store(context.Cause(ctx).Error())
-			stop.Store(true)
-		case <-quit:
-		}
-	}()
+	c := watchCancel(ctx)
+	defer c.done()
 	sessions := max(p.Sessions, 1)
 	var (
 		rep    *harness.ABReport
@@ -164,7 +153,7 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 		}
 		sr, err := harness.RunAB(arms[0], arms[1], harness.ABOptions{
 			Rounds: p.Rounds, Round: p.Round, Discard: p.Discard, Seed: p.OrderSeed + int64(s), Warmup: p.Warmup,
-			CPUs: firstCPU(p.CPUs), Sched: p.Policy, Mlock: p.Mlock, Sink: lw, Stop: &stop,
+			CPUs: firstCPU(p.CPUs), Sched: p.Policy, Mlock: p.Mlock, Sink: lw, Stop: &c.stop,
 			OnRound: func(st harness.RoundStats) {
 				if o.Progress != progress.Quiet {
 					fmt.Fprintf(o.Log, "session %d/%d round %d/%d %s  A p50 %s (%d)  B p50 %s (%d)\n", s+1, sessions, st.Index+1, p.Rounds, st.Order,
@@ -191,8 +180,7 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 	if runErr != nil {
 		reasons = append(reasons, fmt.Sprintf("stopped after %d of %d rounds: %v", rep.Rounds, want, runErr))
 	} else if rep.Stopped {
-		c, _ := cause.Load().(string)
-		reasons = append(reasons, fmt.Sprintf("interrupted (%s) after %d of %d rounds", c, rep.Rounds, want))
+		reasons = append(reasons, fmt.Sprintf("interrupted (%s) after %d of %d rounds", c.cause(), rep.Rounds, want))
 	}
 	for i, n := range rep.Overflow {
 		if n > 0 {

@@ -166,23 +166,13 @@ func Measure(ctx context.Context, p *Plan, o Options) (*result.Meta, error) {
 		fmt.Fprintf(r.log, "warning: telemetry: %v\n", err)
 	}
 
-	var stop atomic.Bool
-	var cause atomic.Value
-	quit := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			cause.Store(context.Cause(ctx).Error())
-			stop.Store(true)
-		case <-quit:
-		}
-	}()
-	rep, runErr := r.time(&stop)
-	close(quit)
+	c := watchCancel(ctx)
+	rep, runErr := r.time(&c.stop)
+	c.done()
 	if rep == nil {
 		return nil, runErr
 	}
-	interrupted, _ := cause.Load().(string)
+	interrupted := c.cause()
 	if !rep.Stopped {
 		interrupted = ""
 	}
@@ -417,6 +407,37 @@ func firstCPU(cpus []int) []int {
 		return nil
 	}
 	return cpus[:1]
+}
+
+// cancelWatch turns the context's end into the harness's stop flag, which the timing loop
+// polls, and keeps the cause for the result's health reasons.
+type cancelWatch struct {
+	stop   atomic.Bool
+	reason atomic.Value
+	quit   chan struct{}
+}
+
+// watchCancel watches ctx until done is called.
+func watchCancel(ctx context.Context) *cancelWatch {
+	c := &cancelWatch{quit: make(chan struct{})}
+	go func() {
+		select {
+		case <-ctx.Done():
+			c.reason.Store(context.Cause(ctx).Error())
+			c.stop.Store(true)
+		case <-c.quit:
+		}
+	}()
+	return c
+}
+
+// done ends the watch.
+func (c *cancelWatch) done() { close(c.quit) }
+
+// cause is why the context ended, "" while it has not.
+func (c *cancelWatch) cause() string {
+	s, _ := c.reason.Load().(string)
+	return s
 }
 
 func interruptedNote(cause string) string {
