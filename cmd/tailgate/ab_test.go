@@ -80,16 +80,22 @@ func TestABRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			args := append([]string{"ab", "--out", filepath.Join(t.TempDir(), "r"), "--warmup", "0s", "--quiet"}, c.args...)
-			code, stdout, stderr := runGetenv(t, getenv, args...)
-			if code != exitError {
-				t.Fatalf("exit %d, want 2\n%s%s", code, stdout, stderr)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr %q does not name %q", stderr, w)
-				}
-			}
+			abRefused(t, getenv, append([]string{"--warmup", "0s"}, c.args...), c.want)
 		})
+	}
+}
+
+// abRefused runs `tailgate ab --out DIR --quiet ARGS…` and wants exit 2 with every one of want
+// in its stderr.
+func abRefused(t *testing.T, getenv func(string) string, args, want []string) {
+	t.Helper()
+	code, stdout, stderr := runGetenv(t, getenv, append([]string{"ab", "--out", filepath.Join(t.TempDir(), "r"), "--quiet"}, args...)...)
+	if code != exitError {
+		t.Fatalf("exit %d, want 2\n%s%s", code, stdout, stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr %q does not name %q", stderr, w)
+		}
 	}
 }

@@ -93,16 +93,7 @@ func TestABWorkerRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			args := append([]string{"ab", "--out", filepath.Join(t.TempDir(), "r"), "--rounds", "8", "--round", "10ms", "--warmup", "0s", "--quiet"}, c.args...)
-			code, stdout, stderr := runGetenv(t, getenv, args...)
-			if code != exitError {
-				t.Fatalf("exit %d, want 2\n%s%s", code, stdout, stderr)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr %q does not name %q", stderr, w)
-				}
-			}
+			abRefused(t, getenv, append([]string{"--rounds", "8", "--round", "10ms", "--warmup", "0s"}, c.args...), c.want)
 		})
 	}
 }
