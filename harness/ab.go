@@ -64,12 +64,24 @@ type ABOptions struct {
 	Stop *atomic.Bool
 }
 
-// RoundStats summarises one finished round for progress.
+// RoundStats summarises one finished round for progress and telemetry.
 type RoundStats struct {
 	Index   int
 	Order   string // "AB" or "BA"
 	Samples [2]int64
 	P50     [2]int64
+	// Start and End span both arms' timed parts of the round; Thread holds the timing
+	// thread's counters over the round (deltas), both arms and the switch between them.
+	Start, End time.Time
+	Thread     ThreadStats
+	Tid        int
+}
+
+// Interval is the round as one interval of a single run, as telemetry samples it: its index,
+// span, samples of both arms and thread counters.
+func (st RoundStats) Interval() IntervalStats {
+	return IntervalStats{Index: st.Index, Start: st.Start, End: st.End, Samples: st.Samples[0] + st.Samples[1],
+		Thread: st.Thread, Tid: st.Tid}
 }
 
 // ABReport is what an interleaved A/B run measured. Arrays are indexed 0 for A, 1 for B.
@@ -235,6 +247,9 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 	}
 	order := RoundOrder(o.Rounds, o.Seed)
 	merged := [2]*hdrhistogram.Histogram{result.NewHistogram(), result.NewHistogram()}
+	thr, _ := openThreadStats(rep.Tid) // nil without procfs: it reads zeros
+	defer thr.Close()
+	lastThr, _ := thr.read()
 	var start, end [2]time.Time
 	rep.Start = time.Now()
 	t0, wall0 := nanotime(), rep.Start
@@ -286,7 +301,10 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 		rep.Order += armName(seq[0])
 		rep.End = end[seq[1]]
 		if o.OnRound != nil {
-			st := RoundStats{Index: k, Order: armName(seq[0]) + armName(seq[1])}
+			cur, _ := thr.read()
+			st := RoundStats{Index: k, Order: armName(seq[0]) + armName(seq[1]), Start: start[seq[0]], End: end[seq[1]], Tid: rep.Tid,
+				Thread: cur.sub(lastThr)}
+			lastThr = cur
 			for i := range merged {
 				st.Samples[i], st.P50[i] = merged[i].TotalCount(), merged[i].ValueAtQuantile(50)
 			}

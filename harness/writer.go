@@ -108,10 +108,7 @@ func (w *writer) handle(b *buffer) {
 	st := IntervalStats{
 		Index: b.index, Start: start, End: end, Elapsed: time.Duration(b.endNs - w.startNs),
 		Samples: b.count, Total: w.total, Tid: w.rep.Tid, GCCycles: gc - w.lastGC,
-		Thread: ThreadStats{
-			VolCtxSw: thr.VolCtxSw - w.lastThr.VolCtxSw, InvolCtxSw: thr.InvolCtxSw - w.lastThr.InvolCtxSw,
-			MinorFaults: thr.MinorFaults - w.lastThr.MinorFaults, MajorFaults: thr.MajorFaults - w.lastThr.MajorFaults,
-		},
+		Thread: thr.sub(w.lastThr),
 	}
 	if b.count > 0 {
 		st.P50, st.P99, st.Max = w.merged.ValueAtQuantile(50), w.merged.ValueAtQuantile(99), w.merged.Max()
@@ -181,6 +178,12 @@ const (
 
 // gcCycles reads the number of completed GC cycles once (it allocates its sample).
 func gcCycles() uint64 { return newRuntimeCounter(gcCyclesMetric).read() }
+
+// sub is the counters' growth since last.
+func (t ThreadStats) sub(last ThreadStats) ThreadStats {
+	return ThreadStats{VolCtxSw: t.VolCtxSw - last.VolCtxSw, InvolCtxSw: t.InvolCtxSw - last.InvolCtxSw,
+		MinorFaults: t.MinorFaults - last.MinorFaults, MajorFaults: t.MajorFaults - last.MajorFaults}
+}
 
 // threadStatsReader reads a thread's context switches and page faults from procfs. It keeps
 // both files open and re-reads them from offset 0 into one buffer, so reading, once per

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -116,6 +117,12 @@ func abCmd(e *env, args []string) error {
 	if err != nil {
 		return withCode(exitError, flagErrors(err))
 	}
+	return measureAB(e, p, ortLib, quiet, allowUnhealthy)
+}
+
+// measureAB times A/B plan p, which `tailgate ab` and `tailgate run --ab` resolve, into p.Out
+// and prints each arm's summary and where the result went.
+func measureAB(e *env, p *measure.ABPlan, ortLib string, quiet, allowUnhealthy bool) error {
 	if err := os.MkdirAll(p.Out, 0o755); err != nil {
 		return withCode(exitError, fmt.Errorf("--out: %w", err))
 	}
@@ -123,12 +130,12 @@ func abCmd(e *env, args []string) error {
 	if quiet {
 		mode = progress.Quiet
 	}
+	o := measure.Options{ORT: func() (ortlib.Library, error) { return loadORT(e, ortLib) }, Log: e.stderr, Progress: mode,
+		AllowUnhealthy: allowUnhealthy, Git: measure.GitInfo(e.getenv), Tool: toolInfo()}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	m, err := measure.MeasureAB(ctx, p, measure.Options{
-		ORT: func() (ortlib.Library, error) { return loadORT(e, ortLib) }, Log: e.stderr, Progress: mode,
-		AllowUnhealthy: allowUnhealthy, Git: measure.GitInfo(e.getenv), Tool: toolInfo()})
+	m, err := measure.MeasureAB(ctx, p, o)
 	if m == nil {
 		return withCode(exitError, err)
 	}
@@ -138,6 +145,13 @@ func abCmd(e *env, args []string) error {
 			progress.Ns(s.P50), progress.Ns(s.P99), progress.Ns(s.Max))
 	}
 	fmt.Fprintf(e.stdout, "interleaved, %s of %s per arm in %s → %s\n", m.AB.Design(), p.Round, time.Since(start).Round(time.Second), p.Out)
+	if h := m.Health; !h.Healthy {
+		what := "compare gates it inconclusive"
+		if h.Overridden {
+			what = "gated anyway (--allow-unhealthy)"
+		}
+		fmt.Fprintf(e.stderr, "warning: the run is unhealthy (%s): %s\n", strings.Join(h.Reasons, "; "), what)
+	}
 	if errors.Is(err, measure.ErrInterrupted) {
 		return withCode(exitInconclusive, fmt.Errorf("run interrupted; the %d whole rounds are written to %s", m.AB.Rounds, p.Out))
 	}

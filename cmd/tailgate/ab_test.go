@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,6 +97,49 @@ func abRefused(t *testing.T, getenv func(string) string, args, want []string) {
 	for _, w := range want {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("stderr %q does not name %q", stderr, w)
+		}
+	}
+}
+
+// TestRunABMode: `tailgate run --ab MODEL` times a configured suite as arm B interleaved with
+// MODEL as arm A, with the suite's inputs and placement, and the result gates as any A/B result;
+// what an A/B run cannot do is refused, every flag at once.
+func TestRunABMode(t *testing.T) {
+	models, getenv := abEnv(t)
+	cfg := filepath.Join(t.TempDir(), "tailgate.yaml")
+	yaml := "version: 1\nsuites:\n  vision:\n    model: " + filepath.Join(models, "vision-slow.onnx") +
+		"\n    threads: 1\n    duration: {pr: 800ms}\n  open:\n    model: " + filepath.Join(models, "vision-slow.onnx") + "\n    mode: open\n    rate: 10/s\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "ab")
+	code, stdout, stderr := runGetenv(t, getenv, "run", "--config", cfg, "--suite", "vision", "--ab", filepath.Join(models, "vision-fp32.onnx"),
+		"--ab-threads", "2", "--round", "100ms", "--order-seed", "3", "--out", dir, "--quiet")
+	if code != 0 || !strings.Contains(stdout, "interleaved, 8 rounds of 100ms per arm") {
+		t.Fatalf("run --ab: exit %d\n%s%s", code, stdout, stderr)
+	}
+	r, err := result.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab := r.Meta.AB
+	if ab == nil || r.Meta.Suite != "vision" || ab.Rounds != 8 || ab.Seed != 3 || ab.Arms[0].Threads != 2 || ab.Arms[1].Threads != 1 ||
+		!strings.HasSuffix(ab.Arms[0].Model, "vision-fp32.onnx") || !strings.HasSuffix(ab.Arms[1].Model, "vision-slow.onnx") {
+		t.Fatalf("meta %+v, ab %+v: want suite vision as arm B, vision-fp32 at 2 threads as arm A, 8 rounds seeded 3", r.Meta, ab)
+	}
+	if tel, err := result.ReadTelemetry(dir); err != nil || len(tel) != 8 {
+		t.Errorf("telemetry: %d lines, %v; want one per round", len(tel), err)
+	}
+	code, stdout, _ = runGetenv(t, getenv, "compare", dir, "--threshold", "p50 < +5%", "--format", "json")
+	if code == exitError || !strings.Contains(stdout, `"design": "interleaved, 8 rounds"`) {
+		t.Errorf("compare of the arms: exit %d\n%s", code, stdout)
+	}
+
+	code, _, stderr = runGetenv(t, getenv, "run", "--config", cfg, "--suite", "open", "--ab", filepath.Join(models, "missing.onnx"),
+		"--stress", "cpu", "--iterations", "100", "--out", filepath.Join(t.TempDir(), "r"), "--quiet")
+	for _, want := range []string{"--iterations does not apply", "--stress does not apply", "suite open is open loop", "arm A's model", "missing.onnx"} {
+		if code != exitError || !strings.Contains(stderr, want) {
+			t.Errorf("run --ab refused: exit %d, stderr %q; want 2 naming %q", code, stderr, want)
 		}
 	}
 }

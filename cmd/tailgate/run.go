@@ -61,6 +61,11 @@ type runFlags struct {
 	// Set by the flags ci.go adds (addMeasureFlags): load, metrics endpoint, health override.
 	stress, metricsAddr string
 	allowUnhealthy      bool
+	// The A/B mode: arm A's model and threads, the round and the order's seed.
+	ab        string
+	abThreads int
+	round     time.Duration
+	orderSeed int64
 }
 
 func runCmd(e *env, args []string) error {
@@ -94,6 +99,10 @@ func runCmd(e *env, args []string) error {
 	fs.StringVar(&f.arrivals, "arrivals", harness.ArrivalsFixed, "open loop arrival process: fixed or poisson")
 	fs.DurationVar(&f.deadline, "deadline", 0, "open loop: count samples above this latency as deadline misses")
 	fs.StringVar(&f.overrun, "overrun", harness.OverrunQueue, "open loop: what happens to arrivals during a running inference: queue or drop")
+	fs.StringVar(&f.ab, "ab", "", "A/B mode: time the suite (arm B) interleaved with this model (arm A, the baseline arm) in one process; gate the result with `tailgate compare OUT`")
+	fs.IntVar(&f.abThreads, "ab-threads", 0, "A/B mode: arm A's intra-op threads (default: the suite's)")
+	fs.DurationVar(&f.round, "round", DefaultABRound, "A/B mode: how long each arm runs per round")
+	fs.Int64Var(&f.orderSeed, "order-seed", 0, "A/B mode: seed of the arms' order per round (default: the suite's seed)")
 	if err := fs.Parse(args); err != nil {
 		return withCode(exitError, err)
 	}
@@ -101,10 +110,51 @@ func runCmd(e *env, args []string) error {
 		return withCode(exitError, fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
 	plan, err := runPlan(e, fs, f)
+	if err == nil && f.ab != "" {
+		var ab *measure.ABPlan
+		if ab, err = runABPlan(fs, f, plan); err == nil {
+			return measureAB(e, ab, f.ortLib, f.quiet, f.allowUnhealthy)
+		}
+	}
 	if err != nil {
 		return withCode(exitError, err)
 	}
 	return executePlan(e, plan, f)
+}
+
+// runABPlan is the A/B plan of `tailgate run --ab MODEL`: the suite's plan is arm B, MODEL arm
+// A with the suite's inputs, each timed for the suite's duration in rounds of --round. What an
+// A/B run cannot do is refused, every flag at once.
+func runABPlan(fs *pflag.FlagSet, f runFlags, p *measure.Plan) (*measure.ABPlan, error) {
+	var errs []error
+	for _, name := range []string{"iterations", "rate", "arrivals", "overrun", "deadline", "stress", "metrics-addr"} {
+		if fs.Changed(name) {
+			errs = append(errs, fmt.Errorf("--%s does not apply to an A/B run (--ab)", name))
+		}
+	}
+	if p.Open.Rate > 0 && !fs.Changed("rate") {
+		errs = append(errs, fmt.Errorf("--ab: suite %s is open loop (rate %g/s); an A/B run is closed loop", p.Suite, p.Open.Rate))
+	}
+	if p.Iterations > 0 && p.Duration == 0 && !fs.Changed("iterations") {
+		errs = append(errs, fmt.Errorf("--ab: suite %s is bounded by iterations; an A/B run needs a duration to split into rounds", p.Suite))
+	}
+	if f.abThreads < 0 {
+		errs = append(errs, fmt.Errorf("--ab-threads %d is negative", f.abThreads))
+	}
+	if _, err := os.Stat(f.ab); err != nil {
+		errs = append(errs, fmt.Errorf("--ab: arm A's model: %w", err))
+	}
+	ab, err := measure.ABPlanFrom(p, measure.Arm{Model: f.ab, Threads: f.abThreads}, f.round)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--ab: %w", err))
+	}
+	if ab != nil && fs.Changed("order-seed") {
+		ab.OrderSeed = f.orderSeed
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return ab, nil
 }
 
 // changed is the flag's value when the command line set it, else nil (the suite's applies).

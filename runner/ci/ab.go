@@ -252,7 +252,9 @@ func (m *SuiteMeasurer) MeasureAB(ctx context.Context, suite, dir string, base m
 	if !ok {
 		return nil, fmt.Errorf("suite %s was not planned", suite)
 	}
-	plan, err := measure.ABPlanFrom(p, base, dir)
+	in := *p
+	in.Out = dir
+	plan, err := measure.ABPlanFrom(&in, base, 0)
 	if err != nil {
 		return nil, fmt.Errorf("suite %s: %w", suite, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/tailgate-ci/tailgate/runner/childenv"
 	"github.com/tailgate-ci/tailgate/runner/host"
 	"github.com/tailgate-ci/tailgate/runner/stress"
+	"github.com/tailgate-ci/tailgate/runner/telemetry"
 )
 
 // Defaults of an interleaved A/B plan.
@@ -128,6 +130,19 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 		return nil, err
 	}
 	defer lw.Close()
+	tf, err := os.OpenFile(filepath.Join(p.Out, result.TelemetryFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer tf.Close()
+	// One telemetry line per round: a board that throttles or drops its clock during an A/B
+	// run slows whichever arm it caught, and pairing does not undo a state the other arm
+	// never saw, so the run's health is judged as a single run's is.
+	smp, err := telemetry.New(telemetry.Options{Root: o.Root, CPUs: p.CPUs, Out: tf})
+	if err != nil {
+		fmt.Fprintf(o.Log, "warning: telemetry: %v\n", err)
+	}
+	smp.Start()
 
 	c := watchCancel(ctx)
 	defer c.done()
@@ -155,6 +170,9 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 			Rounds: p.Rounds, Round: p.Round, Discard: p.Discard, Seed: p.OrderSeed + int64(s), Warmup: p.Warmup,
 			CPUs: firstCPU(p.CPUs), Sched: p.Policy, Mlock: p.Mlock, Sink: lw, Stop: &c.stop,
 			OnRound: func(st harness.RoundStats) {
+				iv := st.Interval()
+				iv.Index += s * p.Rounds
+				smp.OnInterval(iv)
 				if o.Progress != progress.Quiet {
 					fmt.Fprintf(o.Log, "session %d/%d round %d/%d %s  A p50 %s (%d)  B p50 %s (%d)\n", s+1, sessions, st.Index+1, p.Rounds, st.Order,
 						time.Duration(st.P50[0]), st.Samples[0], time.Duration(st.P50[1]), st.Samples[1])
@@ -164,6 +182,9 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 		arms.close()
 		runErr = err
 		rep = addSession(rep, sr)
+	}
+	if err := smp.Close(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("telemetry: %w", err))
 	}
 	if rep == nil {
 		return nil, runErr
@@ -187,9 +208,7 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 			reasons = append(reasons, fmt.Sprintf("arm %s: %d samples above the histogram's range", result.ArmNames[i], n))
 		}
 	}
-	if len(reasons) > 0 {
-		m.Health = result.Health{Reasons: reasons, Overridden: o.AllowUnhealthy}
-	}
+	m.Health = telemetry.Apply(m.Health, append(reasons, smp.Reasons()...), o.AllowUnhealthy)
 	if err := result.WriteMeta(p.Out, m); err != nil {
 		return nil, errors.Join(runErr, err)
 	}
@@ -511,12 +530,13 @@ func ResolveAB(r ABRequest) (*ABPlan, error) {
 
 // ABPlanFrom is the A/B plan of a suite's plan p against arm base: arm B is p's model, inputs and
 // threads, arm A base's model and threads (base.Threads 0: p's) with p's inputs; both run p's
-// duration in rounds of harness.DefaultRound, on p's placement, into out.
-func ABPlanFrom(p *Plan, base Arm, out string) (*ABPlan, error) {
+// duration in rounds of round (0: harness.DefaultRound), on p's placement, into p.Out.
+func ABPlanFrom(p *Plan, base Arm, round time.Duration) (*ABPlan, error) {
 	if p.Backend != "ort" {
 		return nil, fmt.Errorf("an A/B run needs backend ort, not %s", p.Backend)
 	}
-	k, err := ABSchedule(p.Duration, harness.DefaultRound, 0)
+	round = cmp.Or(round, harness.DefaultRound)
+	k, err := ABSchedule(p.Duration, round, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -524,9 +544,9 @@ func ABPlanFrom(p *Plan, base Arm, out string) (*ABPlan, error) {
 		base.Threads = p.Threads
 	}
 	base.Inputs = p.Inputs
-	return &ABPlan{Suite: p.Suite, Profile: p.Profile, Seed: p.Seed, Rounds: k, Round: harness.DefaultRound,
+	return &ABPlan{Suite: p.Suite, Profile: p.Profile, Seed: p.Seed, Rounds: k, Round: round,
 		Discard: harness.DefaultSwitchDiscard, OrderSeed: p.Seed, Warmup: max(p.WarmupDuration, DefaultABWarmup),
-		CPUs: p.CPUs, Policy: p.Policy, Mlock: p.Mlock, Spinning: p.Spinning, Out: out, Tags: p.Tags,
+		CPUs: p.CPUs, Policy: p.Policy, Mlock: p.Mlock, Spinning: p.Spinning, Out: p.Out, Tags: p.Tags,
 		Arms: [2]Arm{base, {Model: p.Model, Inputs: p.Inputs, Threads: p.Threads}}}, nil
 }
 
