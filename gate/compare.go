@@ -89,11 +89,17 @@ func Compare(base, cand *Run, rules []Rule, opts Options) (*Report, error) {
 		}
 	}
 	if len(rep.Pins.Diffs) > 0 {
-		if !opts.IgnorePins {
-			fields := make([]string, len(rep.Pins.Diffs))
-			for i, d := range rep.Pins.Diffs {
-				fields[i] = d.Field
-			}
+		fields := make([]string, len(rep.Pins.Diffs))
+		for i, d := range rep.Pins.Diffs {
+			fields[i] = d.Field
+		}
+		switch {
+		case opts.Paired:
+			// The arms of one A/B run share its host by construction; what else differs
+			// between them (a worker's runtime against the in-process one) is the experiment.
+			rep.Pins.Ignored = true
+			rep.Notes = append(rep.Notes, "the arms differ in "+strings.Join(fields, ", ")+": that is what this interleaved A/B compares")
+		case !opts.IgnorePins:
 			why := "pinned fingerprint differs: " + strings.Join(fields, ", ")
 			for _, r := range rules {
 				row := newRow(r)
@@ -102,9 +108,10 @@ func Compare(base, cand *Run, rules []Rule, opts Options) (*Report, error) {
 			}
 			rep.Notes = append(rep.Notes, why+" (use --ignore-pins for an A/B comparison)")
 			return c.finish(rep, VerdictIncomparable), nil
+		default:
+			rep.Pins.Ignored = true
+			rep.Notes = append(rep.Notes, "pins ignored (--ignore-pins): this is an A/B comparison across environments")
 		}
-		rep.Pins.Ignored = true
-		rep.Notes = append(rep.Notes, "pins ignored (--ignore-pins): this is an A/B comparison across environments")
 	}
 	rep.Rules = c.evaluate()
 	verdict := VerdictPass

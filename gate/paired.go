@@ -95,6 +95,12 @@ func armMeta(m *result.Meta, i int) *result.Meta {
 	am := *m
 	arm := m.AB.Arms[i]
 	am.Env.ModelSHA256 = arm.ModelSHA256
+	// meta.json's env is the process's and arm B's: an arm run by a worker has its own runtime,
+	// and an in-process arm beside a worker arm B has none of the worker's.
+	am.Env.Backend, am.Env.Runtime, am.Env.RuntimeVersion, am.Env.Device = "ort", "", "", ""
+	if arm.Worker != "" {
+		am.Env.Backend, am.Env.Runtime, am.Env.RuntimeVersion, am.Env.Device = "exec", arm.Runtime, arm.Version, arm.Device
+	}
 	am.Workload.Model, am.Workload.Inputs, am.Workload.Threads = arm.Model, arm.Inputs, arm.Threads
 	am.Summary = m.Classes[arm.Name]
 	am.Classes = nil

@@ -78,6 +78,8 @@ func TestABRefuses(t *testing.T) {
 		{"schedule contradicts itself", []string{"--model", vision, "--duration", "3s", "--rounds", "8"},
 			[]string{"--rounds:", "8 of 1s is 8s per arm, not the duration 3s"}},
 		{"no model for arm A", []string{"--model-b", vision}, []string{"--model-a: required"}},
+		{"input classes differ", []string{"--model", vision, "--input-b", "x=1x3x96x96:adversarial", "--rounds", "8", "--round", "10ms"},
+			[]string{"arm B:", "input classes differ", "arm A runs default", "zeros"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

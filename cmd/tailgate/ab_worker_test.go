@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,6 +70,12 @@ func TestABWorkerArms(t *testing.T) {
 			}
 			if rep.Design != c.design || len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "worker") || !strings.Contains(rep.Notes[0], c.analysis) {
 				t.Errorf("design %q, notes %q: want %q naming the worker and saying %q", rep.Design, rep.Notes, c.design, c.analysis)
+			}
+			// Each arm is gated with its own runtime: an in-process arm against a worker arm
+			// differs in backend, which the report states rather than refuses.
+			differ := slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.HasPrefix(n, "the arms differ in backend, runtime") })
+			if differ != (c.workers[0] != c.workers[1]) {
+				t.Errorf("notes %q: the arms' runtimes differ: %v", rep.Notes, c.workers[0] != c.workers[1])
 			}
 		})
 	}

@@ -301,9 +301,16 @@ func armInfo(p *ABPlan, arms abArms) [2]result.Arm {
 
 // checkArms refuses arms that cannot be compared: outputs that differ in name or type (the arms
 // must compute the same thing), or, unless an arm was given inputs of its own, fed inputs that
-// differ (the arms must see the same input sequence). A worker's outputs and inputs are its own,
-// so arms of which one is a worker are not checked.
+// differ (the arms must see the same input sequence); and arms whose input classes differ, for
+// in-process and worker arms alike. A worker's outputs and inputs are otherwise its own, so they
+// are not checked.
 func checkArms(p *ABPlan, opened abArms) error {
+	// Whatever runs an arm, its input classes are what each round times in turn: arms with
+	// different classes would pair different workloads.
+	if a, b := opened[0].Classes(), opened[1].Classes(); !slices.Equal(a, b) {
+		return &harness.ArmError{Arm: "B", Err: fmt.Errorf("input classes differ: arm A runs %s, arm B %s; both arms must time the same classes",
+			strings.Join(a, ", "), strings.Join(b, ", "))}
+	}
 	var arms [2]*ortbackend.Backend
 	for i, b := range opened {
 		o, ok := b.(*ortbackend.Backend)
