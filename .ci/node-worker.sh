@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs onnxruntime-node 1.30.0 (the npm package tailgate already pins for its ONNX Runtime
 # library) for the Node.js worker, harness/execbackend/workers/ort_worker.js, into
-# .cache/node-worker/1.30.0/node_modules. --ignore-scripts: the package's install script only
+# .cache/node-worker/1.30.0/node_modules; `node-worker.sh VERSION` installs another version beside
+# it (an A/B of two ONNX Runtime versions, docs/comparison.md). --ignore-scripts: the package's install script only
 # fetches GPU providers; the CPU binding and library are in the tarball.
 set -euo pipefail
-version=1.30.0
+version=${1:-1.30.0}
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${TAILGATE_CACHE:-$root/.cache}/node-worker/$version
 if [ -f "$dest/node_modules/onnxruntime-node/package.json" ]; then
