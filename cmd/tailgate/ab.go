@@ -126,11 +126,7 @@ func measureAB(e *env, p *measure.ABPlan, ortLib string, quiet, allowUnhealthy b
 	if err := os.MkdirAll(p.Out, 0o755); err != nil {
 		return withCode(exitError, fmt.Errorf("--out: %w", err))
 	}
-	mode := progress.Plain
-	if quiet {
-		mode = progress.Quiet
-	}
-	o := measure.Options{ORT: func() (ortlib.Library, error) { return loadORT(e, ortLib) }, Log: e.stderr, Progress: mode,
+	o := measure.Options{ORT: func() (ortlib.Library, error) { return loadORT(e, ortLib) }, Log: e.stderr, Progress: progressMode(e, quiet),
 		AllowUnhealthy: allowUnhealthy, Git: measure.GitInfo(e.getenv), Tool: toolInfo()}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -250,12 +250,7 @@ func executePlan(e *env, p *measure.Plan, f runFlags) error {
 	if err := os.MkdirAll(p.Out, 0o755); err != nil {
 		return withCode(exitError, fmt.Errorf("--out: %w", err))
 	}
-	mode := progress.Plain
-	if f.quiet {
-		mode = progress.Quiet
-	} else if fd, ok := e.stderr.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(fd.Fd())) {
-		mode = progress.Live
-	}
+	mode := progressMode(e, f.quiet)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	m, err := measure.Measure(ctx, p, measure.Options{
@@ -279,6 +274,18 @@ func executePlan(e *env, p *measure.Plan, f runFlags) error {
 		return withCode(exitInconclusive, fmt.Errorf("run interrupted; partial result written to %s", p.Out))
 	}
 	return nil
+}
+
+// progressMode is how a measuring command shows its progress: a live line on a terminal, one
+// line per interval (or round) in a log, nothing with --quiet.
+func progressMode(e *env, quiet bool) progress.Mode {
+	if quiet {
+		return progress.Quiet
+	}
+	if fd, ok := e.stderr.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(fd.Fd())) {
+		return progress.Live
+	}
+	return progress.Plain
 }
 
 // toolInfo is this binary's identity as results record it.

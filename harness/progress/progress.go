@@ -59,6 +59,57 @@ func (p *Printer) Interval(st harness.IntervalStats) {
 	_, _ = p.w.Write(p.buf)
 }
 
+// Schedule is an interleaved A/B run's plan, for its progress: Sessions of Rounds rounds, each
+// running both arms for Round.
+type Schedule struct {
+	Sessions, Rounds int
+	Round            time.Duration
+}
+
+// Round renders one finished round of session s (from 0) of an interleaved A/B run planned as
+// sc: its place in the schedule, the order the arms ran in, each arm's p50 and samples, and the
+// time left at two arms of sc.Round per round still to run.
+func (p *Printer) Round(sc Schedule, s int, st harness.RoundStats) {
+	if p.mode == Quiet {
+		return
+	}
+	p.buf = p.buf[:0]
+	if p.mode == Live {
+		p.buf = append(p.buf, "\r\x1b[K"...)
+	}
+	if sc.Sessions > 1 {
+		p.buf = append(p.buf, "session "...)
+		p.buf = strconv.AppendInt(p.buf, int64(s)+1, 10)
+		p.buf = append(p.buf, '/')
+		p.buf = strconv.AppendInt(p.buf, int64(sc.Sessions), 10)
+		p.buf = append(p.buf, "  "...)
+	}
+	p.buf = append(p.buf, "round "...)
+	p.buf = strconv.AppendInt(p.buf, int64(st.Index)+1, 10)
+	p.buf = append(p.buf, '/')
+	p.buf = strconv.AppendInt(p.buf, int64(sc.Rounds), 10)
+	p.buf = append(p.buf, ' ')
+	p.buf = append(p.buf, st.Order...)
+	p.buf = append(p.buf, "  eta "...)
+	left := (sc.Sessions-s)*sc.Rounds - st.Index - 1
+	p.buf = appendDuration(p.buf, round(time.Duration(2*left)*sc.Round))
+	for i, arm := range [2]string{harness.ArmA, harness.ArmB} {
+		p.buf = append(p.buf, "  "...)
+		p.buf = append(p.buf, arm...)
+		p.buf = append(p.buf, " p50 "...)
+		p.buf = AppendNs(p.buf, st.P50[i])
+		p.buf = append(p.buf, " ("...)
+		p.buf = strconv.AppendInt(p.buf, st.Samples[i], 10)
+		p.buf = append(p.buf, ')')
+	}
+	if p.mode == Live {
+		p.drawn = true
+	} else {
+		p.buf = append(p.buf, '\n')
+	}
+	_, _ = p.w.Write(p.buf)
+}
+
 // Done ends the live line so later output starts on a fresh line.
 func (p *Printer) Done() {
 	if p.mode == Live && p.drawn {

@@ -42,6 +42,36 @@ func TestPrinter(t *testing.T) {
 	}
 }
 
+// TestRound: an A/B round shows its place in the schedule, the arms' order and each arm's p50.
+func TestRound(t *testing.T) {
+	st := harness.RoundStats{Index: 2, Order: "BA", Samples: [2]int64{1200, 1190}, P50: [2]int64{710_000, 702_000}}
+	for _, tc := range []struct {
+		name string
+		mode Mode
+		sc   Schedule
+		s    int
+		want string
+	}{
+		{"one session", Plain, Schedule{Sessions: 1, Rounds: 30, Round: time.Second}, 0,
+			"round 3/30 BA  eta 54s  A p50 710µs (1200)  B p50 702µs (1190)\n"},
+		{"sessions count down the whole schedule", Plain, Schedule{Sessions: 4, Rounds: 8, Round: 250 * time.Millisecond}, 1,
+			"session 2/4  round 3/8 BA  eta 10.5s  A p50 710µs (1200)  B p50 702µs (1190)\n"},
+		{"live redraws in place", Live, Schedule{Sessions: 1, Rounds: 3, Round: time.Second}, 0,
+			"\r\x1b[Kround 3/3 BA  eta 0s  A p50 710µs (1200)  B p50 702µs (1190)\n"},
+		{"quiet", Quiet, Schedule{Sessions: 1, Rounds: 3, Round: time.Second}, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			p := New(&b, tc.mode, 0, 0)
+			p.Round(tc.sc, tc.s, st)
+			p.Done()
+			if b.String() != tc.want {
+				t.Fatalf("got  %q\nwant %q", b.String(), tc.want)
+			}
+		})
+	}
+}
+
 func TestNs(t *testing.T) {
 	for v, want := range map[int64]string{999: "999ns", 1500: "1.5µs", 2_340_000: "2.34ms", 3_000_000_000: "3s"} {
 		if got := Ns(v); got != want {

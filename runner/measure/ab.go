@@ -147,6 +147,9 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 	c := watchCancel(ctx)
 	defer c.done()
 	sessions := max(p.Sessions, 1)
+	sc := progress.Schedule{Sessions: sessions, Rounds: p.Rounds, Round: p.Round}
+	pr := progress.New(o.Log, o.Progress, 0, 0)
+	defer pr.Done()
 	var (
 		rep    *harness.ABReport
 		runErr error
@@ -173,10 +176,7 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 				iv := st.Interval()
 				iv.Index += s * p.Rounds
 				smp.OnInterval(iv)
-				if o.Progress != progress.Quiet {
-					fmt.Fprintf(o.Log, "session %d/%d round %d/%d %s  A p50 %s (%d)  B p50 %s (%d)\n", s+1, sessions, st.Index+1, p.Rounds, st.Order,
-						time.Duration(st.P50[0]), st.Samples[0], time.Duration(st.P50[1]), st.Samples[1])
-				}
+				pr.Round(sc, s, st)
 			},
 		})
 		arms.close()
