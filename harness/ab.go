@@ -23,8 +23,18 @@ const (
 
 // Defaults of an interleaved A/B run (and the flags that set them).
 const (
-	// DefaultRound is how long each arm runs per round.
-	DefaultRound = time.Second
+	// MinAutoRound is the shortest round the automatic choice makes (ABOptions.Round zero).
+	// Shorter rounds pair better, because the noise a machine makes (a neighbour's burst, a
+	// frequency step) is then more often shared by both arms of a round, and they give the
+	// analysis more rounds; on this project's 2-core test machine 250-ms rounds gave paired
+	// intervals a third as wide as 1-s rounds (docs/comparison.md).
+	MinAutoRound = 250 * time.Millisecond
+	// SwitchBudget bounds what switching costs: the automatic round is long enough that the
+	// inferences discarded after a switch take at most 1/SwitchBudget of it.
+	SwitchBudget = 50
+	// AutoProbe is how many untimed inferences of each arm estimate its latency for the
+	// automatic round.
+	AutoProbe = 10
 	// DefaultSwitchDiscard is how many inferences after a switch of arm are run untimed: the
 	// first inferences of a session that has been idle for a round pay for its cold caches,
 	// which is the switch's cost, not the arm's.
@@ -37,9 +47,13 @@ const (
 // ABOptions configures an interleaved A/B run. Zero values take the defaults noted.
 type ABOptions struct {
 	// Rounds is K, the number of rounds; each runs both arms for Round, in a random order.
+	// With Round zero and Rounds zero, K is Duration split into automatic rounds.
 	Rounds int
-	// Round is r, how long each arm runs per round (default DefaultRound).
+	// Round is r, how long each arm runs per round; zero chooses it from the arms' latency
+	// once they are warm (AutoSchedule).
 	Round time.Duration
+	// Duration is each arm's timed time when Rounds is zero and the round automatic.
+	Duration time.Duration
 	// Discard is w, the inferences run untimed after each switch of arm (negative: none;
 	// zero: DefaultSwitchDiscard).
 	Discard int
@@ -66,7 +80,11 @@ type ABOptions struct {
 
 // RoundStats summarises one finished round for progress and telemetry.
 type RoundStats struct {
-	Index   int
+	Index int
+	// Rounds and Round are the schedule in effect (an automatic round is known once the arms
+	// are warm).
+	Rounds  int
+	Round   time.Duration
 	Order   string // "AB" or "BA"
 	Samples [2]int64
 	P50     [2]int64
@@ -87,6 +105,9 @@ func (st RoundStats) Interval() IntervalStats {
 // ABReport is what an interleaved A/B run measured. Arrays are indexed 0 for A, 1 for B.
 type ABReport struct {
 	Start, End time.Time
+	// Round is the round length used, and Planned the rounds scheduled (automatic or as given).
+	Round   time.Duration
+	Planned int
 	// Rounds is the number of rounds written (a round is written only when both arms ran it).
 	Rounds int
 	// Order holds the arm that ran first in each round written, e.g. "ABBA…".
@@ -108,6 +129,24 @@ type ArmError struct {
 
 func (e *ArmError) Error() string { return "arm " + e.Arm + ": " + e.Err.Error() }
 func (e *ArmError) Unwrap() error { return e.Err }
+
+// AutoSchedule chooses the round for arms whose slower inference takes lat, with w inferences
+// discarded per switch: the shortest round, at least MinAutoRound, in which those inferences
+// take at most 1/SwitchBudget of it. Given k rounds, it keeps them; otherwise it splits d into
+// rounds of that length, and when fewer than 2·MinRounds fit (a slow model) into that many
+// shorter rounds, down to MinAutoRound, since the analysis needs rounds more than a small
+// switching cost. The rounds fill d exactly.
+func AutoSchedule(d time.Duration, k int, lat time.Duration, w int) (time.Duration, int) {
+	r := max(MinAutoRound, time.Duration(SwitchBudget*max(w, 1))*lat)
+	if k > 0 {
+		return r, k
+	}
+	k = int(d / r)
+	if k < 2*MinRounds {
+		k = min(2*MinRounds, int(d/MinAutoRound))
+	}
+	return d / time.Duration(k), k
+}
 
 // RoundOrder returns the order of the arms in each of k rounds for seed: true when B runs
 // first. It is what RunAB follows, so a schedule can be recorded and replayed.
@@ -140,11 +179,13 @@ func RunAB(a, b Backend, o ABOptions) (*ABReport, error) {
 	if o.Sink == nil {
 		return nil, errors.New("harness: no interval sink")
 	}
-	if o.Rounds < MinRounds {
+	switch {
+	case o.Round < 0:
+		return nil, fmt.Errorf("harness: round %s is negative", o.Round)
+	case o.Round == 0 && o.Rounds == 0 && o.Duration < MinRounds*MinAutoRound:
+		return nil, fmt.Errorf("harness: %s per arm cannot hold %d automatic rounds of at least %s", o.Duration, MinRounds, MinAutoRound)
+	case o.Rounds < MinRounds && (o.Round > 0 || o.Rounds != 0):
 		return nil, fmt.Errorf("harness: %d rounds: an A/B run needs at least %d", o.Rounds, MinRounds)
-	}
-	if o.Round <= 0 {
-		o.Round = DefaultRound
 	}
 	switch {
 	case o.Discard == 0:
@@ -245,6 +286,21 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 			}
 		}
 	}
+	if o.Round == 0 {
+		// The slower arm's latency, from a few untimed inferences of each now that both are
+		// warm, sets the round.
+		var lat time.Duration
+		for i := range loops {
+			t := nanotime()
+			n, err := untimed(i, AutoProbe, 0)
+			if err != nil {
+				return &ArmError{Arm: armName(i), Err: fmt.Errorf("latency probe: %w", err)}
+			}
+			lat = max(lat, time.Duration((nanotime()-t)/max(n, 1)))
+		}
+		o.Round, o.Rounds = AutoSchedule(o.Duration, o.Rounds, lat, o.Discard)
+	}
+	rep.Round, rep.Planned = o.Round, o.Rounds
 	order := RoundOrder(o.Rounds, o.Seed)
 	merged := [2]*hdrhistogram.Histogram{result.NewHistogram(), result.NewHistogram()}
 	thr, _ := openThreadStats(rep.Tid) // nil without procfs: it reads zeros
@@ -302,7 +358,7 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 		rep.End = end[seq[1]]
 		if o.OnRound != nil {
 			cur, _ := thr.read()
-			st := RoundStats{Index: k, Order: armName(seq[0]) + armName(seq[1]), Start: start[seq[0]], End: end[seq[1]], Tid: rep.Tid,
+			st := RoundStats{Index: k, Rounds: o.Rounds, Round: o.Round, Order: armName(seq[0]) + armName(seq[1]), Start: start[seq[0]], End: end[seq[1]], Tid: rep.Tid,
 				Thread: cur.sub(lastThr)}
 			lastThr = cur
 			for i := range merged {

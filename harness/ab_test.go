@@ -90,3 +90,50 @@ func TestRunABRefusesTooFewRounds(t *testing.T) {
 		t.Fatalf("err = %v, want the minimum of rounds", err)
 	}
 }
+
+// TestAutoSchedule: the automatic round is the shortest of at least MinAutoRound in which the
+// switch's discarded inferences take at most 1/SwitchBudget of it; a slow model gets shorter
+// rounds rather than too few; the rounds fill the duration.
+func TestAutoSchedule(t *testing.T) {
+	cases := []struct {
+		name      string
+		d         time.Duration
+		k         int
+		lat       time.Duration
+		w         int
+		wantRound time.Duration
+		wantK     int
+	}{
+		{"a sub-millisecond model: the shortest round", 30 * time.Second, 0, 700 * time.Microsecond, 5, 250 * time.Millisecond, 120},
+		{"a 4-ms model: a 1-s round", 30 * time.Second, 0, 4 * time.Millisecond, 5, time.Second, 30},
+		{"a slow model keeps 16 rounds", 30 * time.Second, 0, 100 * time.Millisecond, 5, 30 * time.Second / 16, 16},
+		{"a short duration keeps rounds of at least 250ms", 3 * time.Second, 0, 100 * time.Millisecond, 5, 250 * time.Millisecond, 12},
+		{"rounds given are kept", 0, 9, 4 * time.Millisecond, 5, time.Second, 9},
+		{"no discard still budgets one inference", 30 * time.Second, 0, 10 * time.Millisecond, 0, 500 * time.Millisecond, 60},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, k := AutoSchedule(c.d, c.k, c.lat, c.w)
+			if r != c.wantRound || k != c.wantK {
+				t.Fatalf("AutoSchedule = %d rounds of %s, want %d of %s", k, r, c.wantK, c.wantRound)
+			}
+		})
+	}
+}
+
+// TestRunABAutoRound: with no round given the run chooses one once the arms are warm, reports
+// it, and splits the duration into that many whole rounds.
+func TestRunABAutoRound(t *testing.T) {
+	arms := [2]*countBackend{{classes: []string{"default"}, runs: make([]int64, 1)}, {classes: []string{"default"}, runs: make([]int64, 1)}}
+	sink := &memSink{}
+	rep, err := RunAB(arms[0], arms[1], ABOptions{Duration: 2 * time.Second, Calibration: -1, Sink: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Round != MinAutoRound || rep.Planned != 8 || rep.Rounds != 8 || len(sink.ivs) != 16 {
+		t.Fatalf("%d of %d rounds of %s, %d intervals: want 8 rounds of %s", rep.Rounds, rep.Planned, rep.Round, len(sink.ivs), MinAutoRound)
+	}
+	if _, err := RunAB(arms[0], arms[1], ABOptions{Duration: time.Second, Sink: sink}); err == nil || !strings.Contains(err.Error(), "cannot hold 8 automatic rounds") {
+		t.Errorf("1s in automatic rounds: err = %v", err)
+	}
+}

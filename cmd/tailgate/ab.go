@@ -25,9 +25,10 @@ import (
 // Defaults of `tailgate ab` flags.
 const (
 	DefaultABDuration = measure.DefaultABDuration
-	DefaultABRound    = harness.DefaultRound
-	DefaultABDiscard  = harness.DefaultSwitchDiscard
-	DefaultABWarmup   = measure.DefaultABWarmup
+	// DefaultABRound zero chooses the round from the arms' latency (harness.AutoSchedule).
+	DefaultABRound   = 0
+	DefaultABDiscard = harness.DefaultSwitchDiscard
+	DefaultABWarmup  = measure.DefaultABWarmup
 )
 
 func init() {
@@ -68,7 +69,7 @@ func abCmd(e *env, args []string) error {
 	fs.StringVar(&req.Suite, "suite", "", "suite name recorded (default: arm B's model's base name)")
 	fs.StringVar(&req.Out, "out", "", "result directory to write (must not exist or be empty)")
 	fs.DurationVar(&req.Duration, "duration", 0, fmt.Sprintf("timed duration per arm, split into rounds (default %s unless --rounds)", DefaultABDuration))
-	fs.DurationVar(&req.Round, "round", DefaultABRound, "how long each arm runs per round")
+	fs.DurationVar(&req.Round, "round", DefaultABRound, roundUsage)
 	fs.IntVar(&req.Rounds, "rounds", 0, "number of rounds K (default --duration / --round)")
 	fs.IntVar(&req.Sessions, "sessions", 1, "repeat the whole A/B this many times with fresh worker processes and sessions")
 	fs.IntVar(&req.Discard, "discard", DefaultABDiscard, "inferences run untimed after each switch of arm")
@@ -140,7 +141,7 @@ func measureAB(e *env, p *measure.ABPlan, ortLib string, quiet, allowUnhealthy b
 		fmt.Fprintf(e.stdout, "arm %s %s: %d samples  p50 %s  p99 %s  max %s\n", arm.Name, cmp.Or(arm.Model, arm.Worker), s.Count,
 			progress.Ns(s.P50), progress.Ns(s.P99), progress.Ns(s.Max))
 	}
-	fmt.Fprintf(e.stdout, "interleaved, %s of %s per arm in %s → %s\n", m.AB.Design(), p.Round, time.Since(start).Round(time.Second), p.Out)
+	fmt.Fprintf(e.stdout, "interleaved, %s of %s per arm in %s → %s\n", m.AB.Design(), m.AB.Round, time.Since(start).Round(time.Second), p.Out)
 	if h := m.Health; !h.Healthy {
 		what := "compare gates it inconclusive"
 		if h.Overridden {
@@ -156,6 +157,10 @@ func measureAB(e *env, p *measure.ABPlan, ortLib string, quiet, allowUnhealthy b
 	}
 	return nil
 }
+
+// roundUsage is the --round flag's, in `tailgate ab` and `tailgate run --ab`.
+var roundUsage = fmt.Sprintf("how long each arm runs per round (default 0: automatic, the shortest round of at least %s in which the inferences discarded after a switch take at most 1/%d of it)",
+	harness.MinAutoRound, harness.SwitchBudget)
 
 // pickArm is arm i's value of a per-arm flag: --NAME-a or --NAME-b when given, else --NAME.
 func pickArm[T any](fs *pflag.FlagSet, name string, i int, v [3]T) T {

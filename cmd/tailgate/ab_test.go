@@ -75,9 +75,11 @@ func TestABRefuses(t *testing.T) {
 		{"threads out of range", []string{"--model", vision, "--threads-b", "0"}, []string{"--threads-b: 0"}},
 		{"schedule cannot fit", []string{"--model", vision, "--duration", "3s", "--round", "1s"},
 			[]string{"--rounds:", "cannot fit", "3 rounds of 1s"}},
-		{"schedule contradicts itself", []string{"--model", vision, "--duration", "3s", "--rounds", "8"},
+		{"schedule contradicts itself", []string{"--model", vision, "--duration", "3s", "--rounds", "8", "--round", "1s"},
 			[]string{"--rounds:", "8 of 1s is 8s per arm, not the duration 3s"}},
 		{"no model for arm A", []string{"--model-b", vision}, []string{"--model-a: required"}},
+		{"automatic rounds cannot fit", []string{"--model", vision, "--duration", "1500ms"},
+			[]string{"--rounds:", "1.5s per arm holds fewer than 8 rounds of at least 250ms"}},
 		{"input classes differ", []string{"--model", vision, "--input-b", "x=1x3x96x96:adversarial", "--rounds", "8", "--round", "10ms"},
 			[]string{"arm B:", "input classes differ", "arm A runs default", "zeros"}},
 	}

@@ -101,7 +101,7 @@ func runCmd(e *env, args []string) error {
 	fs.StringVar(&f.overrun, "overrun", harness.OverrunQueue, "open loop: what happens to arrivals during a running inference: queue or drop")
 	fs.StringVar(&f.ab, "ab", "", "A/B mode: time the suite (arm B) interleaved with this model (arm A, the baseline arm) in one process; gate the result with `tailgate compare OUT`")
 	fs.IntVar(&f.abThreads, "ab-threads", 0, "A/B mode: arm A's intra-op threads (default: the suite's)")
-	fs.DurationVar(&f.round, "round", DefaultABRound, "A/B mode: how long each arm runs per round")
+	fs.DurationVar(&f.round, "round", DefaultABRound, "A/B mode: "+roundUsage)
 	fs.Int64Var(&f.orderSeed, "order-seed", 0, "A/B mode: seed of the arms' order per round (default: the suite's seed)")
 	if err := fs.Parse(args); err != nil {
 		return withCode(exitError, err)

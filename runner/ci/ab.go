@@ -245,8 +245,8 @@ func short(rev string) string {
 func sanitize(s string) string { return unsafeName.ReplaceAllString(s, "_") }
 
 // MeasureAB implements ABMeasurer: the suite's plan is arm B; arm A takes base's model and
-// threads with the plan's inputs, and both arms run the plan's duration each, in rounds of
-// harness.DefaultRound.
+// threads with the plan's inputs, and both arms run the plan's duration each, in automatic
+// rounds (harness.AutoSchedule).
 func (m *SuiteMeasurer) MeasureAB(ctx context.Context, suite, dir string, base measure.Arm) (*result.Meta, error) {
 	p, ok := m.plans[suite]
 	if !ok {

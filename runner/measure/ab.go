@@ -53,10 +53,12 @@ type ABPlan struct {
 	Arms           [2]Arm
 	// Seed seeds the input fills, the same for both arms, so they see the same input sequence.
 	Seed int64
-	// Rounds and Round are the schedule; Discard the untimed inferences after each switch;
-	// OrderSeed the seed of the arms' order per round.
+	// Rounds and Round are the schedule (Round zero: automatic, and Rounds zero: Duration in
+	// automatic rounds); Discard the untimed inferences after each switch; OrderSeed the seed of
+	// the arms' order per round.
 	Rounds    int
 	Round     time.Duration
+	Duration  time.Duration
 	Discard   int
 	OrderSeed int64
 	// Sessions repeats the whole A/B with the arms opened afresh (0: once).
@@ -71,15 +73,21 @@ type ABPlan struct {
 }
 
 // ABSchedule resolves the schedule: per-arm duration d split into rounds of r, or k rounds when
-// given (then d, if given too, must equal k·r). A schedule of fewer than harness.MinRounds
-// rounds cannot fit and is an error that says what would.
+// given (then d, if given too, must equal k·r). With r zero the round is automatic, chosen from
+// the arms' latency once they are warm (harness.AutoSchedule): give d or k, not both; it returns
+// k, or 0 when d is to be split into automatic rounds. A schedule of fewer than
+// harness.MinRounds rounds cannot fit and is an error that says what would.
 func ABSchedule(d, r time.Duration, k int) (int, error) {
-	if r <= 0 {
-		return 0, fmt.Errorf("round %s: want a positive duration", r)
+	if r < 0 {
+		return 0, fmt.Errorf("round %s: want a positive duration (or 0: automatic)", r)
+	}
+	if k < 0 {
+		return 0, fmt.Errorf("rounds %d is negative", k)
+	}
+	if r == 0 {
+		return autoSchedule(d, k)
 	}
 	switch {
-	case k < 0:
-		return 0, fmt.Errorf("rounds %d is negative", k)
 	case k > 0 && d > 0 && time.Duration(k)*r != d:
 		return 0, fmt.Errorf("rounds %d of %s is %s per arm, not the duration %s: give two of duration, round and rounds", k, r, time.Duration(k)*r, d)
 	case k == 0:
@@ -95,10 +103,35 @@ func ABSchedule(d, r time.Duration, k int) (int, error) {
 		return 0, fmt.Errorf("the schedule cannot fit: %d rounds of %s per arm; the paired analysis needs at least %d rounds (a duration of at least %s, or a shorter round)",
 			k, r, harness.MinRounds, time.Duration(harness.MinRounds)*r)
 	}
-	if d := time.Duration(k) * r; d > 2*time.Hour {
-		return 0, fmt.Errorf("%d rounds of %s is %s per arm: at most 2h", k, r, d)
+	if d := time.Duration(k) * r; d > maxABDuration {
+		return 0, fmt.Errorf("%d rounds of %s is %s per arm: at most %s", k, r, d, maxABDuration)
 	}
 	return k, nil
+}
+
+// maxABDuration is the longest an arm may be timed: an A/B is a pull request's measurement.
+const maxABDuration = 2 * time.Hour
+
+// autoSchedule is ABSchedule's check of a schedule of automatic rounds.
+func autoSchedule(d time.Duration, k int) (int, error) {
+	switch {
+	case k > 0 && d > 0:
+		return 0, fmt.Errorf("an automatic round takes a duration or a number of rounds, not both (%d rounds, duration %s): give the round too", k, d)
+	case k > 0 && k < harness.MinRounds:
+		return 0, fmt.Errorf("the schedule cannot fit: %d rounds; the paired analysis needs at least %d", k, harness.MinRounds)
+	case k > 0:
+		return k, nil
+	case d <= 0:
+		d = DefaultABDuration
+	}
+	if least := harness.MinRounds * harness.MinAutoRound; d < least {
+		return 0, fmt.Errorf("the schedule cannot fit: %s per arm holds fewer than %d rounds of at least %s (a duration of at least %s, or a shorter --round)",
+			d, harness.MinRounds, harness.MinAutoRound, least)
+	}
+	if d > maxABDuration {
+		return 0, fmt.Errorf("duration %s per arm: at most %s", d, maxABDuration)
+	}
+	return 0, nil
 }
 
 // MeasureAB times p into p.Out (which must exist and be empty): both arms are opened and checked
@@ -147,7 +180,8 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 	c := watchCancel(ctx)
 	defer c.done()
 	sessions := max(p.Sessions, 1)
-	sc := progress.Schedule{Sessions: sessions, Rounds: p.Rounds, Round: p.Round}
+	// An automatic round is chosen in the first session and kept for the others.
+	round, rounds := p.Round, p.Rounds
 	pr := progress.New(o.Log, o.Progress, 0, 0)
 	defer pr.Done()
 	var (
@@ -170,17 +204,20 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 			break
 		}
 		sr, err := harness.RunAB(arms[0], arms[1], harness.ABOptions{
-			Rounds: p.Rounds, Round: p.Round, Discard: p.Discard, Seed: p.OrderSeed + int64(s), Warmup: p.Warmup,
+			Rounds: rounds, Round: round, Duration: p.Duration, Discard: p.Discard, Seed: p.OrderSeed + int64(s), Warmup: p.Warmup,
 			CPUs: firstCPU(p.CPUs), Sched: p.Policy, Mlock: p.Mlock, Sink: lw, Stop: &c.stop,
 			OnRound: func(st harness.RoundStats) {
 				iv := st.Interval()
 				iv.Index += s * p.Rounds
 				smp.OnInterval(iv)
-				pr.Round(sc, s, st)
+				pr.Round(progress.Schedule{Sessions: sessions, Rounds: st.Rounds, Round: st.Round}, s, st)
 			},
 		})
 		arms.close()
 		runErr = err
+		if sr != nil && round == 0 {
+			round, rounds = sr.Round, sr.Planned
+		}
 		rep = addSession(rep, sr)
 	}
 	if err := smp.Close(); err != nil {
@@ -192,11 +229,11 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 	if rep.Rounds == 0 {
 		return nil, errors.Join(errors.New("no round was completed: there is no result"), runErr)
 	}
-	m, err := abMeta(p, info, lib, fp, rep, o)
+	m, err := abMeta(p, round, info, lib, fp, rep, o)
 	if err != nil {
 		return nil, errors.Join(runErr, err)
 	}
-	want := sessions * p.Rounds
+	want := sessions * rounds
 	var reasons []string
 	if runErr != nil {
 		reasons = append(reasons, fmt.Sprintf("stopped after %d of %d rounds: %v", rep.Rounds, want, runErr))
@@ -352,7 +389,7 @@ func checkArms(p *ABPlan, opened abArms) error {
 
 // abMeta builds meta.json of an A/B run: the environment of the process (its model and runtime
 // are arm B's, the candidate), the summary over both arms and one per arm (Classes), and the arms.
-func abMeta(p *ABPlan, info [2]result.Arm, lib ortlib.Library, fp result.Fingerprint, rep *harness.ABReport, o Options) (*result.Meta, error) {
+func abMeta(p *ABPlan, round time.Duration, info [2]result.Arm, lib ortlib.Library, fp result.Fingerprint, rep *harness.ABReport, o Options) (*result.Meta, error) {
 	b := info[1]
 	// The process's ONNX Runtime (when an arm ran in process) and arm B's worker runtime.
 	fp.Backend, fp.ModelSHA256, fp.ORTVersion, fp.ORTSHA256 = "ort", b.ModelSHA256, lib.Version, lib.SHA256
@@ -365,7 +402,7 @@ func abMeta(p *ABPlan, info [2]result.Arm, lib ortlib.Library, fp result.Fingerp
 	if err != nil {
 		return nil, err
 	}
-	ab := &result.AB{Rounds: rep.Rounds, Round: p.Round, Discard: p.Discard, Seed: p.OrderSeed, Order: rep.Order}
+	ab := &result.AB{Rounds: rep.Rounds, Round: round, Discard: p.Discard, Seed: p.OrderSeed, Order: rep.Order}
 	if p.Sessions > 1 {
 		ab.Sessions = p.Sessions
 	}
@@ -376,7 +413,7 @@ func abMeta(p *ABPlan, info [2]result.Arm, lib ortlib.Library, fp result.Fingerp
 	m := &result.Meta{
 		Schema: result.SchemaVersion, Suite: p.Suite, Profile: p.Profile, Env: fp, Git: o.Git,
 		Workload: result.Workload{Model: p.Arms[1].Model, Backend: fp.Backend, Inputs: b.Inputs, Threads: fp.Threads,
-			CPUs: p.CPUs, Sched: p.Policy.String(), Mlock: p.Mlock, Mode: "ab", Interval: p.Round, Seed: p.Seed},
+			CPUs: p.CPUs, Sched: p.Policy.String(), Mlock: p.Mlock, Mode: "ab", Interval: round, Seed: p.Seed},
 		Start: rep.Start, End: rep.End,
 		Counts: result.Counts{Samples: merged.TotalCount(), Intervals: 2 * rep.Rounds, Warmup: rep.Warmup[0] + rep.Warmup[1],
 			Overflow: rep.Overflow[0] + rep.Overflow[1]},
@@ -479,7 +516,7 @@ func ResolveAB(r ABRequest) (*ABPlan, error) {
 	if err != nil {
 		errs = append(errs, &SettingError{Setting: "rounds", Err: err})
 	}
-	p.Rounds = k
+	p.Rounds, p.Duration = k, cmp.Or(r.Duration, DefaultABDuration)
 	if p.Sessions = max(r.Sessions, 1); r.Sessions < 0 || r.Sessions > 100 {
 		errs = append(errs, settingErr("sessions", "%d: want 1 to 100", r.Sessions))
 	}
@@ -537,12 +574,11 @@ func ResolveAB(r ABRequest) (*ABPlan, error) {
 
 // ABPlanFrom is the A/B plan of a suite's plan p against arm base: arm B is p's model, inputs and
 // threads, arm A base's model and threads (base.Threads 0: p's) with p's inputs; both run p's
-// duration in rounds of round (0: harness.DefaultRound), on p's placement, into p.Out.
+// duration in rounds of round (0: automatic), on p's placement, into p.Out.
 func ABPlanFrom(p *Plan, base Arm, round time.Duration) (*ABPlan, error) {
 	if p.Backend != "ort" {
 		return nil, fmt.Errorf("an A/B run needs backend ort, not %s", p.Backend)
 	}
-	round = cmp.Or(round, harness.DefaultRound)
 	k, err := ABSchedule(p.Duration, round, 0)
 	if err != nil {
 		return nil, err
@@ -551,7 +587,7 @@ func ABPlanFrom(p *Plan, base Arm, round time.Duration) (*ABPlan, error) {
 		base.Threads = p.Threads
 	}
 	base.Inputs = p.Inputs
-	return &ABPlan{Suite: p.Suite, Profile: p.Profile, Seed: p.Seed, Rounds: k, Round: round,
+	return &ABPlan{Suite: p.Suite, Profile: p.Profile, Seed: p.Seed, Rounds: k, Round: round, Duration: cmp.Or(p.Duration, DefaultABDuration),
 		Discard: harness.DefaultSwitchDiscard, OrderSeed: p.Seed, Warmup: max(p.WarmupDuration, DefaultABWarmup),
 		CPUs: p.CPUs, Policy: p.Policy, Mlock: p.Mlock, Spinning: p.Spinning, Out: p.Out, Tags: p.Tags,
 		Arms: [2]Arm{base, {Model: p.Model, Inputs: p.Inputs, Threads: p.Threads}}}, nil

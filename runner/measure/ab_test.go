@@ -22,7 +22,13 @@ func TestABSchedule(t *testing.T) {
 		{name: "both disagree", d: 5 * time.Second, r: time.Second, k: 8, errorHas: "not the duration 5s"},
 		{name: "cannot fit", d: 5 * time.Second, r: time.Second, errorHas: "cannot fit: 5 rounds of 1s"},
 		{name: "not whole rounds", d: 10500 * time.Millisecond, r: time.Second, errorHas: "not a whole number of rounds"},
-		{name: "no round", d: 10 * time.Second, errorHas: "round 0s"},
+		{name: "negative round", d: 10 * time.Second, r: -time.Second, errorHas: "round -1s"},
+		{name: "automatic round over a duration", d: 10 * time.Second, want: 0},
+		{name: "automatic round, default duration", want: 0},
+		{name: "automatic round, rounds given", k: 12, want: 12},
+		{name: "automatic round, both given", d: 10 * time.Second, k: 12, errorHas: "not both"},
+		{name: "automatic round, too short", d: time.Second, errorHas: "fewer than 8 rounds of at least 250ms"},
+		{name: "automatic round, too few rounds", k: 5, errorHas: "5 rounds; the paired analysis needs at least 8"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
