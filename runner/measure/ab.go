@@ -154,6 +154,13 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 			return nil, err
 		}
 	}
+	// ci passes its measuring options to every suite; these two are a single run's.
+	if o.MetricsAddr != "" {
+		fmt.Fprintf(o.Log, "warning: suite %s is measured interleaved: the metrics endpoint serves single runs, not this A/B run\n", p.Suite)
+	}
+	if o.Stress != "" {
+		fmt.Fprintf(o.Log, "warning: suite %s is measured interleaved: the background load (--stress) runs with single runs only\n", p.Suite)
+	}
 	fp, fpErr := host.Collect(host.Options{CPUs: p.CPUs, ToolVersion: o.Tool.Version})
 	if fpErr != nil {
 		fmt.Fprintf(o.Log, "warning: %v\n", fpErr)
