@@ -125,3 +125,28 @@ func TestBuildAB(t *testing.T) {
 	}
 	golden.Check(t, filepath.Join("testdata", "ab.golden.html"), []byte(strings.ReplaceAll(buf.String(), dir, "DIR")))
 }
+
+// TestArmNames: arms are named in figures by their models' file names, and by their settings
+// as well when both run one model.
+func TestArmNames(t *testing.T) {
+	arm := func(model, opt string) result.Arm {
+		return result.Arm{Model: model, Session: map[string]string{"intra_op_num_threads": "1", "graph_optimization": opt}}
+	}
+	for _, c := range []struct {
+		name string
+		arms []result.Arm
+		want [2]string
+	}{
+		{"two models", []result.Arm{arm("/m/a.onnx", "all"), arm("/n/b.onnx", "all")}, [2]string{"a.onnx", "b.onnx"}},
+		{"two settings", []result.Arm{arm("/m/a.onnx", "all"), arm("/m/a.onnx", "disable")},
+			[2]string{"a.onnx, threads 1, graph optimisation all", "a.onnx, threads 1, graph optimisation disable"}},
+		{"a worker", []result.Arm{arm("/m/a.onnx", "all"), {Worker: "node w.js", Runtime: "onnxruntime-node", Version: "1.30.0"}},
+			[2]string{"a.onnx", "onnxruntime-node 1.30.0"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := armNames(&result.AB{Arms: c.arms}); got != c.want {
+				t.Errorf("%q, want %q", got, c.want)
+			}
+		})
+	}
+}

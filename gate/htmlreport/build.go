@@ -72,19 +72,23 @@ func Build(in Input) (*Page, []*plot.Figure, error) {
 }
 
 // side is one result of the report: id is its role (in figure ids), name what the page calls
-// it; arm is set for an arm of an interleaved A/B result.
+// it; arm is set for an arm of an interleaved A/B result, short naming it in figures.
 type side struct {
 	id, name string
 	r        *Result
 	arm      *result.Arm
+	short    string
 }
 
 // present returns the baseline (when there is one) and the candidate, in that order.
 func present(in Input) []side {
-	ss := []side{{"baseline", "baseline", in.Base, nil}, {"candidate", "candidate", in.Cand, nil}}
+	ss := []side{{id: "baseline", name: "baseline", r: in.Base}, {id: "candidate", name: "candidate", r: in.Cand}}
 	if ab := abOf(in); ab != nil {
 		ss[0].name, ss[1].name = "arm A (baseline)", "arm B (candidate)"
-		ss[0].arm, ss[1].arm = &ab.Arms[0], &ab.Arms[1]
+		short := armNames(ab)
+		for i := range ss {
+			ss[i].arm, ss[i].short = &ab.Arms[i], short[i]
+		}
 	}
 	var out []side
 	for _, s := range ss {
@@ -205,7 +209,7 @@ func timelineFigure(s side) (*plot.Figure, error) {
 	m := r.Run.Meta
 	t := fmt.Sprintf("%s %s: latency per %s interval", s.name, filepath.Base(r.Run.Dir), gate.FormatDuration(m.Workload.Interval))
 	if s.arm != nil {
-		t = fmt.Sprintf("%s, %s: latency per %s round", s.name, armShort(*s.arm), gate.FormatDuration(m.AB.Round))
+		t = fmt.Sprintf("%s, %s: latency per %s round", s.name, s.short, gate.FormatDuration(m.AB.Round))
 	}
 	fig, err := plot.Timeline(t, r.Slots, r.Temps)
 	if err != nil {
@@ -215,25 +219,41 @@ func timelineFigure(s side) (*plot.Figure, error) {
 	return fig, nil
 }
 
-// armShort names an arm in a figure: its model's file name, or its worker's runtime.
-func armShort(a result.Arm) string {
-	if a.Model != "" {
-		return filepath.Base(a.Model)
+// armNames names the arms in figures: by their models' file names (a worker by its runtime),
+// or, when those are the same, by gate.ArmLabel with the file name for the path: two session
+// settings of one model.
+func armNames(ab *result.AB) [2]string {
+	var n [2]string
+	for i, a := range ab.Arms {
+		n[i] = cmp.Or(strings.TrimSpace(a.Runtime+" "+a.Version), "worker")
+		if a.Model != "" {
+			n[i] = filepath.Base(a.Model)
+		}
 	}
-	return cmp.Or(strings.TrimSpace(a.Runtime+" "+a.Version), "worker")
+	if n[0] == n[1] {
+		for i, a := range ab.Arms {
+			l := gate.ArmLabel(a)
+			if a.Model != "" {
+				l = strings.Replace(l, a.Model, n[i], 1)
+			}
+			n[i] = strings.Trim(l, "()")
+		}
+	}
+	return n
 }
 
 // pairedFigure draws the arms of an A/B round by round, with the gate's paired estimate of the
 // p50 ratio when the report has a relative p50 rule with an interval.
 func pairedFigure(in Input, ab *result.AB) (*plot.Figure, error) {
 	a, b := in.Base.Slots, in.Cand.Slots
+	short := armNames(ab)
 	rounds := make([]plot.Round, min(len(a), len(b)))
 	for k := range rounds {
 		rounds[k] = plot.Round{A: a[k].P50, B: b[k].P50}
 	}
 	p := plot.Pairing{
 		Title: fmt.Sprintf("%s: interleaved A/B, %s, p50 per round", in.Cand.Run.Meta.Suite, ab.Design()),
-		A:     "arm A (baseline) " + armShort(ab.Arms[0]), B: "arm B (candidate) " + armShort(ab.Arms[1]),
+		A:     "arm A (baseline) " + short[0], B: "arm B (candidate) " + short[1],
 		Rounds: rounds,
 	}
 	if ab.Sessions > 1 {

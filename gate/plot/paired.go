@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -79,7 +80,7 @@ func Paired(in Pairing) (*Figure, error) {
 	}
 	marks := len(ratio) <= 120
 	top := newPlot(in.Title, "", "p50 ("+u.Name+")")
-	top.Y.Tick.Marker = latencyTicks
+	top.Y.Tick.Marker = gplot.TickerFunc(func(min, max float64) []gplot.Tick { return steps125(min, max, 0, trimFloat) })
 	for i, label := range [2]string{in.A, in.B} {
 		xys := MinMax(arms[i], DefaultMaxPoints)
 		for j := range xys {
@@ -100,26 +101,28 @@ func Paired(in Pairing) (*Figure, error) {
 
 	bot := newPlot("", "round", "p50 B/A − 1 (%)")
 	bot.Y.Tick.Marker = percentTicks
-	bot.Add(&hline{y: 0, style: draw.LineStyle{Color: colModel, Width: vg.Points(0.8)}})
+	bot.Add(&straight{at: 0, style: draw.LineStyle{Color: colModel, Width: vg.Points(0.8)}})
 	if e := in.Estimate; e != nil {
 		if err := estimateBand(bot, e, float64(len(in.Rounds))); err != nil {
 			return nil, fmt.Errorf("plot paired: %w", err)
 		}
 	}
-	pts, err := line(bot, "B/A per round", MinMax(ratio, DefaultMaxPoints), colModel, false, marks)
+	lo, hi := ratioRange(ratio, in.Estimate)
+	span := max(hi-lo, 2)
+	drawn, off := clampRounds(ratio, lo-0.1*span, hi+0.1*span)
+	pts, err := line(bot, "B/A per round", MinMax(drawn, DefaultMaxPoints), colModel, false, marks)
 	if err != nil {
 		return nil, fmt.Errorf("plot paired: %w", err)
 	}
 	fig.Series = append(fig.Series, SeriesInfo{Name: "ratio", Points: pts})
-	lo, hi := min(bot.Y.Min, 0), max(bot.Y.Max, 0)
-	if e := in.Estimate; e != nil && e.Limit != 0 {
-		hi = max(hi, 100*e.Limit)
+	if len(off.at) > 0 {
+		bot.Add(off)
+		fig.Caption += fmt.Sprintf(" %d round(s) far off the others are drawn at the edge of the scale as triangles labelled with their value.", len(off.at))
 	}
-	span := max(hi-lo, 2)
-	bot.Y.Min, bot.Y.Max = lo-0.05*span, hi+0.6*span
+	bot.Y.Min, bot.Y.Max = lo-0.15*span, hi+0.7*span
 	for k := in.SessionLen; in.SessionLen > 0 && k < len(in.Rounds); k += in.SessionLen {
 		for _, p := range []*gplot.Plot{top, bot} {
-			p.Add(&changeLine{x: float64(k) + 0.5, col: colGrid2})
+			p.Add(&straight{at: float64(k) + 0.5, vertical: true, style: draw.LineStyle{Color: colGrid2, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(4), vg.Points(2)}}})
 		}
 	}
 	if in.SessionLen > 0 && in.SessionLen < len(in.Rounds) {
@@ -132,6 +135,62 @@ func Paired(in Pairing) (*Figure, error) {
 	top.X.Tick.Marker, bot.X.Tick.Marker = roundTicks(true), roundTicks(false)
 	fig.draw = func(c draw.Canvas) { alignX(c, []*gplot.Plot{top, bot}, []float64{3, 2.2}) }
 	return fig, nil
+}
+
+// ratioRange is the range of the ratio panel: 0, the estimate's band and limit, and the rounds
+// that are not far off the others (beyond three interquartile ranges of the middle half), which
+// would flatten the band to a line on a shared noisy machine.
+func ratioRange(ratio plotter.XYs, e *RatioEstimate) (lo, hi float64) {
+	ys := make([]float64, len(ratio))
+	for i, p := range ratio {
+		ys[i] = p.Y
+	}
+	slices.Sort(ys)
+	q1, q3 := ys[len(ys)/4], ys[(3*len(ys))/4]
+	iqr := max(q3-q1, 1)
+	for _, y := range ys {
+		if y >= q1-3*iqr && y <= q3+3*iqr {
+			lo, hi = min(lo, y), max(hi, y)
+		}
+	}
+	if e != nil {
+		lo, hi = min(lo, 100*(e.Lo-1), 100*(e.Point-1)), max(hi, 100*(e.Hi-1), 100*(e.Point-1), 100*e.Limit)
+	}
+	return lo, hi
+}
+
+// clampRounds moves the points beyond [lo, hi] to its edges, returning them as drawn and the
+// marks that say where they really are.
+func clampRounds(xys plotter.XYs, lo, hi float64) (plotter.XYs, *offScale) {
+	out := slices.Clone(xys)
+	off := &offScale{}
+	for i, p := range out {
+		if p.Y < lo || p.Y > hi {
+			out[i].Y = min(max(p.Y, lo), hi)
+			off.at = append(off.at, out[i])
+			off.val = append(off.val, p.Y)
+		}
+	}
+	return out, off
+}
+
+// offScale marks rounds drawn at the edge of the scale: a triangle where each is drawn and its
+// real value beside it.
+type offScale struct {
+	at  plotter.XYs
+	val []float64
+}
+
+func (o *offScale) Plot(c draw.Canvas, p *gplot.Plot) {
+	tx, ty := p.Transforms(&c)
+	ts := p.Legend.TextStyle
+	ts.XAlign, ts.YAlign = draw.XLeft, draw.YCenter
+	g := draw.GlyphStyle{Color: colChange, Radius: vg.Points(3.5), Shape: draw.TriangleGlyph{}}
+	for i, pt := range o.at {
+		at := vg.Point{X: tx(pt.X), Y: ty(pt.Y)}
+		c.DrawGlyph(g, at)
+		c.FillText(ts, vg.Point{X: at.X + vg.Points(5), Y: at.Y}, signedPct(o.val[i]))
+	}
 }
 
 // estimateBand draws the gate's estimate (a line over the rounds, its interval a band around
@@ -147,12 +206,12 @@ func estimateBand(p *gplot.Plot, e *RatioEstimate, rounds float64) error {
 	band.Color = color.NRGBA{0xD5, 0x5E, 0x00, 0x40}
 	band.LineStyle.Width = 0
 	p.Add(band)
-	point := &hline{y: pct(e.Point), style: draw.LineStyle{Color: colCandidate, Width: vg.Points(1.6)}}
+	point := &straight{at: pct(e.Point), style: draw.LineStyle{Color: colCandidate, Width: vg.Points(1.6)}}
 	p.Add(point)
 	// One decimal, as the report's rule table writes the same numbers.
 	p.Legend.Add(fmt.Sprintf("gate: %s %+.1f%% [%+.1f%%, %+.1f%%] @ %g", e.Metric, pct(e.Point), pct(e.Lo), pct(e.Hi), e.Confidence), band, point)
 	if e.Limit != 0 {
-		limit := &hline{y: 100 * e.Limit, style: draw.LineStyle{Color: colChange, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(4), vg.Points(2)}}}
+		limit := &straight{at: 100 * e.Limit, style: draw.LineStyle{Color: colChange, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(4), vg.Points(2)}}}
 		p.Add(limit)
 		p.Legend.Add("limit "+signedPct(100*e.Limit), limit)
 	}
@@ -214,22 +273,4 @@ func roundTicks(bare bool) gplot.Ticker {
 			return trimFloat(v)
 		})
 	})
-}
-
-// hline is a horizontal line across the data area at y.
-type hline struct {
-	y     float64
-	style draw.LineStyle
-}
-
-func (l *hline) Plot(c draw.Canvas, p *gplot.Plot) {
-	_, ty := p.Transforms(&c)
-	y := ty(l.y)
-	c.StrokeLine2(l.style, c.Min.X, y, c.Max.X, y)
-}
-
-// Thumbnail draws the line in the legend.
-func (l *hline) Thumbnail(c *draw.Canvas) {
-	y := (c.Min.Y + c.Max.Y) / 2
-	c.StrokeLine2(l.style, c.Min.X, y, c.Max.X, y)
 }

@@ -23,6 +23,8 @@ func TestPaired(t *testing.T) {
 	est := &RatioEstimate{Metric: "p50", Point: 1.152, Lo: 1.139, Hi: 1.166, Confidence: 0.99, Limit: 0.05}
 	empty := driftingRounds(2, 30, 1.15)
 	empty[4].B, empty[9].A = 0, 0
+	spike := driftingRounds(4, 30, 1.15)
+	spike[5].B = spike[5].A * 24 / 10
 	for _, c := range []struct {
 		name   string
 		in     Pairing
@@ -35,6 +37,9 @@ func TestPaired(t *testing.T) {
 		{"no estimate, sessions", Pairing{Title: "sessions", A: "A", B: "B", Rounds: driftingRounds(3, 32, 1), SessionLen: 8},
 			32, []string{"B/A per round"}, false},
 		{"empty rounds", Pairing{Title: "holes", A: "A", B: "B", Rounds: empty, Estimate: est}, 29, []string{"gate: p50"}, false},
+		// One round 2.4 times slower would flatten the rest to a line: it is drawn at the edge,
+		// labelled with its value.
+		{"off scale", Pairing{Title: "spike", A: "A", B: "B", Rounds: spike, Estimate: est}, 30, []string{"+140%"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f, err := Paired(c.in)
@@ -57,6 +62,9 @@ func TestPaired(t *testing.T) {
 			}
 			if (c.in.SessionLen > 0) != strings.Contains(f.Caption, "sessions") {
 				t.Errorf("caption %q does not say where the sessions are", f.Caption)
+			}
+			if (c.name == "off scale") != strings.Contains(f.Caption, "far off") {
+				t.Errorf("caption %q: want rounds off the scale said for the spike only", f.Caption)
 			}
 			if c.golden {
 				goldenSVG(t, f.Name, svg)

@@ -111,27 +111,19 @@ func nightTicks(nights []Night) gplot.Ticker {
 
 func max1(n int) int { return max(n, 1) }
 
-// changeLine is a labelled vertical line at a change point, red unless col says otherwise.
+// changeLine is a labelled vertical line at a change point.
 type changeLine struct {
 	x     float64
 	label string
-	col   color.Color
 }
 
 func (l *changeLine) Plot(c draw.Canvas, p *gplot.Plot) {
 	tx, _ := p.Transforms(&c)
 	x := tx(l.x)
-	col := l.col
-	if col == nil {
-		col = colChange
-	}
-	st := draw.LineStyle{Color: col, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(4), vg.Points(2)}}
+	st := draw.LineStyle{Color: colChange, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(4), vg.Points(2)}}
 	c.StrokeLine2(st, x, c.Min.Y, x, c.Max.Y)
-	if l.label == "" {
-		return
-	}
 	ts := p.Legend.TextStyle
-	ts.Color = col
+	ts.Color = colChange
 	// The label goes at the bottom: the legend has the top.
 	ts.XAlign, ts.YAlign = draw.XLeft, draw.YBottom
 	c.FillText(ts, vg.Point{X: x + vg.Points(3), Y: c.Min.Y + vg.Points(3)}, l.label)
