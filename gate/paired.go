@@ -46,7 +46,12 @@ func checkDesign(base, cand *Run, opts Options) error {
 // the result's with the arm's model, summary and counts. It checks the log against meta.json's
 // counts, and that each arm has one interval per recorded round; a single run is an error
 // wrapping ErrDesign.
-func LoadAB(dir string) (a, b *Run, err error) {
+func LoadAB(dir string) (a, b *Run, err error) { return LoadABEach(dir, nil) }
+
+// LoadABEach is LoadAB that also hands each log line, as it is read, to each (when not nil)
+// with its arm (0 for A, 1 for B), as LoadRunEach does for a single run: the place to compute
+// per-round figures without keeping the histograms. An error from each stops the read.
+func LoadABEach(dir string, each func(arm int, iv result.IntervalBuckets) error) (a, b *Run, err error) {
 	m, err := result.ReadMeta(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("result %s: %w", dir, err)
@@ -67,11 +72,14 @@ func LoadAB(dir string) (a, b *Run, err error) {
 	var c result.LogCounter
 	_, err = result.ScanLogBuckets(path, f, func(iv result.IntervalBuckets) error {
 		c.Add(iv)
-		switch iv.Tag {
-		case result.ArmNames[0]:
-			return arms[0].AddBuckets(iv)
-		case result.ArmNames[1]:
-			return arms[1].AddBuckets(iv)
+		for i, name := range result.ArmNames {
+			if iv.Tag != name {
+				continue
+			}
+			if err := arms[i].AddBuckets(iv); err != nil || each == nil {
+				return err
+			}
+			return each(i, iv)
 		}
 		return fmt.Errorf("interval tagged %q: an A/B log holds arms A and B only", iv.Tag)
 	})
@@ -130,7 +138,7 @@ func CompareAB(a, b *Run, rules []Rule, opts Options) (*Report, error) {
 		where = fmt.Sprintf("in %d sessions of fresh arms, analysed per round (fewer than %d sessions)", ab.Sessions, stats.MinSessions)
 	}
 	note := fmt.Sprintf("interleaved A/B, %s of %s per arm %s (order seed %d): B %s is the candidate, A %s the baseline; relative rules use the paired rounds and no between-run SD",
-		ab.Design(), ab.Round, where, ab.Seed, armLabel(ab.Arms[1]), armLabel(ab.Arms[0]))
+		ab.Design(), ab.Round, where, ab.Seed, ArmLabel(ab.Arms[1]), ArmLabel(ab.Arms[0]))
 	rep.Notes = append([]string{note}, rep.Notes...)
 	// The design goes right after the suite, where a truncated headline still shows it.
 	suite := rep.Suite
@@ -140,8 +148,9 @@ func CompareAB(a, b *Run, rules []Rule, opts Options) (*Report, error) {
 	return rep, nil
 }
 
-// armLabel names an arm by its model and the session settings it was run with.
-func armLabel(a result.Arm) string {
+// ArmLabel names an arm by its model and the session settings it was run with, or by its
+// worker: "(b.onnx, threads 1, graph optimisation all)".
+func ArmLabel(a result.Arm) string {
 	if a.Worker != "" {
 		return fmt.Sprintf("(worker %q, %s %s on %s)", a.Worker, a.Runtime, a.Version, cmp.Or(a.Device, "an unnamed device"))
 	}

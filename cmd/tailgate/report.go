@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -31,7 +33,8 @@ func init() {
 }
 
 const reportUsage = `usage: tailgate report [BASE] CAND [flags]
-       tailgate report COMPARISON.json [BASE CAND] [flags]
+       tailgate report AB_RESULT [flags]
+       tailgate report COMPARISON.json [BASE CAND | AB_RESULT] [flags]
 
 Renders result directory CAND (and BASE, or the stored baseline with --store) as one
 self-contained HTML page (--html), PNG figures (--png DIR) and/or the comparison as text
@@ -39,6 +42,11 @@ self-contained HTML page (--html), PNG figures (--png DIR) and/or the comparison
 the percentile curves of baseline and candidate, each result's per-interval p50/p99/max with
 CPU temperature, the candidate's pWCET exceedance curve with its validity tests, and with
 --store the suite's nightly trend with change points.
+
+An interleaved A/B result (tailgate ab) is reported alone: arm B is gated against arm A as
+'tailgate compare AB_RESULT' gates it, the page names both arms, draws each arm's rounds, and
+adds a figure of the pairing: each round's p50 of both arms, and each round's ratio B/A with
+the gate's paired p50 estimate and interval. With BASE or --store it is an error.
 
 COMPARISON.json is the output of 'tailgate compare --format json': its rule table is shown as
 it was decided; the results are read from the directories it names unless BASE CAND are given.
@@ -119,7 +127,9 @@ type reportInput struct {
 	// decided is set when the comparison came from a COMPARISON.json or was made against a
 	// baseline: only then does the page show a verdict and a rule table.
 	decided bool
-	notes   []string
+	// ab is set when base and cand are the arms A and B of one interleaved A/B result.
+	ab    bool
+	notes []string
 	// between is the run-to-run SD from the store's history, when the baseline came from it.
 	between map[string]float64
 	// wcet holds the pWCET analysis the comparison's pwcet rules made, for the page's figure.
@@ -137,7 +147,7 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.base, in.cand, err = htmlreport.LoadPair(baseDir, candDir); err != nil {
+	if err := loadReportSides(in, baseDir, candDir, f.store); err != nil {
 		return nil, err
 	}
 	if in.base == nil && f.store != "" && !in.decided {
@@ -170,13 +180,47 @@ func reportInputs(e *env, args []string, f *reportFlags) (*reportInput, error) {
 		if in.base != nil {
 			base = in.base.Run
 		}
-		in.rep, err = gate.Compare(base, in.cand.Run, rules, o)
+		if in.ab {
+			in.rep, err = gate.CompareAB(base, in.cand.Run, rules, o)
+		} else {
+			in.rep, err = gate.Compare(base, in.cand.Run, rules, o)
+		}
 		if err != nil {
 			return nil, err
 		}
 		in.decided = in.base != nil || len(f.thresholds) > 0 || f.config != ""
 	}
 	return in, nil
+}
+
+// loadReportSides streams the results into in: the two arms of an interleaved A/B result
+// candDir, which takes no baseline, or the runs candDir and baseDir. A COMPARISON.json's design
+// must be the results': its rule table would otherwise be read against what it did not judge.
+func loadReportSides(in *reportInput, baseDir, candDir, store string) error {
+	// An unreadable meta.json is left to the loaders, which report both sides' errors at once.
+	m, err := result.ReadMeta(candDir)
+	in.ab = err == nil && m.IsAB()
+	if in.rep != nil && err == nil && in.ab != strings.HasPrefix(in.rep.Design, "interleaved") {
+		what := "a single run"
+		if in.ab {
+			what = "an interleaved A/B result"
+		}
+		return fmt.Errorf("%w: the comparison's design is %q but %s is %s", gate.ErrDesign, cmp.Or(in.rep.Design, "separate runs"), candDir, what)
+	}
+	if in.ab {
+		if baseDir != "" || store != "" {
+			return gate.NotASingleRun(candDir)
+		}
+		in.base, in.cand, err = htmlreport.LoadAB(candDir)
+		return err
+	}
+	if in.base, in.cand, err = htmlreport.LoadPair(baseDir, candDir); err != nil {
+		return err
+	}
+	if in.base != nil && in.base.Run.Meta.IsAB() {
+		return gate.NotASingleRun(baseDir)
+	}
+	return nil
 }
 
 // checkReportArgs reports every problem with the flags and the number of arguments at once.
@@ -207,7 +251,7 @@ func checkReportArgs(args []string, f *reportFlags) error {
 		}
 	}
 	if len(args) < 1 || len(args) > 3 {
-		errs = append(errs, fmt.Errorf("want [BASE] CAND or COMPARISON.json [BASE CAND], got %d arguments", len(args)))
+		errs = append(errs, fmt.Errorf("want [BASE] CAND, AB_RESULT or COMPARISON.json [BASE CAND | AB_RESULT], got %d arguments", len(args)))
 	}
 	return errors.Join(errs...)
 }
@@ -229,6 +273,16 @@ func reportDirs(args []string, in *reportInput) (baseDir, candDir string, err er
 		return "", "", err
 	}
 	in.rep, in.decided = rep, true
+	if strings.HasPrefix(rep.Design, "interleaved") {
+		// Both sides are the one A/B result's arms: it is the candidate, alone.
+		switch {
+		case len(args) == 1 && rep.Candidate.Dir != "":
+			return "", rep.Candidate.Dir, nil
+		case len(args) == 2:
+			return "", args[1], nil
+		}
+		return "", "", fmt.Errorf("%s is an interleaved A/B comparison: give its A/B result alone after it (or nothing, when it names one)", args[0])
+	}
 	switch len(args) {
 	case 1:
 		if rep.Baseline != nil {

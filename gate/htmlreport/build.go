@@ -1,9 +1,11 @@
 package htmlreport
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate"
@@ -15,7 +17,9 @@ import (
 
 // Input is what Build makes a page of.
 type Input struct {
-	// Base and Cand are the results shown (Load or FromResult); Base may be nil.
+	// Base and Cand are the results shown (Load or FromResult); Base may be nil. The arms of
+	// an interleaved A/B result (LoadAB) are Base (arm A) and Cand (arm B): the page then names
+	// them as arms and draws their pairing round by round.
 	Base, Cand *Result
 	// Report is the comparison. The page shows its verdict and rule table only when Decided:
 	// when it came from a COMPARISON.json or was made against a baseline.
@@ -67,16 +71,27 @@ func Build(in Input) (*Page, []*plot.Figure, error) {
 	return page, figs, nil
 }
 
-// side is one result of the report, named.
+// side is one result of the report: id is its role (in figure ids), name what the page calls
+// it; arm is set for an arm of an interleaved A/B result, short naming it in figures.
 type side struct {
-	name string
-	r    *Result
+	id, name string
+	r        *Result
+	arm      *result.Arm
+	short    string
 }
 
 // present returns the baseline (when there is one) and the candidate, in that order.
 func present(in Input) []side {
+	ss := []side{{id: "baseline", name: "baseline", r: in.Base}, {id: "candidate", name: "candidate", r: in.Cand}}
+	if ab := abOf(in); ab != nil {
+		ss[0].name, ss[1].name = "arm A (baseline)", "arm B (candidate)"
+		short := armNames(ab)
+		for i := range ss {
+			ss[i].arm, ss[i].short = &ab.Arms[i], short[i]
+		}
+	}
 	var out []side
-	for _, s := range []side{{"baseline", in.Base}, {"candidate", in.Cand}} {
+	for _, s := range ss {
 		if s.r != nil {
 			out = append(out, s)
 		}
@@ -84,14 +99,27 @@ func present(in Input) []side {
 	return out
 }
 
+// abOf is the A/B record of an input whose sides are the two arms of an interleaved A/B
+// result, nil for any other.
+func abOf(in Input) *result.AB {
+	if in.Base == nil || in.Cand == nil || !in.Base.Run.Meta.IsAB() || !in.Cand.Run.Meta.IsAB() {
+		return nil
+	}
+	return in.Cand.Run.Meta.AB
+}
+
 func sides(in Input) []Side {
 	var out []Side
 	for _, s := range present(in) {
 		m := s.r.Run.Meta
-		out = append(out, Side{
+		side := Side{
 			Name: s.name, Dir: s.r.Run.Dir, Suite: m.Suite, Commit: m.Git.Commit, Runtime: m.Env.RuntimeLabel(), Summary: m.Summary,
 			Intervals: m.Counts.Intervals, Healthy: m.Health.Healthy, Reasons: m.Health.Reasons,
-		})
+		}
+		if s.arm != nil {
+			side.Arm = strings.Trim(gate.ArmLabel(*s.arm), "()")
+		}
+		out = append(out, side)
 	}
 	return out
 }
@@ -99,14 +127,20 @@ func sides(in Input) []Side {
 // title is the default title and subtitle: the suite, and what is compared.
 func title(in Input) (string, string) {
 	t := "tailgate report: " + in.Cand.Run.Meta.Suite
+	if ab := abOf(in); ab != nil {
+		return fmt.Sprintf("%s (interleaved A/B, %s)", t, ab.Design()),
+			fmt.Sprintf("arm B %s against arm A %s, interleaved A/B, %s of %s per arm: result %s",
+				gate.ArmLabel(ab.Arms[1]), gate.ArmLabel(ab.Arms[0]), ab.Design(), gate.FormatDuration(ab.Round), in.Cand.Run.Dir)
+	}
 	if in.Base != nil {
 		return t, fmt.Sprintf("candidate %s against baseline %s", in.Cand.Run.Dir, in.Base.Run.Dir)
 	}
 	return t, "result " + in.Cand.Run.Dir
 }
 
-// figures draws the percentile curves, each result's timeline, the candidate's pWCET
-// exceedance and the nightly trend, noting on the page each one left out and why.
+// figures draws the pairing of an A/B's arms, the percentile curves, each result's timeline,
+// the candidate's pWCET exceedance and the nightly trend, noting on the page each one left out
+// and why.
 func figures(in Input, page *Page) []*plot.Figure {
 	var figs []*plot.Figure
 	add := func(what string, fig *plot.Figure, err error) {
@@ -118,8 +152,16 @@ func figures(in Input, page *Page) []*plot.Figure {
 		}
 	}
 	suite := in.Cand.Run.Meta.Suite
+	ab := abOf(in)
+	if ab != nil {
+		fig, err := pairedFigure(in, ab)
+		add("pairing", fig, err)
+	}
 	t := suite + ": latency by percentile"
-	if in.Base != nil {
+	switch {
+	case ab != nil:
+		t = suite + ": arm A vs arm B, latency by percentile"
+	case in.Base != nil:
 		t = suite + ": baseline vs candidate, latency by percentile"
 	}
 	var lats []plot.Latency
@@ -135,7 +177,7 @@ func figures(in Input, page *Page) []*plot.Figure {
 	fig, err := plot.Percentiles(t, lats)
 	add("percentile", fig, err)
 	for _, s := range present(in) {
-		fig, err := timelineFigure(s.name, s.r)
+		fig, err := timelineFigure(s)
 		add(s.name+" timeline", fig, err)
 	}
 	if in.WCETMethod != "" {
@@ -143,7 +185,7 @@ func figures(in Input, page *Page) []*plot.Figure {
 		if cache == nil || cache.Method() != in.WCETMethod {
 			cache = wcet.NewCache(wcet.Options{Method: in.WCETMethod})
 		}
-		fig, w, err := wcetFigure(in.Cand, cache)
+		fig, w, err := wcetFigure(sides[len(sides)-1], cache)
 		add("pWCET", fig, err)
 		if err == nil {
 			page.WCET = w
@@ -157,28 +199,85 @@ func figures(in Input, page *Page) []*plot.Figure {
 }
 
 // timelineFigure draws one result's time slots (intervals of several tags that share a start
-// merged: what the run saw in each slot), with its telemetry temperature when there is any.
-func timelineFigure(name string, r *Result) (*plot.Figure, error) {
+// merged: what the run saw in each slot), with its telemetry temperature when there is any; an
+// arm's slots are its rounds.
+func timelineFigure(s side) (*plot.Figure, error) {
+	r := s.r
 	if len(r.Slots) == 0 {
 		return nil, errors.New("no intervals")
 	}
 	m := r.Run.Meta
-	fig, err := plot.Timeline(fmt.Sprintf("%s %s: latency per %s interval", name, filepath.Base(r.Run.Dir), gate.FormatDuration(m.Workload.Interval)), r.Slots, r.Temps)
+	t := fmt.Sprintf("%s %s: latency per %s interval", s.name, filepath.Base(r.Run.Dir), gate.FormatDuration(m.Workload.Interval))
+	if s.arm != nil {
+		t = fmt.Sprintf("%s, %s: latency per %s round", s.name, s.short, gate.FormatDuration(m.AB.Round))
+	}
+	fig, err := plot.Timeline(t, r.Slots, r.Temps)
 	if err != nil {
 		return nil, err
 	}
-	fig.Name = "timeline-" + name
+	fig.Name = "timeline-" + s.id
 	return fig, nil
+}
+
+// armNames names the arms in figures: by their models' file names (a worker by its runtime),
+// or, when those are the same, by gate.ArmLabel with the file name for the path: two session
+// settings of one model.
+func armNames(ab *result.AB) [2]string {
+	var n [2]string
+	for i, a := range ab.Arms {
+		n[i] = cmp.Or(strings.TrimSpace(a.Runtime+" "+a.Version), "worker")
+		if a.Model != "" {
+			n[i] = filepath.Base(a.Model)
+		}
+	}
+	if n[0] == n[1] {
+		for i, a := range ab.Arms {
+			l := gate.ArmLabel(a)
+			if a.Model != "" {
+				l = strings.Replace(l, a.Model, n[i], 1)
+			}
+			n[i] = strings.Trim(l, "()")
+		}
+	}
+	return n
+}
+
+// pairedFigure draws the arms of an A/B round by round, with the gate's paired estimate of the
+// p50 ratio when the report has a relative p50 rule with an interval.
+func pairedFigure(in Input, ab *result.AB) (*plot.Figure, error) {
+	a, b := in.Base.Slots, in.Cand.Slots
+	short := armNames(ab)
+	rounds := make([]plot.Round, min(len(a), len(b)))
+	for k := range rounds {
+		rounds[k] = plot.Round{A: a[k].P50, B: b[k].P50}
+	}
+	p := plot.Pairing{
+		Title: fmt.Sprintf("%s: interleaved A/B, %s, p50 per round", in.Cand.Run.Meta.Suite, ab.Design()),
+		A:     "arm A (baseline) " + short[0], B: "arm B (candidate) " + short[1],
+		Rounds: rounds,
+	}
+	if ab.Sessions > 1 {
+		p.SessionLen = ab.Rounds / ab.Sessions
+	}
+	if in.Report != nil {
+		for _, r := range in.Report.Rules {
+			if r.Metric == "p50" && r.LimitKind == "relative" && r.Ratio != nil && r.RatioLo != nil && r.RatioHi != nil {
+				p.Estimate = &plot.RatioEstimate{Metric: r.Metric, Point: *r.Ratio, Lo: *r.RatioLo, Hi: *r.RatioHi, Confidence: r.Confidence, Limit: r.LimitValue}
+				break
+			}
+		}
+	}
+	return plot.Paired(p)
 }
 
 // wcetFigure analyses the candidate's tail (from the block maxima and merged tails its Run
 // kept) and draws its exceedance curve.
-func wcetFigure(r *Result, cache *wcet.Cache) (*plot.Figure, *WCET, error) {
-	blocks, a, err := cache.Analyze(r.Run)
+func wcetFigure(s side, cache *wcet.Cache) (*plot.Figure, *WCET, error) {
+	blocks, a, err := cache.Analyze(s.r.Run)
 	if err != nil {
 		return nil, nil, err
 	}
-	fig, err := a.ExceedanceFigure(fmt.Sprintf("candidate %s: pWCET exceedance", filepath.Base(r.Run.Dir)), blocks.Merged, wcet.DefaultProbs)
+	fig, err := a.ExceedanceFigure(fmt.Sprintf("%s %s: pWCET exceedance", s.name, filepath.Base(s.r.Run.Dir)), blocks.Merged, wcet.DefaultProbs)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -49,6 +49,9 @@ type Side struct {
 	Dir    string
 	Suite  string
 	Commit string
+	// Arm says what an arm of an interleaved A/B ran ("b.onnx, threads 1, graph optimisation
+	// all"); empty for a separate run.
+	Arm string
 	// Runtime names what ran the inference (result.Fingerprint.RuntimeLabel): a CPU run and an
 	// NPU worker's run of one model sit side by side under it.
 	Runtime string

@@ -54,6 +54,32 @@ func LoadPair(baseDir, candDir string) (base, cand *Result, err error) {
 	return gate.LoadPairWith(baseDir, candDir, Load)
 }
 
+// LoadAB streams an interleaved A/B result (gate.LoadABEach) into its two arms, A (the
+// baseline) and B (the candidate), each with its own timeline: a slot per round, on the time
+// axis of the whole run, and the telemetry's temperature of each round. A single run is an
+// error wrapping gate.ErrDesign.
+func LoadAB(dir string) (a, b *Result, err error) {
+	var tls [2]timeline
+	ra, rb, err := gate.LoadABEach(dir, func(arm int, iv result.IntervalBuckets) error { return tls[arm].addBuckets(iv) })
+	if err != nil {
+		return nil, nil, err
+	}
+	origin := time.Time{}
+	for i := range tls {
+		tls[i].close()
+		if o := tls[i].origin(); origin.IsZero() || o.Before(origin) {
+			origin = o
+		}
+	}
+	if a, err = place(ra, &tls[0], origin); err != nil {
+		return nil, nil, err
+	}
+	if b, err = place(rb, &tls[1], origin); err != nil {
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
 // FromResult is Load for a result already in memory: the same figures from its interval
 // histograms.
 func FromResult(r *result.Result) (*Result, error) {
@@ -70,18 +96,19 @@ func FromResult(r *result.Result) (*Result, error) {
 
 // finish closes the last slot, places the slots in time and matches the telemetry to them.
 func finish(run *gate.Run, tl *timeline) (*Result, error) {
-	tl.flush()
-	slices.SortStableFunc(tl.slots, func(a, b slotStats) int { return a.start.Compare(b.start) })
+	tl.close()
+	return place(run, tl, tl.origin())
+}
+
+// place makes the closed slots of tl offsets from origin and matches the telemetry to them.
+func place(run *gate.Run, tl *timeline, origin time.Time) (*Result, error) {
 	out := &Result{Run: run, Slots: make([]plot.IntervalStats, len(tl.slots))}
-	var origin time.Time
-	if len(tl.slots) > 0 {
-		origin = tl.slots[0].start
-	}
 	for i, s := range tl.slots {
 		out.Slots[i] = plot.IntervalStats{Start: s.start.Sub(origin), End: s.end.Sub(origin), Count: s.count, P50: s.p50, P99: s.p99, Max: s.max}
 	}
 	// Telemetry lines are matched to slots by index, not by clock: the log's timestamps are
-	// relative to a base time kept in whole milliseconds, the telemetry's are wall time.
+	// relative to a base time kept in whole milliseconds, the telemetry's are wall time. An A/B
+	// result's line per round matches each arm's slot of that round.
 	err := result.ScanTelemetry(run.Dir, func(t result.Telemetry) error {
 		if t.TempC != nil && t.Interval >= 0 && t.Interval < len(out.Slots) {
 			out.Temps = append(out.Temps, plot.Temperature{At: out.Slots[t.Interval].End, Celsius: *t.TempC})
@@ -119,6 +146,20 @@ type timeline struct {
 
 // std is the geometry of result.NewHistogram.
 var std = result.Buckets{Lowest: result.LowestNs, Highest: result.HighestNs, SigFigs: result.SigFigs}
+
+// close closes the last slot and puts the slots in time order.
+func (tl *timeline) close() {
+	tl.flush()
+	slices.SortStableFunc(tl.slots, func(a, b slotStats) int { return a.start.Compare(b.start) })
+}
+
+// origin is the start of the first slot (the zero time without one).
+func (tl *timeline) origin() time.Time {
+	if len(tl.slots) == 0 {
+		return time.Time{}
+	}
+	return tl.slots[0].start
+}
 
 func (tl *timeline) begin(start, end time.Time) {
 	if tl.open && start.Equal(tl.cur.start) {

@@ -171,7 +171,7 @@ func Exceedance(title string, merged *hdrhistogram.Histogram, m PWCETModel) (*Fi
 		fig.Series = append(fig.Series, SeriesInfo{Name: "marks", Points: len(marks)})
 	}
 	vx := float64(merged.Max()) / u.Ns
-	vmax := &vline{x: vx, style: draw.LineStyle{Color: colMax, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}}
+	vmax := &straight{at: vx, vertical: true, style: draw.LineStyle{Color: colMax, Width: vg.Points(1), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}}
 	p.Add(vmax)
 	p.Legend.Add("max observed "+fmtUnit(float64(merged.Max()), u), vmax)
 	pmin := 1 / float64(merged.TotalCount())
@@ -221,19 +221,32 @@ func scatter(p *gplot.Plot, name string, xys plotter.XYs, c colorT) (int, error)
 	return len(xys), nil
 }
 
-// vline is a vertical line across the whole data area that does not take part in the axis range.
-type vline struct {
-	x     float64
-	style draw.LineStyle
+// straight is a line across the whole data area, vertical at x = at or horizontal at y = at,
+// that does not take part in the axis range.
+type straight struct {
+	at       float64
+	vertical bool
+	style    draw.LineStyle
 }
 
-func (v *vline) Plot(c draw.Canvas, p *gplot.Plot) {
-	tx, _ := p.Transforms(&c)
-	x := tx(v.x)
-	c.StrokeLine2(v.style, x, c.Min.Y, x, c.Max.Y)
+func (l *straight) Plot(c draw.Canvas, p *gplot.Plot) {
+	tx, ty := p.Transforms(&c)
+	if l.vertical {
+		x := tx(l.at)
+		c.StrokeLine2(l.style, x, c.Min.Y, x, c.Max.Y)
+		return
+	}
+	y := ty(l.at)
+	c.StrokeLine2(l.style, c.Min.X, y, c.Max.X, y)
 }
 
-func (v *vline) Thumbnail(c *draw.Canvas) {
-	x := (c.Min.X + c.Max.X) / 2
-	c.StrokeLine2(v.style, x, c.Min.Y, x, c.Max.Y)
+// Thumbnail draws the line in the legend as it runs in the plot.
+func (l *straight) Thumbnail(c *draw.Canvas) {
+	if l.vertical {
+		x := (c.Min.X + c.Max.X) / 2
+		c.StrokeLine2(l.style, x, c.Min.Y, x, c.Max.Y)
+		return
+	}
+	y := (c.Min.Y + c.Max.Y) / 2
+	c.StrokeLine2(l.style, c.Min.X, y, c.Max.X, y)
 }

@@ -89,6 +89,7 @@ var (
 	colModel     = color.RGBA{0x33, 0x33, 0x33, 0xff}
 	colChange    = color.RGBA{0xCC, 0x00, 0x00, 0xff}
 	colGrid      = color.Gray{0xDD}
+	colGrid2     = color.Gray{0x99}
 )
 
 type colorT = color.Color
