@@ -138,7 +138,8 @@ func Paired(in Pairing) (*Figure, error) {
 }
 
 // ratioRange is the range of the ratio panel: 0, the estimate's band and limit, and the rounds
-// that are not far off the others (beyond three interquartile ranges of the middle half), which
+// that are not far off the others (beyond five interquartile ranges of the middle half, taken as
+// at least 2 %), which
 // would flatten the band to a line on a shared noisy machine.
 func ratioRange(ratio plotter.XYs, e *RatioEstimate) (lo, hi float64) {
 	ys := make([]float64, len(ratio))
@@ -147,9 +148,9 @@ func ratioRange(ratio plotter.XYs, e *RatioEstimate) (lo, hi float64) {
 	}
 	slices.Sort(ys)
 	q1, q3 := ys[len(ys)/4], ys[(3*len(ys))/4]
-	iqr := max(q3-q1, 1)
+	iqr := max(q3-q1, 2)
 	for _, y := range ys {
-		if y >= q1-3*iqr && y <= q3+3*iqr {
+		if y >= q1-5*iqr && y <= q3+5*iqr {
 			lo, hi = min(lo, y), max(hi, y)
 		}
 	}
@@ -189,7 +190,17 @@ func (o *offScale) Plot(c draw.Canvas, p *gplot.Plot) {
 	for i, pt := range o.at {
 		at := vg.Point{X: tx(pt.X), Y: ty(pt.Y)}
 		c.DrawGlyph(g, at)
-		c.FillText(ts, vg.Point{X: at.X + vg.Points(5), Y: at.Y}, signedPct(o.val[i]))
+		// Beside the triangle, on the side with room; neighbours alternate above and below so
+		// that labels of adjacent rounds do not run into each other.
+		lt, off := ts, vg.Points(5)
+		if at.X > c.Center().X {
+			lt.XAlign, off = draw.XRight, -off
+		}
+		lt.YAlign = draw.YBottom
+		if i%2 == 1 {
+			lt.YAlign = draw.YTop
+		}
+		c.FillText(lt, vg.Point{X: at.X + off, Y: at.Y}, signedPct(o.val[i]))
 	}
 }
 
