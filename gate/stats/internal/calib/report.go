@@ -44,7 +44,8 @@ func (r *Results) Write(w io.Writer) error {
 	b.WriteString("  offsets: each run × exp(sd·Z), Z standard normal, independent for baseline and candidate; processes start stationary\n")
 	b.WriteString("  relative kinds: candidate = baseline process × (1 + shift·L); absolute kinds: shift = true value / limit\n")
 	b.WriteString("  oracle (checklist): the same decision with the true sd of ln R̂ (its spread over the cell's pairs) in place of the\n" +
-		"    two runs' estimate, z = 2.576: the best any rule at confidence 0.99 does; a target the oracle misses is beyond any rule\n")
+		"    two runs' estimate, z = 2.576: the best any rule at confidence 0.99 does; a target the oracle misses on every cell\n" +
+		"    the gate fails is beyond any rule\n")
 	b.WriteString("  cells: regression / inconclusive / pass, % of pairs (R/I/P)")
 	if n := r.others(); n > 0 {
 		fmt.Fprintf(&b, "; %d pairs gave another verdict (incomparable or error)", n)
@@ -93,7 +94,7 @@ func Summary(checks []Check) string {
 			infeasible++
 		}
 	}
-	return fmt.Sprintf("%d of %d checks pass; %d of the %d failures are beyond any rule at confidence 0.99 (the oracle, which knows the true sd of ln R̂, fails them too)",
+	return fmt.Sprintf("%d of %d checks pass; %d of the %d failures are beyond any rule at confidence 0.99 (the oracle, which knows the true sd of ln R̂, fails them too on every cell the check fails)",
 		pass, len(checks), infeasible, len(checks)-pass)
 }
 
@@ -132,10 +133,14 @@ type Check struct {
 	Where  string
 	Cells  int
 	Pass   bool
-	// Oracle is the worst share over the same cells under Results.Oracle (relative kinds;
-	// NaN otherwise), and OracleWhere its cell: a target the oracle fails too is infeasible.
-	Oracle      float64
-	OracleWhere string
+	// Oracle is the worst share over the same cells under Cell.Oracle (relative kinds; NaN
+	// otherwise), and OracleWhere its cell: a target the oracle fails too is infeasible, unless
+	// Feasible names a cell the check fails on whose oracle meets the bound there (the worst such,
+	// with FeasibleWorst our share and FeasibleOracle the oracle's): a failure there is the
+	// rule's, however hard another cell is.
+	Oracle                        float64
+	OracleWhere, Feasible         string
+	FeasibleWorst, FeasibleOracle float64
 }
 
 // Outcome picks one of a Cell's verdict shares.
@@ -167,28 +172,30 @@ func (c *Check) Add(cell Cell, v Outcome, L float64, where string) {
 		c.Oracle = math.NaN()
 	}
 	if L > 0 {
-		if x := cell.Oracle(L).ShareOf(v); math.IsNaN(c.Oracle) || worse(x, c.Oracle) {
-			c.Oracle, c.OracleWhere = x, where
+		x, ox := cell.ShareOf(v), cell.Oracle(L).ShareOf(v)
+		if math.IsNaN(c.Oracle) || worse(ox, c.Oracle) {
+			c.Oracle, c.OracleWhere = ox, where
+		}
+		if !c.meets(x) && c.meets(ox) && (c.Feasible == "" || (c.AtMost && x > c.FeasibleWorst) || (!c.AtMost && x < c.FeasibleWorst)) {
+			c.Feasible, c.FeasibleWorst, c.FeasibleOracle = where, x, ox
 		}
 	}
 	c.Cells++
-	if c.AtMost {
-		c.Pass = c.Worst <= c.Bound
-	} else {
-		c.Pass = c.Worst >= c.Bound
-	}
+	c.Pass = c.meets(c.Worst)
 }
 
-// Infeasible reports a failed check that the oracle fails too: no rule at this confidence
-// meets it on these processes at this run length.
-func (c Check) Infeasible() bool {
-	if c.Pass || math.IsNaN(c.Oracle) {
-		return false
-	}
+// meets reports whether a share x is within the bound.
+func (c *Check) meets(x float64) bool {
 	if c.AtMost {
-		return c.Oracle > c.Bound
+		return x <= c.Bound
 	}
-	return c.Oracle < c.Bound
+	return x >= c.Bound
+}
+
+// Infeasible reports a failed check that the oracle fails too, on every cell the check fails:
+// no rule at this confidence meets it on these processes at this run length.
+func (c Check) Infeasible() bool {
+	return !c.Pass && !math.IsNaN(c.Oracle) && !c.meets(c.Oracle) && c.Feasible == ""
 }
 
 func (c Check) String() string {
@@ -207,8 +214,11 @@ func (c Check) String() string {
 	line := fmt.Sprintf("%s  %-2s %-38s %-26s worst %5.1f%%  (%s)", v, c.Item, what, c.Scope, c.Worst, c.Where)
 	if !math.IsNaN(c.Oracle) {
 		line += fmt.Sprintf("; oracle %5.1f%% (%s)", c.Oracle, c.OracleWhere)
-		if c.Infeasible() {
+		switch {
+		case c.Infeasible():
 			line += ": beyond any rule"
+		case !c.Pass && c.Feasible != "":
+			line += fmt.Sprintf("; not beyond any rule: on %s ours %.1f%%, the oracle's %.1f%%", c.Feasible, c.FeasibleWorst, c.FeasibleOracle)
 		}
 	}
 	return line

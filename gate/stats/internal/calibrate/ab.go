@@ -359,7 +359,7 @@ func (r *abResults) write(w io.Writer) (bool, error) {
 		"  pairs, the median half-width ln(hi/R̂) of the intervals the gate reported and its ratio to the oracle's 2.576·sd (1.00:\n" +
 		"  as wide as exact); for quantiles, the asymptotic sd of ln R̂ for the body alone, iid (√(2q(1−q)/n)/(Q·f(Q)))\n" +
 		"oracle (checklist): the same decision with the true sd of ln R̂ in place of each pair's estimate, z = 2.576: the best any\n" +
-		"  rule at confidence 0.99 does; a target the oracle misses is beyond any rule\n")
+		"  rule at confidence 0.99 does; a target the oracle misses on every cell the gate fails is beyond any rule\n")
 	if n := r.others(); n > 0 {
 		fmt.Fprintf(&b, "%d gates gave another verdict (incomparable or error)\n", n)
 	}
