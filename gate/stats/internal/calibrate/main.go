@@ -48,6 +48,9 @@ func main() {
 	cfg := calib.Config{Pairs: *pairs, Seed: *seed, Workers: *workers}
 	switch *design {
 	case abDesign:
+		if *only != "" {
+			fail(fmt.Errorf("-process %q: -design AB has its own processes (ab.go)", *only))
+		}
 		set := false
 		flag.Visit(func(f *flag.Flag) { set = set || f.Name == "out" })
 		if !set {
