@@ -121,6 +121,20 @@ func (c Cell) Share() (r, i, p float64) {
 	return 100 * float64(c.Regression) / n, 100 * float64(c.Inconclusive) / n, 100 * float64(c.Pass) / n
 }
 
+// Count counts one pair's verdict.
+func (c *Cell) Count(v gate.Verdict) {
+	switch v {
+	case gate.VerdictRegression:
+		c.Regression++
+	case gate.VerdictInconclusive:
+		c.Inconclusive++
+	case gate.VerdictPass:
+		c.Pass++
+	default:
+		c.Other++
+	}
+}
+
 // Config sets the size of an experiment.
 type Config struct {
 	Pairs     int    // pairs a cell
@@ -354,51 +368,32 @@ func (w *worker) pair(de Design, d int, p synth.Process, pi, k int, rules [][][]
 				if rr := rep.Rules[0].Ratio; kind.Relative && rr != nil && *rr > 0 {
 					c.LnR = append(c.LnR, math.Log(*rr))
 				}
-				switch rep.Verdict {
-				case gate.VerdictRegression:
-					c.Regression++
-				case gate.VerdictInconclusive:
-					c.Inconclusive++
-				case gate.VerdictPass:
-					c.Pass++
-				default:
-					c.Other++
-				}
+				c.Count(rep.Verdict)
 			}
 		}
 	}
 	return tally, nil
 }
 
-// oracleZ is the normal quantile of the calibration's two-sided confidence 0.99.
-const oracleZ = 2.5758293035489004
+// OracleZ is the normal quantile of the calibration's two-sided confidence 0.99.
+const OracleZ = 2.5758293035489004
 
-// Oracle is what the decision rule of package gate would have said about cell (d, k, p, o, s) of
-// a relative kind had it known the true standard deviation of ln R̂ (its spread over the cell's
-// pairs) instead of estimating it from two runs: intervals ln R̂ ± z·sd at confidence 0.99, then
-// regression when R̂ ≥ 1+L and lo > 1+L/2, pass when hi < 1+L, inconclusive when hi ≥ 1+2L or
-// the interval is wider than 2·ln(1+2L), pass otherwise. No rule at that confidence does better on
-// the process, so a target the oracle misses is beyond any rule at this run length, not a
-// weakness of the estimate.
-func (r *Results) Oracle(d, k, p, o, s int) Cell {
-	kind := r.Config.Kinds[k]
-	c := r.Cell(d, k, p, o, s)
-	if !kind.Relative || len(c.LnR) < 2 {
+// Oracle is what the decision rule of package gate would have said about the pairs of a cell of
+// a relative kind with limit L had it known the true standard deviation of ln R̂ (its spread
+// over the cell's pairs, c.LnR) instead of estimating it from each pair's runs: intervals
+// ln R̂ ± z·sd at confidence 0.99, then regression when R̂ ≥ 1+L and lo > 1+L/2, pass when
+// hi < 1+L, inconclusive when hi ≥ 1+2L or the interval is wider than 2·ln(1+2L), pass
+// otherwise. No rule at that confidence does better on the process, so a target the oracle
+// misses is beyond any rule at this run length, not a weakness of the estimate. Fewer than two
+// pairs give an empty Cell.
+func (c Cell) Oracle(L float64) Cell {
+	sd := c.SDLnR()
+	if math.IsNaN(sd) {
 		return Cell{}
 	}
-	var m, v float64
-	for _, x := range c.LnR {
-		m += x
-	}
-	m /= float64(len(c.LnR))
-	for _, x := range c.LnR {
-		v += (x - m) * (x - m)
-	}
-	sd := math.Sqrt(v / float64(len(c.LnR)-1))
-	L := kind.L
 	var out Cell
 	for _, th := range c.LnR {
-		lo, hi := th-oracleZ*sd, th+oracleZ*sd
+		lo, hi := th-OracleZ*sd, th+OracleZ*sd
 		switch {
 		case th >= math.Log1p(L) && lo > math.Log1p(L/2):
 			out.Regression++
@@ -411,4 +406,21 @@ func (r *Results) Oracle(d, k, p, o, s int) Cell {
 		}
 	}
 	return out
+}
+
+// SDLnR is the true standard deviation of ln R̂ the oracle uses: the spread of c.LnR (NaN for
+// fewer than two pairs).
+func (c Cell) SDLnR() float64 {
+	if len(c.LnR) < 2 {
+		return math.NaN()
+	}
+	var m, v float64
+	for _, x := range c.LnR {
+		m += x
+	}
+	m /= float64(len(c.LnR))
+	for _, x := range c.LnR {
+		v += (x - m) * (x - m)
+	}
+	return math.Sqrt(v / float64(len(c.LnR)-1))
 }

@@ -1,6 +1,7 @@
 package calib
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"reflect"
@@ -123,5 +124,43 @@ func TestChecklist(t *testing.T) {
 		if c.What == "true change 0.6L: regression" && (c.Pass || c.Worst != 6) {
 			t.Errorf("6 %% regression at 0.6L: %v", c)
 		}
+	}
+}
+
+// TestCheckBeyondAnyRule folds hand-made cells into an "inconclusive ≤ 10 %" check: a failure
+// is beyond any rule only when the oracle fails on every cell the check fails, not when one
+// hard cell fails the oracle while another fails only the rule.
+func TestCheckBeyondAnyRule(t *testing.T) {
+	lnr := func(sd float64) []float64 { // 100 pairs with that spread about zero
+		out := make([]float64, 100)
+		for i := range out {
+			out[i] = sd * (float64(i) - 49.5) / 29.0
+		}
+		return out
+	}
+	easy := Cell{Pass: 100, LnR: lnr(0.002)}                       // the oracle passes every pair
+	ruleFails := Cell{Inconclusive: 40, Pass: 60, LnR: lnr(0.002)} // too wide for ours only
+	hard := Cell{Inconclusive: 90, Pass: 10, LnR: lnr(0.05)}       // too wide for the oracle too
+	for _, tc := range []struct {
+		name     string
+		cells    []Cell
+		pass     bool
+		beyond   bool
+		feasible string
+	}{
+		{"all easy", []Cell{easy, easy}, true, false, ""},
+		{"hard alone", []Cell{easy, hard}, false, true, ""},
+		{"rule fails an easy cell", []Cell{ruleFails, easy}, false, false, "c0"},
+		{"hard and rule fails", []Cell{hard, ruleFails}, false, false, "c1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Check{What: "no change: inconclusive", AtMost: true, Bound: 10, Pass: true}
+			for i, cell := range tc.cells {
+				c.Add(cell, OutInconclusive, 0.05, fmt.Sprintf("c%d", i))
+			}
+			if c.Pass != tc.pass || c.Infeasible() != tc.beyond || c.Feasible != tc.feasible {
+				t.Errorf("pass %v, beyond any rule %v, feasible %q; want %v, %v, %q: %s", c.Pass, c.Infeasible(), c.Feasible, tc.pass, tc.beyond, tc.feasible, c)
+			}
+		})
 	}
 }
