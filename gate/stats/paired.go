@@ -45,6 +45,9 @@ func (p Pairing) NeedRounds() int { return MinBlocks * p.Len }
 // slope of the log quantile in q (the merged histogram's, over Woodruff's span q ± t·se_F),
 // for a mean (S_k − m̂·n_k)/(m̂·N). Whatever moves both arms within a round (drift, a noisy
 // neighbour, the thermal state) moves both influences alike and cancels in the difference d_k.
+// For a quantile the standard error is the larger of that and a paired bootstrap's (units
+// resampled for both arms at once), which follows the quantile where the linearisation does
+// not: across the gap between two modes.
 // With Options.SessionLen the units are the sessions, whose fresh processes vary in ways no
 // round within one session sees. Otherwise rounds are grouped into units of Len consecutive
 // rounds when the series of d_k is autocorrelated (Politis and White) or when a tail quantile
@@ -93,6 +96,14 @@ func ComparePaired(a, b *Sample, st Stat, conf float64, o Options) (Ratio, Pairi
 	}
 	pr.Units = k / pr.Len
 	se := unitSE(d, pr.Len)
+	if st.Kind == Quantile {
+		// The linearisation assumes the log quantile is smooth around the point. A machine
+		// that flips between two speed states puts the pooled median in the gap between them,
+		// where a small shift of the states' shares moves it far, and the slope across the gap
+		// understates that; resampling the units, both arms' together, follows the quantile
+		// across it. The larger of the two stands.
+		se = max(se, pairedBootSE(a, b, st.Q, pr.Len, o))
+	}
 	floor := max(a.bucketFloor(r.Base.Point), b.bucketFloor(r.Cand.Point))
 	nu := float64(max(pr.Units-1, 1))
 	half := func(alpha float64) float64 { return max(studentQ(nu, 1-alpha)*se, floor) }
@@ -146,6 +157,29 @@ func logQuantileSlope(s *Sample, q, h float64) float64 {
 	}
 	return math.Log(qh/ql) / (hi - lo)
 }
+
+// pairedBootSE is the bootstrap standard error of ln(Q̂_b/Q̂_a) for quantile q, resampling the
+// units of l consecutive rounds with replacement, the same units for both arms (which keeps
+// the pairing), with the n/(n−1) correction of a spread over n units.
+func pairedBootSE(a, b *Sample, q float64, l int, o Options) float64 {
+	bsA, bsB := a.blockSet(l), b.blockSet(l)
+	n := len(bsA.blocks)
+	if n != len(bsB.blocks) || n < 2 {
+		return math.Inf(1)
+	}
+	wa, wb := bsA.window(a, q), bsB.window(b, q)
+	rng := newRand(o.Seed, pairedStream)
+	w := make([]int32, n)
+	ratios := make([]float64, o.Resamples)
+	for i := range ratios {
+		bsA.draw(rng, w)
+		ratios[i] = wb.quantile(b, bsB, w) / wa.quantile(a, bsA, w)
+	}
+	return logSD(ratios) * math.Sqrt(float64(n)/float64(n-1))
+}
+
+// pairedStream is the random stream of the paired bootstrap (Compare's runs use 1 and 2).
+const pairedStream = 3
 
 // unitSE is the standard error of the sum of d from the spread of its sums over consecutive
 // units of l (a remainder shorter than l joins the last unit).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -20,7 +21,7 @@ import (
 	"github.com/tailgate-ci/tailgate/gate/stats/internal/synth"
 )
 
-// abDesign is -design AB: interleaved A/B results of rounds of one second per arm at abRate
+// abDesign is -design AB: interleaved A/B results of rounds (one second unless the layout says) at abRate
 // inferences per second, gated by gate.CompareAB, in the layouts of abTables.
 const (
 	abDesign = "AB"
@@ -41,15 +42,26 @@ type abProcess struct {
 }
 
 // abLayout is the shape of one A/B result: Sessions sessions of fresh arms (1: the arms are
-// opened once) of Rounds rounds each.
-type abLayout struct{ Sessions, Rounds int }
+// opened once) of Rounds rounds of Round each (zero: 1 s).
+type abLayout struct {
+	Sessions, Rounds int
+	Round            time.Duration
+}
 
 func (l abLayout) String() string {
-	if l.Sessions > 1 {
-		return fmt.Sprintf("%d sessions of %d rounds", l.Sessions, l.Rounds)
+	r := ""
+	if l.Round != 0 && l.Round != time.Second {
+		r = " of " + l.Round.String()
 	}
-	return fmt.Sprintf("%d rounds", l.Rounds)
+	if l.Sessions > 1 {
+		return fmt.Sprintf("%d sessions of %d rounds%s", l.Sessions, l.Rounds, r)
+	}
+	return fmt.Sprintf("%d rounds%s", l.Rounds, r)
 }
+
+// round is the layout's round length, and perRound the samples of one arm in a round.
+func (l abLayout) round() time.Duration { return cmp.Or(l.Round, time.Second) }
+func (l abLayout) perRound() int        { return int(abRate * l.round() / time.Second) }
 
 // total is the rounds of all sessions.
 func (l abLayout) total() int { return l.Sessions * l.Rounds }
@@ -77,14 +89,30 @@ type abTable struct {
 // (4 × 8 s is about the 30 s per arm of the first), with per-arm session offsets of 0 (the
 // control), 2 and 5 %.
 var abTables = []abTable{
-	{Layout: abLayout{Sessions: 1, Rounds: 30}, Processes: []abProcess{
-		{Name: "iid, nothing shared", Short: "iid", Body: synth.IID},
-		{Name: "iid body, shared drift 5% (ρ 0.95), arm noise 0.5%, run offset 5%", Short: "iid+drift", Body: synth.IID, Shared: 0.05, Rho: 0.95, Arm: 0.005, Run: 0.05},
-		{Name: "pareto tail, shared drift 5% (ρ 0.9), arm noise 0.5%, run offset 5%", Short: "pareto", Body: synth.Pareto, Shared: 0.05, Rho: 0.9, Arm: 0.005, Run: 0.05},
-		{Name: "bimodal, shared jumps 10% (ρ 0.3), arm noise 1%, run offset 10%", Short: "bimodal", Body: synth.Bimodal, Shared: 0.10, Rho: 0.3, Arm: 0.01, Run: 0.10},
-	}},
+	{Layout: abLayout{Sessions: 1, Rounds: 30}, Processes: abOneSession},
+	// The automatic round of a sub-millisecond model (harness.AutoSchedule): the same 30 s per
+	// arm in 120 rounds of 250 ms, under the same drift in time (ρ per round the fourth root).
+	{Layout: abLayout{Sessions: 1, Rounds: 120, Round: 250 * time.Millisecond}, Processes: perQuarterRound(abOneSession)},
 	{Layout: abLayout{Sessions: 4, Rounds: 8}, Processes: abSessionProcesses},
 	{Layout: abLayout{Sessions: 8, Rounds: 8}, Processes: abSessionProcesses},
+}
+
+var abOneSession = []abProcess{
+	{Name: "iid, nothing shared", Short: "iid", Body: synth.IID},
+	{Name: "iid body, shared drift 5% (ρ 0.95), arm noise 0.5%, run offset 5%", Short: "iid+drift", Body: synth.IID, Shared: 0.05, Rho: 0.95, Arm: 0.005, Run: 0.05},
+	{Name: "pareto tail, shared drift 5% (ρ 0.9), arm noise 0.5%, run offset 5%", Short: "pareto", Body: synth.Pareto, Shared: 0.05, Rho: 0.9, Arm: 0.005, Run: 0.05},
+	{Name: "bimodal, shared jumps 10% (ρ 0.3), arm noise 1%, run offset 10%", Short: "bimodal", Body: synth.Bimodal, Shared: 0.10, Rho: 0.3, Arm: 0.01, Run: 0.10},
+}
+
+// perQuarterRound is ps for rounds a quarter as long: the shared state's lag-one correlation
+// per round is the fourth root of its per-second one, so it drifts as fast in time.
+func perQuarterRound(ps []abProcess) []abProcess {
+	out := slices.Clone(ps)
+	for i := range out {
+		out[i].Rho = math.Pow(out[i].Rho, 0.25)
+		out[i].Name += " (per second)"
+	}
+	return out
 }
 
 var abSessionProcesses = []abProcess{
@@ -206,17 +234,17 @@ func runAB(cfg abConfig) (*abResults, error) {
 // every analysis of the layout, rule and shift of B: common random numbers across the cells of
 // a pair. It returns one-pair cells as [analysis][kind][shift].
 func abPair(l abLayout, pr abProcess, rules []gate.Rule, seed uint64) ([][][]abCell, error) {
-	rounds := l.total()
+	rounds, per := l.total(), l.perRound()
 	rng := rand.New(rand.NewPCG(seed, 0x6162))
 	var draws [2][]float32
 	for arm := range draws {
-		g, err := synth.New(synth.Spec{Process: pr.Body, Seed: 2*seed + uint64(arm), Intervals: rounds, PerIntvl: abRate})
+		g, err := synth.New(synth.Spec{Process: pr.Body, Seed: 2*seed + uint64(arm), Intervals: rounds, PerIntvl: per})
 		if err != nil {
 			return nil, err
 		}
-		draws[arm] = make([]float32, rounds*abRate)
+		draws[arm] = make([]float32, rounds*per)
 		for k := range rounds {
-			g.Draw(draws[arm][k*abRate : (k+1)*abRate])
+			g.Draw(draws[arm][k*per : (k+1)*per])
 		}
 	}
 	factors := make([][2]float64, rounds)
@@ -241,16 +269,16 @@ func abPair(l abLayout, pr abProcess, rules []gate.Rule, seed uint64) ([][][]abC
 		}
 	}
 	// One meta for both arms; its Sessions says which analysis the gate runs.
-	ab := &result.AB{Rounds: rounds, Round: time.Second, Order: strings.Repeat("A", rounds),
+	ab := &result.AB{Rounds: rounds, Round: l.round(), Order: strings.Repeat("A", rounds),
 		Arms: []result.Arm{{Name: "A", Model: "a"}, {Name: "B", Model: "b"}}}
 	meta := &result.Meta{Suite: "calibration-ab", Health: result.Health{Healthy: true}, AB: ab}
 	h := result.NewHistogram()
 	arm := func(i int, scale float64) (*gate.Run, error) {
 		r := &gate.Run{Dir: "ab-" + result.ArmNames[i], Meta: meta, Sample: &stats.Sample{}}
 		for k := range rounds {
-			recordRound(h, draws[i][k*abRate:(k+1)*abRate], factors[k][i]*scale)
-			t := time.Unix(int64(2*k+i), 0)
-			if err := r.Add(result.Interval{Tag: result.ArmNames[i], Start: t, End: t.Add(time.Second), Hist: h}); err != nil {
+			recordRound(h, draws[i][k*per:(k+1)*per], factors[k][i]*scale)
+			t := time.Unix(0, 0).Add(time.Duration(2*k+i) * l.round())
+			if err := r.Add(result.Interval{Tag: result.ArmNames[i], Start: t, End: t.Add(l.round()), Hist: h}); err != nil {
 				return nil, err
 			}
 		}
@@ -354,7 +382,7 @@ func pct(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) + "%"
 // whether every checked line holds.
 func (r *abResults) write(w io.Writer) (bool, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "== interleaved A/B: rounds of 1 s per arm at %d/s, %d pairs a cell, seed %d, gate.CompareAB (%s) ==\n", abRate, r.Config.Pairs, r.Config.Seed, r.Elapsed.Round(time.Second))
+	fmt.Fprintf(&b, "== interleaved A/B: rounds of 1 s per arm unless said at %d/s, %d pairs a cell, seed %d, gate.CompareAB (%s) ==\n", abRate, r.Config.Pairs, r.Config.Seed, r.Elapsed.Round(time.Second))
 	b.WriteString("cells: regression / inconclusive / pass, percent; A/A, at no change: the oracle's shares, the sd of ln R̂ over the\n" +
 		"  pairs, the median half-width ln(hi/R̂) of the intervals the gate reported and its ratio to the oracle's 2.576·sd (1.00:\n" +
 		"  as wide as exact); for quantiles, the asymptotic sd of ln R̂ for the body alone, iid (√(2q(1−q)/n)/(Q·f(Q)))\n" +
@@ -380,7 +408,7 @@ func (r *abResults) write(w io.Writer) (bool, error) {
 						or, oi, op := c.Oracle(kind.L).Share()
 						fmt.Fprintf(&b, "  A/A: oracle %.1f/%.1f/%.1f, sd %s, half %s (%.2f×)", or, oi, op, pct(sd), pct(half), half/(calib.OracleZ*sd))
 						if kind.Q > 0 {
-							fmt.Fprintf(&b, "; body alone, iid: sd %s", pct(theorySD(pr.Body, kind.Q, tb.Layout.total()*abRate)))
+							fmt.Fprintf(&b, "; body alone, iid: sd %s", pct(theorySD(pr.Body, kind.Q, tb.Layout.total()*tb.Layout.perRound())))
 						}
 					}
 					b.WriteString("\n")
