@@ -4,9 +4,12 @@
 #   2. the first vision-fp32 run becomes the stored baseline
 #   3. a PR run of the same model is gated against it (expect a pass)
 #   4. a PR that ships vision-slow.onnx (+16 % multiply-adds) is gated against it (expect a regression)
-#   5. the HTML and Markdown report
-#   6. vision-fp32 through the Node.js worker (exec backend, onnxruntime-node) beside the
+#   5. the same change measured interleaved (tailgate ab): both models in one process in
+#      alternating rounds, gated on the paired rounds (expect a regression), with its page
+#   6. the HTML and Markdown report
+#   7. vision-fp32 through the Node.js worker (exec backend, onnxruntime-node) beside the
 #      in-process run: the report labels each by runtime and device, with mean, p99 and jitter
+#   8. the nightly dashboard
 # The demo fails if tailgate errors, or if the slow model passes where the unchanged one passed.
 # How the gate decides (docs/comparison.md): a relative rule is a regression when the slowdown is
 # significant (its interval's lower end above 1, Holm across the rules) and beyond the limit; a
@@ -71,10 +74,22 @@ case $rc in
      echo "vision-slow passed: this machine was too unsteady between runs to judge (see step 3)" ;;
   *) echo "demo: tailgate failed (exit $rc)" >&2; exit 1 ;;
 esac
-say "5. the picture: percentile curves, intervals over time, pWCET, as one HTML file"
+say "5. the same change interleaved: vision-fp32 (arm A) and vision-slow (arm B) in alternating rounds of one process"
+"$tg" ab --suite vision --model-a fixtures/models/vision-fp32.onnx --model-b fixtures/models/vision-slow.onnx \
+  --input x=1x3x96x96 --duration "$dur" --warmup 1s --cpus "$cpu" --quiet --out "$out/ab-slow"
+gate "interleaved" "$out/ab-slow" --threshold 'p50 < +5%'
+case $rc in
+  1) echo "regression caught in the paired rounds: what the machine did between runs cannot fake or hide it here" ;;
+  4) echo "inconclusive: the rounds disagree too much on this machine to call it" ;;
+  0) echo "demo: vision-slow passed an interleaved A/B against vision-fp32" >&2; exit 1 ;;
+  *) echo "demo: tailgate failed (exit $rc)" >&2; exit 1 ;;
+esac
+"$tg" report "$out/ab-slow" --threshold 'p50 < +5%' --no-wcet --html "$out/ab-report.html"
+echo "wrote $out/ab-report.html (each round's p50 of both arms, and their ratio)"
+say "6. the picture: percentile curves, intervals over time, pWCET, as one HTML file"
 "$tg" report "$out/pr-slow" --store "$store" --html "$out/report.html" --format markdown > "$out/report.md"
 echo "wrote $out/report.html and $out/report.md"
-say "6. the same model through a Node.js worker (--backend exec), beside the in-process run"
+say "7. the same model through a Node.js worker (--backend exec), beside the in-process run"
 ./.ci/node-worker.sh >/dev/null
 NODE_PATH=$PWD/.cache/node-worker/1.30.0/node_modules "$tg" run --suite vision-node --backend exec \
   --worker "node harness/execbackend/workers/ort_worker.js fixtures/models/vision-fp32.onnx" \
@@ -83,7 +98,7 @@ NODE_PATH=$PWD/.cache/node-worker/1.30.0/node_modules "$tg" run --suite vision-n
 "$tg" report "$out/fp32" "$out/node" --ignore-pins --no-wcet --html "$out/node-vs-inprocess.html" --format markdown > "$out/node-vs-inprocess.md"
 grep -E 'runtime|jitter|p50 / p99' "$out/node-vs-inprocess.md" || true
 echo "wrote $out/node-vs-inprocess.html (in-process as the baseline side, the Node worker as the candidate)"
-say "7. the nightly dashboard: the two PR runs recorded as nights, then the store as a static site"
+say "8. the nightly dashboard: the two PR runs recorded as nights, then the store as a static site"
 verdict() { case $1 in 0) echo pass ;; 1) echo fail ;; *) echo inconclusive ;; esac; }
 "$tg" baseline add "$out/pr-same" --store "$store" --nightly --verdict "$(verdict "$same")"
 "$tg" baseline add "$out/pr-slow" --store "$store" --nightly --verdict "$(verdict "$slow")"
