@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -32,9 +33,9 @@ const (
 	// SwitchBudget bounds what switching costs: the automatic round is long enough that the
 	// inferences discarded after a switch take at most 1/SwitchBudget of it.
 	SwitchBudget = 50
-	// AutoProbe is how many untimed inferences of each arm estimate its latency for the
-	// automatic round.
-	AutoProbe = 10
+	// AutoProbe is how many untimed inferences of each arm, timed one by one, estimate its
+	// latency (their median) for the automatic round.
+	AutoProbe = 11
 	// DefaultSwitchDiscard is how many inferences after a switch of arm are run untimed: the
 	// first inferences of a session that has been idle for a round pay for its cold caches,
 	// which is the switch's cost, not the arm's.
@@ -287,16 +288,21 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 		}
 	}
 	if o.Round == 0 {
-		// The slower arm's latency, from a few untimed inferences of each now that both are
-		// warm, sets the round.
+		// The slower arm's latency sets the round: the median of a few untimed inferences of
+		// each now that both are warm, so that one slow inference on a busy machine does not
+		// double the round.
 		var lat time.Duration
 		for i := range loops {
-			t := nanotime()
-			n, err := untimed(i, AutoProbe, 0)
-			if err != nil {
-				return &ArmError{Arm: armName(i), Err: fmt.Errorf("latency probe: %w", err)}
+			var each [AutoProbe]int64
+			for j := range each {
+				t := nanotime()
+				if _, err := untimed(i, 1, 0); err != nil {
+					return &ArmError{Arm: armName(i), Err: fmt.Errorf("latency probe: %w", err)}
+				}
+				each[j] = nanotime() - t
 			}
-			lat = max(lat, time.Duration((nanotime()-t)/max(n, 1)))
+			slices.Sort(each[:])
+			lat = max(lat, time.Duration(each[AutoProbe/2]))
 		}
 		o.Round, o.Rounds = AutoSchedule(o.Duration, o.Rounds, lat, o.Discard)
 	}
