@@ -85,8 +85,8 @@ fuzz:
 # Statistical calibration with known truths. The gate's operating characteristic: regression /
 # inconclusive / pass shares per rule kind, process, per-run offset and true shift, for a 2-minute
 # PR run against a 1-hour baseline and for 2-hour nightly pairs, with issue 13's "done when"
-# checklist (report also in .cache/calibrate.txt); then interleaved A/B results, in one run and in
-# sessions, with issue 17's checklist (.cache/calibrate-ab.txt, ~4 CPU-minutes at 200 pairs); then
+# checklist (report also in .cache/calibrate.txt); then interleaved A/B results (1-s and 250-ms rounds, and
+# sessions), with issue 17's checklist (.cache/calibrate-ab.txt, ~7 CPU-minutes at 200 pairs); then
 # pWCET accuracy and coverage.
 # CALIBRATE_PAIRS=40 for a quicker look (~4.6 CPU-minutes); 200, the issue's number, takes ~23 CPU-minutes
 # (~12 minutes on two idle cores).
