@@ -99,8 +99,9 @@ func throttledRoot(t *testing.T) string {
 
 // TestCIEndToEnd is the issue's "done when": `tailgate ci --profile pr` with the fixture models,
 // a real git store (a local bare repository) and the fake GitHub: a bootstrap nightly on main, then
-// a pull request that passes, regresses (vision-slow under the same suite name) and is
-// inconclusive (the board throttles), with the one PR comment, the statuses and exit codes.
+// a pull request that passes (against the stored baseline), regresses (it ships vision-slow as
+// the suite's model, measured interleaved with the merge base's) and is inconclusive (the board
+// throttles), with the one PR comment, the statuses and exit codes.
 func TestCIEndToEnd(t *testing.T) {
 	lib := ortlibtest.Path(t)
 	models, _ := filepath.Abs(filepath.Join("..", "..", "fixtures", "models"))
@@ -110,7 +111,27 @@ func TestCIEndToEnd(t *testing.T) {
 	const token = "ghs_e2e_token"
 	gh := publishtest.New(t, token)
 
-	proj := ciProject(t, visionYAML(filepath.Join(models, "vision-fp32.onnx"), store))
+	// The suite's model is a file of the project, as a team's would be: a pull request that
+	// changes it is measured interleaved with the merge base's (--merge-base).
+	proj := filepath.Join(tmp, "project")
+	model := filepath.Join(proj, "model.onnx")
+	useModel := func(name string) {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(models, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(model, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		gitT(t, proj, "add", "model.onnx")
+	}
+	if err := os.MkdirAll(proj, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gitT(t, proj, "init", "-q", "-b", "main")
+	useModel("vision-fp32.onnx")
+	mergeBase := commitConfig(t, proj, visionYAML(model, store), "init")
 	sick := throttledRoot(t)
 	t.Chdir(proj)
 	vars := map[string]string{
@@ -176,8 +197,11 @@ func TestCIEndToEnd(t *testing.T) {
 		state string
 		says  string
 	}{
+		// The model is unchanged: gated against the stored baseline.
 		{name: "pass", model: "vision-fp32.onnx", code: exitPass, state: "success", says: "pass"},
-		{name: "regression", model: "vision-slow.onnx", code: exitRegression, state: "failure", says: "regression"},
+		// The pull request ships vision-slow as model.onnx: measured interleaved with the merge
+		// base's vision-fp32 (git show into the work folder), gated on the paired rounds.
+		{name: "regression", model: "vision-slow.onnx", args: []string{"--merge-base", mergeBase}, code: exitRegression, state: "failure", says: "interleaved"},
 		{name: "inconclusive", model: "vision-fp32.onnx", args: []string{"--root", sick}, code: exitInconclusive, state: "failure", says: "inconclusive"},
 	}
 	for _, c := range cases {
@@ -189,7 +213,8 @@ func TestCIEndToEnd(t *testing.T) {
 			var sha string
 			code := -1
 			for attempt := 1; attempt <= 3; attempt++ {
-				sha = pr(visionYAML(filepath.Join(models, c.model), store), fmt.Sprintf("%s %d", c.name, attempt))
+				useModel(c.model)
+				sha = pr(visionYAML(model, store), fmt.Sprintf("%s %d", c.name, attempt))
 				code, _, _ = runCIEnv(t, vars, append([]string{"--profile", "pr", "--quiet"}, c.args...)...)
 				if code == c.code || c.code == exitInconclusive {
 					break
@@ -203,6 +228,9 @@ func TestCIEndToEnd(t *testing.T) {
 				t.Errorf("status %+v, want %s", s, c.state)
 			}
 			oneComment(c.says)
+			if c.name == "regression" && !strings.Contains(gh.Comments(7)[0].Body, "regression") {
+				t.Errorf("the interleaved comment does not say regression:\n%s", gh.Comments(7)[0].Body)
+			}
 			if c.name == "inconclusive" {
 				m, err := result.ReadMeta(ci.RunDir(ci.DefaultWorkDir, "vision", "pr", sha, 0))
 				if err != nil {
