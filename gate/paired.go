@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/gate/stats"
@@ -52,26 +51,19 @@ func LoadAB(dir string) (a, b *Run, err error) { return LoadABEach(dir, nil) }
 // with its arm (0 for A, 1 for B), as LoadRunEach does for a single run: the place to compute
 // per-round figures without keeping the histograms. An error from each stops the read.
 func LoadABEach(dir string, each func(arm int, iv result.IntervalBuckets) error) (a, b *Run, err error) {
-	m, err := result.ReadMeta(dir)
+	m, f, err := openResult(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("result %s: %w", dir, err)
+		return nil, nil, err
 	}
+	defer f.Close()
 	if !m.IsAB() {
 		return nil, nil, fmt.Errorf("%w: result %s is a single run, not an interleaved A/B result: give it a baseline (BASE CAND or --store)", ErrDesign, dir)
 	}
-	path := filepath.Join(dir, result.LatencyFile)
-	f, err := result.OpenRegular(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("result %s: %w", dir, err)
-	}
-	defer f.Close()
 	var arms [2]*Run
 	for i := range arms {
 		arms[i] = &Run{Dir: dir, Meta: armMeta(m, i), Sample: &stats.Sample{}}
 	}
-	var c result.LogCounter
-	_, err = result.ScanLogBuckets(path, f, func(iv result.IntervalBuckets) error {
-		c.Add(iv)
+	err = scanLog(dir, m, f, func(iv result.IntervalBuckets) error {
 		for i, name := range result.ArmNames {
 			if iv.Tag != name {
 				continue
@@ -84,9 +76,6 @@ func LoadABEach(dir string, each func(arm int, iv result.IntervalBuckets) error)
 		return fmt.Errorf("interval tagged %q: an A/B log holds arms A and B only", iv.Tag)
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("result %s: %w", dir, err)
-	}
-	if err := c.Check(dir, m); err != nil {
 		return nil, nil, err
 	}
 	for i, r := range arms {
@@ -127,7 +116,7 @@ func CompareAB(a, b *Run, rules []Rule, opts Options) (*Report, error) {
 		return nil, err
 	}
 	ab := b.Meta.AB
-	rep.Design = "interleaved, " + ab.Design()
+	rep.Design = designInterleaved + ab.Design()
 	where := "in one process"
 	switch {
 	case ab.Sessions >= stats.MinSessions:
@@ -162,7 +151,7 @@ func ArmLabel(a result.Arm) string {
 func comparePaired(base, cand *Run, m Metric, conf float64, seed uint64, _ float64) (stats.Ratio, error) {
 	o := statsOptions(seed)
 	if ab := cand.Meta.AB; ab != nil && ab.Sessions >= stats.MinSessions {
-		o.SessionLen = ab.Rounds / ab.Sessions
+		o.SessionLen = ab.SessionRounds()
 	}
 	r, p := stats.ComparePaired(base.Sample, cand.Sample, statOf(m), conf, o)
 	if math.IsNaN(r.Point) || math.IsNaN(r.Lo) || math.IsNaN(r.PSlower) {

@@ -165,6 +165,12 @@ type Report struct {
 	Tool      Tool   `json:"tool"`
 }
 
+// designInterleaved begins the Design of a comparison of an A/B result's arms.
+const designInterleaved = "interleaved, "
+
+// Interleaved reports whether the comparison gated the two arms of an interleaved A/B result.
+func (r *Report) Interleaved() bool { return strings.HasPrefix(r.Design, designInterleaved) }
+
 // GatedQuantiles returns the candidate's estimate of every quantile a rule gated, by the rule's
 // metric name, except p50, p99 and p99.9 (a result's summary holds those): what the store's
 // history records beside the summary so that its change points cover what the suite gates.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -96,14 +97,9 @@ func LoadRun(dir string) (*Run, error) { return LoadRunEach(dir, nil) }
 // the place to compute per-interval figures of a long run without keeping its histograms. The
 // Buckets are reused once each returns; an error from each stops the read.
 func LoadRunEach(dir string, each func(result.IntervalBuckets) error) (*Run, error) {
-	m, err := result.ReadMeta(dir)
+	m, f, err := openResult(dir)
 	if err != nil {
-		return nil, fmt.Errorf("result %s: %w", dir, err)
-	}
-	path := filepath.Join(dir, result.LatencyFile)
-	f, err := result.OpenRegular(path)
-	if err != nil {
-		return nil, fmt.Errorf("result %s: %w", dir, err)
+		return nil, err
 	}
 	defer f.Close()
 	run := &Run{Dir: dir, Meta: m, Sample: &stats.Sample{}}
@@ -149,13 +145,34 @@ func (r *Run) AddLog(dir string, m *result.Meta, log io.Reader) error {
 
 // addLog is AddLog that also hands each line to each (when not nil), as LoadRunEach does.
 func (r *Run) addLog(dir string, m *result.Meta, log io.Reader, each func(result.IntervalBuckets) error) error {
-	var c result.LogCounter
-	add := func(iv result.IntervalBuckets) error {
-		c.Add(iv)
+	return scanLog(dir, m, log, func(iv result.IntervalBuckets) error {
 		if err := r.AddBuckets(iv); err != nil || each == nil {
 			return err
 		}
 		return each(iv)
+	})
+}
+
+// openResult reads the meta.json of the result in dir and opens its latency.hlog.
+func openResult(dir string) (*result.Meta, *os.File, error) {
+	m, err := result.ReadMeta(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("result %s: %w", dir, err)
+	}
+	f, err := result.OpenRegular(filepath.Join(dir, result.LatencyFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("result %s: %w", dir, err)
+	}
+	return m, f, nil
+}
+
+// scanLog streams the latency.hlog of the result in dir, whose meta.json is m, from log to fn
+// line by line, and checks it against m's counts.
+func scanLog(dir string, m *result.Meta, log io.Reader, fn func(result.IntervalBuckets) error) error {
+	var c result.LogCounter
+	add := func(iv result.IntervalBuckets) error {
+		c.Add(iv)
+		return fn(iv)
 	}
 	if _, err := result.ScanLogBuckets(filepath.Join(dir, result.LatencyFile), log, add); err != nil {
 		return fmt.Errorf("result %s: %w", dir, err)

@@ -16,12 +16,6 @@ import (
 	"github.com/tailgate-ci/tailgate/harness/sched"
 )
 
-// Arm names of an interleaved A/B run, which are also their tags in latency.hlog.
-const (
-	ArmA = "A"
-	ArmB = "B"
-)
-
 // Defaults of an interleaved A/B run (and the flags that set them).
 const (
 	// MinAutoRound is the shortest round the automatic choice makes (ABOptions.Round zero).
@@ -71,7 +65,7 @@ type ABOptions struct {
 	// YieldEvery: see Options.YieldEvery.
 	YieldEvery time.Duration
 	// Sink receives, after each round, arm A's and arm B's histogram of the round in the order
-	// they ran, tagged ArmA and ArmB.
+	// they ran, tagged with their names, result.ArmNames.
 	Sink Sink
 	// OnRound, if set, is called after each round is written.
 	OnRound func(RoundStats)
@@ -174,7 +168,7 @@ func RunAB(a, b Backend, o ABOptions) (*ABReport, error) {
 	arms := [2]Backend{a, b}
 	for i, be := range arms {
 		if be == nil || len(be.Classes()) == 0 {
-			return nil, &ArmError{Arm: armName(i), Err: errors.New("backend has no input classes")}
+			return nil, &ArmError{Arm: result.ArmNames[i], Err: errors.New("backend has no input classes")}
 		}
 	}
 	if o.Sink == nil {
@@ -241,13 +235,6 @@ func RunAB(a, b Backend, o ABOptions) (*ABReport, error) {
 	return rep, err
 }
 
-func armName(i int) string {
-	if i == 0 {
-		return ArmA
-	}
-	return ArmB
-}
-
 // timedAB runs on the locked timing thread: calibration, warm-up of both arms, then the rounds.
 func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 	rep.Calibration.ClockReadNs = ClockReadNs(200000)
@@ -283,7 +270,7 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 			n, err := untimed(i, math.MaxInt64, o.Warmup)
 			rep.Warmup[i] = n
 			if err != nil {
-				return &ArmError{Arm: armName(i), Err: fmt.Errorf("warm-up: %w", err)}
+				return &ArmError{Arm: result.ArmNames[i], Err: fmt.Errorf("warm-up: %w", err)}
 			}
 		}
 	}
@@ -297,7 +284,7 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 			for j := range each {
 				t := nanotime()
 				if _, err := untimed(i, 1, 0); err != nil {
-					return &ArmError{Arm: armName(i), Err: fmt.Errorf("latency probe: %w", err)}
+					return &ArmError{Arm: result.ArmNames[i], Err: fmt.Errorf("latency probe: %w", err)}
 				}
 				each[j] = nanotime() - t
 			}
@@ -351,20 +338,20 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 			for _, h := range loops[i].cur.hists {
 				merged[i].Merge(h)
 			}
-			if err := o.Sink.WriteInterval(result.Interval{Tag: armName(i), Start: start[i], End: end[i], Hist: merged[i]}); err != nil {
+			if err := o.Sink.WriteInterval(result.Interval{Tag: result.ArmNames[i], Start: start[i], End: end[i], Hist: merged[i]}); err != nil {
 				rep.End = end[seq[1]]
-				return fmt.Errorf("writing round %d, arm %s: %w", k, armName(i), err)
+				return fmt.Errorf("writing round %d, arm %s: %w", k, result.ArmNames[i], err)
 			}
 			rep.Samples[i] += merged[i].TotalCount()
 			rep.Overflow[i] += loops[i].overflow
 			loops[i].overflow = 0
 		}
 		rep.Rounds++
-		rep.Order += armName(seq[0])
+		rep.Order += result.ArmNames[seq[0]]
 		rep.End = end[seq[1]]
 		if o.OnRound != nil {
 			cur, _ := thr.read()
-			st := RoundStats{Index: k, Rounds: o.Rounds, Round: o.Round, Order: armName(seq[0]) + armName(seq[1]), Start: start[seq[0]], End: end[seq[1]], Tid: rep.Tid,
+			st := RoundStats{Index: k, Rounds: o.Rounds, Round: o.Round, Order: result.ArmNames[seq[0]] + result.ArmNames[seq[1]], Start: start[seq[0]], End: end[seq[1]], Tid: rep.Tid,
 				Thread: cur.sub(lastThr)}
 			lastThr = cur
 			for i := range merged {
@@ -383,5 +370,5 @@ func timedAB(loops [2]*loop, o ABOptions, rep *ABReport) error {
 // fail records the end of a run that arm i broke in round k.
 func (rep *ABReport) fail(i, k int, err error, at time.Time) error {
 	rep.End = at
-	return &ArmError{Arm: armName(i), Err: fmt.Errorf("round %d: %w", k, err)}
+	return &ArmError{Arm: result.ArmNames[i], Err: fmt.Errorf("round %d: %w", k, err)}
 }

@@ -45,10 +45,18 @@ type Arm struct {
 	Device  string `json:"device,omitempty"`
 }
 
+// SessionRounds is the rounds of one session: all of them when the A/B ran once.
+func (a *AB) SessionRounds() int {
+	if a.Sessions > 1 {
+		return a.Rounds / a.Sessions
+	}
+	return a.Rounds
+}
+
 // Design says how the A/B was interleaved: "K rounds", or "S session pairs of K rounds".
 func (a *AB) Design() string {
 	if a.Sessions > 1 {
-		return fmt.Sprintf("%d session pairs of %d rounds", a.Sessions, a.Rounds/a.Sessions)
+		return fmt.Sprintf("%d session pairs of %d rounds", a.Sessions, a.SessionRounds())
 	}
 	return fmt.Sprintf("%d rounds", a.Rounds)
 }

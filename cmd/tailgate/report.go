@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -200,7 +199,7 @@ func loadReportSides(in *reportInput, baseDir, candDir, store string) error {
 	// An unreadable meta.json is left to the loaders, which report both sides' errors at once.
 	m, err := result.ReadMeta(candDir)
 	in.ab = err == nil && m.IsAB()
-	if in.rep != nil && err == nil && in.ab != strings.HasPrefix(in.rep.Design, "interleaved") {
+	if in.rep != nil && err == nil && in.ab != in.rep.Interleaved() {
 		what := "a single run"
 		if in.ab {
 			what = "an interleaved A/B result"
@@ -273,7 +272,7 @@ func reportDirs(args []string, in *reportInput) (baseDir, candDir string, err er
 		return "", "", err
 	}
 	in.rep, in.decided = rep, true
-	if strings.HasPrefix(rep.Design, "interleaved") {
+	if rep.Interleaved() {
 		// Both sides are the one A/B result's arms: it is the candidate, alone.
 		switch {
 		case len(args) == 1 && rep.Candidate.Dir != "":

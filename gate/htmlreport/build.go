@@ -257,7 +257,7 @@ func pairedFigure(in Input, ab *result.AB) (*plot.Figure, error) {
 		Rounds: rounds,
 	}
 	if ab.Sessions > 1 {
-		p.SessionLen = ab.Rounds / ab.Sessions
+		p.SessionLen = ab.SessionRounds()
 	}
 	if in.Report != nil {
 		for _, r := range in.Report.Rules {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tailgate-ci/tailgate/baseline/result"
 	"github.com/tailgate-ci/tailgate/harness"
 )
 
@@ -93,7 +94,7 @@ func (p *Printer) Round(sc Schedule, s int, st harness.RoundStats) {
 	p.buf = append(p.buf, "  eta "...)
 	left := (sc.Sessions-s)*sc.Rounds - st.Index - 1
 	p.buf = appendDuration(p.buf, round(time.Duration(2*left)*sc.Round))
-	for i, arm := range [2]string{harness.ArmA, harness.ArmB} {
+	for i, arm := range result.ArmNames {
 		p.buf = append(p.buf, "  "...)
 		p.buf = append(p.buf, arm...)
 		p.buf = append(p.buf, " p50 "...)

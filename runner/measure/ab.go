@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -165,15 +164,11 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 	if fpErr != nil {
 		fmt.Fprintf(o.Log, "warning: %v\n", fpErr)
 	}
-	lw, err := result.CreateLog(filepath.Join(p.Out, result.LatencyFile), time.Now())
+	lw, tf, err := createFiles(p.Out)
 	if err != nil {
 		return nil, err
 	}
 	defer lw.Close()
-	tf, err := os.OpenFile(filepath.Join(p.Out, result.TelemetryFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return nil, err
-	}
 	defer tf.Close()
 	// One telemetry line per round: a board that throttles or drops its clock during an A/B
 	// run slows whichever arm it caught, and pairing does not undo a state the other arm
@@ -187,8 +182,6 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 	c := watchCancel(ctx)
 	defer c.done()
 	sessions := max(p.Sessions, 1)
-	// An automatic round is chosen in the first session and kept for the others.
-	round, rounds := p.Round, p.Rounds
 	pr := progress.New(o.Log, o.Progress, 0, 0)
 	defer pr.Done()
 	var (
@@ -210,6 +203,11 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 			runErr = err
 			break
 		}
+		round, rounds := p.Round, p.Rounds
+		if rep != nil {
+			// An automatic round is chosen in the first session and kept for the others.
+			round, rounds = rep.Round, rep.Planned
+		}
 		sr, err := harness.RunAB(arms[0], arms[1], harness.ABOptions{
 			Rounds: rounds, Round: round, Duration: p.Duration, Discard: p.Discard, Seed: p.OrderSeed + int64(s), Warmup: p.Warmup,
 			CPUs: firstCPU(p.CPUs), Sched: p.Policy, Mlock: p.Mlock, Sink: lw, Stop: &c.stop,
@@ -222,9 +220,6 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 		})
 		arms.close()
 		runErr = err
-		if sr != nil && round == 0 {
-			round, rounds = sr.Round, sr.Planned
-		}
 		rep = addSession(rep, sr)
 	}
 	if err := smp.Close(); err != nil {
@@ -236,11 +231,11 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 	if rep.Rounds == 0 {
 		return nil, errors.Join(errors.New("no round was completed: there is no result"), runErr)
 	}
-	m, err := abMeta(p, round, info, lib, fp, rep, o)
+	m, err := abMeta(p, info, lib, fp, rep, o)
 	if err != nil {
 		return nil, errors.Join(runErr, err)
 	}
-	want := sessions * rounds
+	want := sessions * rep.Planned
 	var reasons []string
 	if runErr != nil {
 		reasons = append(reasons, fmt.Sprintf("stopped after %d of %d rounds: %v", rep.Rounds, want, runErr))
@@ -396,7 +391,7 @@ func checkArms(p *ABPlan, opened abArms) error {
 
 // abMeta builds meta.json of an A/B run: the environment of the process (its model and runtime
 // are arm B's, the candidate), the summary over both arms and one per arm (Classes), and the arms.
-func abMeta(p *ABPlan, round time.Duration, info [2]result.Arm, lib ortlib.Library, fp result.Fingerprint, rep *harness.ABReport, o Options) (*result.Meta, error) {
+func abMeta(p *ABPlan, info [2]result.Arm, lib ortlib.Library, fp result.Fingerprint, rep *harness.ABReport, o Options) (*result.Meta, error) {
 	b := info[1]
 	// The process's ONNX Runtime (when an arm ran in process) and arm B's worker runtime.
 	fp.Backend, fp.ModelSHA256, fp.ORTVersion, fp.ORTSHA256 = "ort", b.ModelSHA256, lib.Version, lib.SHA256
@@ -409,7 +404,7 @@ func abMeta(p *ABPlan, round time.Duration, info [2]result.Arm, lib ortlib.Libra
 	if err != nil {
 		return nil, err
 	}
-	ab := &result.AB{Rounds: rep.Rounds, Round: round, Discard: p.Discard, Seed: p.OrderSeed, Order: rep.Order}
+	ab := &result.AB{Rounds: rep.Rounds, Round: rep.Round, Discard: p.Discard, Seed: p.OrderSeed, Order: rep.Order}
 	if p.Sessions > 1 {
 		ab.Sessions = p.Sessions
 	}
@@ -420,7 +415,7 @@ func abMeta(p *ABPlan, round time.Duration, info [2]result.Arm, lib ortlib.Libra
 	m := &result.Meta{
 		Schema: result.SchemaVersion, Suite: p.Suite, Profile: p.Profile, Env: fp, Git: o.Git,
 		Workload: result.Workload{Model: p.Arms[1].Model, Backend: fp.Backend, Inputs: b.Inputs, Threads: fp.Threads,
-			CPUs: p.CPUs, Sched: p.Policy.String(), Mlock: p.Mlock, Mode: "ab", Interval: round, Seed: p.Seed},
+			CPUs: p.CPUs, Sched: p.Policy.String(), Mlock: p.Mlock, Mode: "ab", Interval: rep.Round, Seed: p.Seed},
 		Start: rep.Start, End: rep.End,
 		Counts: result.Counts{Samples: merged.TotalCount(), Intervals: 2 * rep.Rounds, Warmup: rep.Warmup[0] + rep.Warmup[1],
 			Overflow: rep.Overflow[0] + rep.Overflow[1]},

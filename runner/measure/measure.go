@@ -209,9 +209,9 @@ func Measure(ctx context.Context, p *Plan, o Options) (*result.Meta, error) {
 
 // openFiles creates latency.hlog and telemetry.jsonl, or opens them for appending on resume.
 func (r *run) openFiles() error {
-	logPath, telPath := filepath.Join(r.p.Out, result.LatencyFile), filepath.Join(r.p.Out, result.TelemetryFile)
 	var err error
 	if rec := r.o.Resume; rec != nil {
+		logPath, telPath := filepath.Join(r.p.Out, result.LatencyFile), filepath.Join(r.p.Out, result.TelemetryFile)
 		r.offset = rec.Intervals
 		if r.duration > 0 {
 			r.duration -= rec.Elapsed
@@ -220,16 +220,27 @@ func (r *run) openFiles() error {
 			return err
 		}
 		r.tf, err = os.OpenFile(telPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	} else {
-		if r.lw, err = result.CreateLog(logPath, time.Now()); err != nil {
-			return err
+		if err != nil {
+			r.lw.Close()
 		}
-		r.tf, err = os.OpenFile(telPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		return err
 	}
-	if err != nil {
-		r.lw.Close()
-	}
+	r.lw, r.tf, err = createFiles(r.p.Out)
 	return err
+}
+
+// createFiles creates the latency.hlog and telemetry.jsonl of a new result in out.
+func createFiles(out string) (*result.LogWriter, *os.File, error) {
+	lw, err := result.CreateLog(filepath.Join(out, result.LatencyFile), time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	tf, err := os.OpenFile(filepath.Join(out, result.TelemetryFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		lw.Close()
+		return nil, nil, err
+	}
+	return lw, tf, nil
 }
 
 // time runs the harness (after a separate warm-up when a background load starts between the
