@@ -203,17 +203,17 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 			runErr = err
 			break
 		}
-		round, rounds := p.Round, p.Rounds
+		round, rounds, written := p.Round, p.Rounds, 0
 		if rep != nil {
 			// An automatic round is chosen in the first session and kept for the others.
-			round, rounds = rep.Round, rep.Planned
+			round, rounds, written = rep.Round, rep.Planned, rep.Rounds
 		}
 		sr, err := harness.RunAB(arms[0], arms[1], harness.ABOptions{
 			Rounds: rounds, Round: round, Duration: p.Duration, Discard: p.Discard, Seed: p.OrderSeed + int64(s), Warmup: p.Warmup,
 			CPUs: firstCPU(p.CPUs), Sched: p.Policy, Mlock: p.Mlock, Sink: lw, Stop: &c.stop,
 			OnRound: func(st harness.RoundStats) {
 				iv := st.Interval()
-				iv.Index += s * p.Rounds
+				iv.Index += written // numbered on across sessions
 				smp.OnInterval(iv)
 				pr.Round(progress.Schedule{Sessions: sessions, Rounds: st.Rounds, Round: st.Round}, s, st)
 			},
@@ -242,6 +242,10 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 	} else if rep.Stopped {
 		reasons = append(reasons, fmt.Sprintf("interrupted (%s) after %d of %d rounds", c.cause(), rep.Rounds, want))
 	}
+	if sessions > 1 && wholeSessions(rep) == 0 {
+		reasons = append(reasons, fmt.Sprintf("session %d was cut short after %d of %d rounds: the rounds are analysed per round, not per session",
+			rep.Rounds/rep.Planned+1, rep.Rounds%rep.Planned, rep.Planned))
+	}
 	for i, n := range rep.Overflow {
 		if n > 0 {
 			reasons = append(reasons, fmt.Sprintf("arm %s: %d samples above the histogram's range", result.ArmNames[i], n))
@@ -255,6 +259,16 @@ func MeasureAB(ctx context.Context, p *ABPlan, o Options) (*result.Meta, error) 
 		runErr = ErrInterrupted
 	}
 	return m, runErr
+}
+
+// wholeSessions is how many whole sessions rep's rounds are, 0 when the last was cut short (an
+// arm failed or a signal stopped it): meta.json's session count must divide the rounds, and a
+// session-pair analysis must not rest on a part of one.
+func wholeSessions(rep *harness.ABReport) int {
+	if rep.Planned == 0 || rep.Rounds%rep.Planned != 0 {
+		return 0
+	}
+	return rep.Rounds / rep.Planned
 }
 
 // addSession adds session report s to the run's report so far (nil: none).
@@ -405,8 +419,8 @@ func abMeta(p *ABPlan, info [2]result.Arm, lib ortlib.Library, fp result.Fingerp
 		return nil, err
 	}
 	ab := &result.AB{Rounds: rep.Rounds, Round: rep.Round, Discard: p.Discard, Seed: p.OrderSeed, Order: rep.Order}
-	if p.Sessions > 1 {
-		ab.Sessions = p.Sessions
+	if n := wholeSessions(rep); n > 1 {
+		ab.Sessions = n
 	}
 	for i, a := range info {
 		a.Samples, a.Warmup, a.Discarded = rep.Samples[i], rep.Warmup[i], rep.Discarded[i]

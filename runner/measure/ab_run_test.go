@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tailgate-ci/tailgate/baseline/result"
+	"github.com/tailgate-ci/tailgate/harness"
 	"github.com/tailgate-ci/tailgate/harness/ortlib"
 	"github.com/tailgate-ci/tailgate/harness/ortlib/ortlibtest"
 	"github.com/tailgate-ci/tailgate/runner/measure"
@@ -23,9 +24,12 @@ func TestMeasureABTelemetry(t *testing.T) {
 	for _, tc := range []struct {
 		name, word string
 		unhealthy  bool
+		// round zero: automatic rounds over a duration, whose count is known only once the
+		// first session has run.
+		round time.Duration
 	}{
-		{"steady board", "0\n", false},
-		{"under-voltage and throttling", "50005\n", true},
+		{"steady board, automatic rounds", "0\n", false, 0},
+		{"under-voltage and throttling", "50005\n", true, 20 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := filepath.Join(t.TempDir(), "pi5-rt")
@@ -37,8 +41,11 @@ func TestMeasureABTelemetry(t *testing.T) {
 			if err := os.WriteFile(word, []byte(tc.word), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			p, err := measure.ResolveAB(measure.ABRequest{Models: [2]string{model, model}, Threads: [2]int{1, 1},
-				Rounds: 8, Round: 20 * time.Millisecond, Sessions: 2, Out: t.TempDir()})
+			req := measure.ABRequest{Models: [2]string{model, model}, Threads: [2]int{1, 1}, Rounds: 8, Round: tc.round, Sessions: 2, Out: t.TempDir()}
+			if tc.round == 0 {
+				req.Rounds, req.Duration = 0, 8*harness.MinAutoRound
+			}
+			p, err := measure.ResolveAB(req)
 			if err != nil {
 				t.Fatal(err)
 			}
